@@ -1,0 +1,177 @@
+//! Whether a cache behavior caches anything at all.
+//!
+//! The seed skips creations on a behavior whose TTL is 0 (nothing cached, nothing stale) but always
+//! invalidates removals (error responses are cached even then, seed note #2). "Caches nothing"
+//! means the *maximum* TTL is 0: with MinTTL 0 and DefaultTTL 0 an object that sends
+//! `Cache-Control: max-age` is still cached up to MaxTTL.
+
+use std::collections::HashMap;
+
+use crate::distribution::{CachePolicy, TtlSettings};
+
+/// CloudFront's default MaxTTL for a legacy behavior that does not set one (one year).
+pub const DEFAULT_MAX_TTL: i64 = 31_536_000;
+
+/// The AWS managed cache policies: their ids are global constants (aws-facts.md).
+pub const MANAGED_POLICIES: &[(&str, &str, i64, i64, i64)] = &[
+    (
+        "658327ea-f89d-4fab-a63d-7e88639e58f6",
+        "Managed-CachingOptimized",
+        1,
+        86_400,
+        31_536_000,
+    ),
+    (
+        "b2884449-e4de-46a7-ac36-70bc7f1ddd6d",
+        "Managed-CachingOptimizedForUncompressedObjects",
+        1,
+        86_400,
+        31_536_000,
+    ),
+    (
+        "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+        "Managed-CachingDisabled",
+        0,
+        0,
+        0,
+    ),
+    (
+        "08627262-05a9-4f76-9ded-b50ca2e3a84f",
+        "Managed-Elemental-MediaPackage",
+        0,
+        86_400,
+        31_536_000,
+    ),
+    (
+        "2e54312d-136d-493c-8eb9-b001f22f67d2",
+        "Managed-Amplify",
+        2,
+        2,
+        600,
+    ),
+];
+
+/// What we know of a behavior's caching.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caching {
+    Cached,
+    /// MaxTTL is 0: a creation has nothing stale to invalidate.
+    NotCached,
+    /// The behavior names a cache policy we were not given: we assume it caches, because
+    /// invalidating too much costs a little and invalidating too little serves stale content.
+    UnknownPolicy,
+}
+
+/// The cache policies known to a planner: the managed ones plus any custom ones supplied.
+#[derive(Debug, Clone)]
+pub struct CachePolicies {
+    by_id: HashMap<String, CachePolicy>,
+}
+
+impl Default for CachePolicies {
+    fn default() -> Self {
+        let by_id = MANAGED_POLICIES
+            .iter()
+            .map(|&(id, name, min, default, max)| {
+                let policy = CachePolicy {
+                    id: id.to_owned(),
+                    name: name.to_owned(),
+                    min_ttl: min,
+                    default_ttl: default,
+                    max_ttl: max,
+                };
+                (id.to_owned(), policy)
+            })
+            .collect();
+        CachePolicies { by_id }
+    }
+}
+
+impl CachePolicies {
+    /// The managed policies only.
+    pub fn managed() -> Self {
+        Self::default()
+    }
+
+    /// Adds (or replaces) a policy.
+    pub fn insert(&mut self, policy: CachePolicy) {
+        self.by_id.insert(policy.id.clone(), policy);
+    }
+
+    pub fn get(&self, id: &str) -> Option<&CachePolicy> {
+        self.by_id.get(id)
+    }
+
+    /// Decides whether a behavior with these settings caches anything.
+    pub fn caching(&self, ttl: &TtlSettings) -> Caching {
+        match ttl {
+            TtlSettings::Legacy { max_ttl, .. } => {
+                if max_ttl.unwrap_or(DEFAULT_MAX_TTL) <= 0 {
+                    Caching::NotCached
+                } else {
+                    Caching::Cached
+                }
+            }
+            TtlSettings::Policy { id } => match self.get(id) {
+                Some(p) if p.max_ttl <= 0 => Caching::NotCached,
+                Some(_) => Caching::Cached,
+                None => Caching::UnknownPolicy,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn legacy(min: Option<i64>, default: Option<i64>, max: Option<i64>) -> TtlSettings {
+        TtlSettings::Legacy {
+            min_ttl: min,
+            default_ttl: default,
+            max_ttl: max,
+        }
+    }
+
+    #[test]
+    fn legacy_fields() {
+        let p = CachePolicies::managed();
+        assert_eq!(
+            p.caching(&legacy(Some(0), Some(0), Some(0))),
+            Caching::NotCached
+        );
+        assert_eq!(
+            p.caching(&legacy(Some(0), Some(0), None)),
+            Caching::Cached,
+            "MaxTTL defaults to a year"
+        );
+        assert_eq!(
+            p.caching(&legacy(Some(0), Some(0), Some(60))),
+            Caching::Cached
+        );
+        assert_eq!(p.caching(&legacy(None, None, None)), Caching::Cached);
+    }
+
+    #[test]
+    fn policies() {
+        let mut p = CachePolicies::managed();
+        let pol = |id: &str| TtlSettings::Policy { id: id.into() };
+        assert_eq!(
+            p.caching(&pol("4135ea2d-6df8-44a3-9df3-4b5a84be39ad")),
+            Caching::NotCached
+        );
+        assert_eq!(
+            p.caching(&pol("658327ea-f89d-4fab-a63d-7e88639e58f6")),
+            Caching::Cached
+        );
+        assert_eq!(p.caching(&pol("custom-1")), Caching::UnknownPolicy);
+        p.insert(CachePolicy {
+            id: "custom-1".into(),
+            name: "c".into(),
+            min_ttl: 0,
+            default_ttl: 0,
+            max_ttl: 0,
+        });
+        assert_eq!(p.caching(&pol("custom-1")), Caching::NotCached);
+    }
+}

@@ -1,0 +1,101 @@
+//! The parts of a CloudFront distribution that decide what to invalidate.
+//!
+//! These are our own types, not the SDK's: the Lambdas convert SDK output into them, the CLI reads
+//! them from AWS CLI JSON ([`crate::aws_json`]), and the tests build them by hand.
+
+use serde::{Deserialize, Serialize};
+
+/// A distribution, reduced to origins and cache behaviors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Distribution {
+    pub id: String,
+    pub origins: Vec<Origin>,
+    #[serde(default)]
+    pub origin_groups: Vec<OriginGroup>,
+    /// The ordered cache behaviors, without the default one.
+    #[serde(default)]
+    pub behaviors: Vec<CacheBehavior>,
+    /// The default cache behavior (path pattern `*`), evaluated after all others.
+    pub default_behavior: CacheBehavior,
+}
+
+/// One origin: where CloudFront fetches from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Origin {
+    pub id: String,
+    pub domain_name: String,
+    /// `""` or `/some/prefix` (no trailing `/`); prepended to the viewer path on the way to S3.
+    #[serde(default)]
+    pub origin_path: String,
+}
+
+/// A failover pair (or more) of origins that a behavior can target by the group's id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OriginGroup {
+    pub id: String,
+    pub members: Vec<String>,
+}
+
+/// A cache behavior: which paths it takes, where it sends them, how long it caches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CacheBehavior {
+    /// `*` for the default behavior.
+    pub path_pattern: String,
+    pub target_origin_id: String,
+    pub ttl: TtlSettings,
+}
+
+/// Where a behavior's TTLs come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum TtlSettings {
+    /// The legacy per-behavior fields; `None` means the field was absent (AWS defaults apply).
+    Legacy {
+        min_ttl: Option<i64>,
+        default_ttl: Option<i64>,
+        max_ttl: Option<i64>,
+    },
+    /// A cache policy by id (managed or custom); the legacy fields are then ignored by CloudFront.
+    Policy { id: String },
+}
+
+/// A cache policy's TTLs, as GetCachePolicy / ListCachePolicies return them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CachePolicy {
+    pub id: String,
+    pub name: String,
+    pub min_ttl: i64,
+    pub default_ttl: i64,
+    pub max_ttl: i64,
+}
+
+impl CacheBehavior {
+    /// A behavior with legacy TTLs, as a test or a simple config would have it.
+    pub fn legacy(path_pattern: &str, target_origin_id: &str, max_ttl: Option<i64>) -> Self {
+        CacheBehavior {
+            path_pattern: path_pattern.to_owned(),
+            target_origin_id: target_origin_id.to_owned(),
+            ttl: TtlSettings::Legacy {
+                min_ttl: None,
+                default_ttl: None,
+                max_ttl,
+            },
+        }
+    }
+
+    /// A behavior that uses a cache policy.
+    pub fn with_policy(path_pattern: &str, target_origin_id: &str, policy_id: &str) -> Self {
+        CacheBehavior {
+            path_pattern: path_pattern.to_owned(),
+            target_origin_id: target_origin_id.to_owned(),
+            ttl: TtlSettings::Policy {
+                id: policy_id.to_owned(),
+            },
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! The seed's error report: the file each failed distribution's paths are saved to, and the alert
+//! that lists those files. Operators have runbooks and habits built on these exact formats, so
+//! they are kept to the letter (`../shared/seed/translation-en.md`, "Runbook: an invalidation
+//! failed"):
+//!
+//! ```text
+//! key:   invalidation_error/201809030429388315187glzee2k6l_E29EXP7S5VQKAW.txt
+//! body:  CloudFront Id [E29EXP7S5VQKAW]
+//!        (Set 1 Start)
+//!        /path/one
+//!        (Set 1 End)
+//! alert: subject "[Error] CloudFront Invalidation",
+//!        body "bucket : error-bucket", a blank line, one key per line
+//! ```
+//!
+//! The file name is a `yyyyMMddHHmmss` UTC timestamp, seven digits and nine random lowercase
+//! characters, `_` and the distribution id. The "random" part is derived from a caller-given seed,
+//! so a retried report writes the same key instead of a second file.
+
+use chrono::{DateTime, Utc};
+
+/// Where error files go in the error bucket.
+pub const ERROR_KEY_PREFIX: &str = "invalidation_error/";
+/// The alert's subject.
+pub const ALERT_SUBJECT: &str = "[Error] CloudFront Invalidation";
+
+/// A problem with a report's input or with an error file being read back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReportError {
+    #[error("distribution id {0:?} is not a CloudFront id (letters and digits)")]
+    BadDistributionId(String),
+    #[error("line {line}: expected {expected}, found {found:?}")]
+    Unexpected {
+        line: usize,
+        expected: &'static str,
+        found: String,
+    },
+    #[error("line {line}: set {found} ends while set {open} is open")]
+    MismatchedEnd {
+        line: usize,
+        open: usize,
+        found: usize,
+    },
+    #[error("the file ends inside set {0}")]
+    Unterminated(usize),
+    #[error("the file is empty")]
+    Empty,
+}
+
+/// One set of an error file: its number in the distribution's plan, and its paths.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorSet {
+    pub number: usize,
+    pub paths: Vec<String>,
+}
+
+/// An error file, read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorFile {
+    pub distribution_id: String,
+    pub sets: Vec<ErrorSet>,
+}
+
+fn check_id(distribution_id: &str) -> Result<(), ReportError> {
+    if !distribution_id.is_empty() && distribution_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(())
+    } else {
+        Err(ReportError::BadDistributionId(distribution_id.to_owned()))
+    }
+}
+
+/// The error file's key: `invalidation_error/{yyyyMMddHHmmss}{7 digits}{9 random}_{id}.txt`.
+pub fn error_file_key(
+    at: DateTime<Utc>,
+    seed: u64,
+    distribution_id: &str,
+) -> Result<String, ReportError> {
+    check_id(distribution_id)?;
+    // splitmix64: spreads any seed (a hash, a counter) over the 16 characters.
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    let digits = z % 10_000_000;
+    let mut rest = z / 10_000_000;
+    let mut random = String::with_capacity(9);
+    for _ in 0..9 {
+        let c = b"abcdefghijklmnopqrstuvwxyz0123456789"[(rest % 36) as usize];
+        random.push(char::from(c));
+        rest /= 36;
+    }
+    Ok(format!(
+        "{ERROR_KEY_PREFIX}{}{digits:07}{random}_{distribution_id}.txt",
+        at.format("%Y%m%d%H%M%S")
+    ))
+}
+
+/// The error file's body for one distribution: each set with its number in the plan.
+pub fn error_file_body<S: AsRef<str>>(
+    distribution_id: &str,
+    sets: &[(usize, &[S])],
+) -> Result<String, ReportError> {
+    check_id(distribution_id)?;
+    let mut out = format!("CloudFront Id [{distribution_id}]\n");
+    for (number, paths) in sets {
+        out.push_str(&format!("(Set {number} Start)\n"));
+        for p in paths.iter() {
+            out.push_str(p.as_ref());
+            out.push('\n');
+        }
+        out.push_str(&format!("(Set {number} End)\n"));
+    }
+    Ok(out)
+}
+
+fn set_marker(line: &str, word: &str) -> Option<usize> {
+    line.strip_prefix("(Set ")?
+        .strip_suffix(&format!(" {word})"))?
+        .parse()
+        .ok()
+}
+
+/// Reads an error file back into its sets (for resubmitting them). Tolerates CRLF line ends,
+/// trailing blank lines and surrounding whitespace; anything else out of place is an error naming
+/// the line.
+pub fn parse_error_file(text: &str) -> Result<ErrorFile, ReportError> {
+    let mut lines = text
+        .lines()
+        .map(str::trim)
+        .enumerate()
+        .map(|(i, l)| (i + 1, l));
+    let (n, header) = lines
+        .by_ref()
+        .find(|(_, l)| !l.is_empty())
+        .ok_or(ReportError::Empty)?;
+    let distribution_id = header
+        .strip_prefix("CloudFront Id [")
+        .and_then(|r| r.strip_suffix(']'))
+        .ok_or_else(|| ReportError::Unexpected {
+            line: n,
+            expected: "`CloudFront Id [ID]`",
+            found: header.to_owned(),
+        })?
+        .to_owned();
+    check_id(&distribution_id)?;
+    let mut sets = Vec::new();
+    let mut open: Option<ErrorSet> = None;
+    for (n, line) in lines {
+        match open.take() {
+            None if line.is_empty() => {}
+            None => {
+                let number = set_marker(line, "Start").ok_or_else(|| ReportError::Unexpected {
+                    line: n,
+                    expected: "`(Set N Start)`",
+                    found: line.to_owned(),
+                })?;
+                open = Some(ErrorSet {
+                    number,
+                    paths: Vec::new(),
+                });
+            }
+            Some(mut set) => {
+                if let Some(end) = set_marker(line, "End") {
+                    if end != set.number {
+                        return Err(ReportError::MismatchedEnd {
+                            line: n,
+                            open: set.number,
+                            found: end,
+                        });
+                    }
+                    sets.push(set);
+                } else if line.starts_with('/') {
+                    set.paths.push(line.to_owned());
+                    open = Some(set);
+                } else {
+                    return Err(ReportError::Unexpected {
+                        line: n,
+                        expected: "a path starting with `/` or `(Set N End)`",
+                        found: line.to_owned(),
+                    });
+                }
+            }
+        }
+    }
+    if let Some(set) = open {
+        return Err(ReportError::Unterminated(set.number));
+    }
+    Ok(ErrorFile {
+        distribution_id,
+        sets,
+    })
+}
+
+/// The alert's body: `bucket : NAME`, a blank line, then the error files' keys.
+pub fn alert_body<S: AsRef<str>>(error_bucket: &str, keys: &[S]) -> String {
+    let mut out = format!("bucket : {error_bucket}\n\n");
+    for k in keys {
+        out.push_str(k.as_ref());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    fn at() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2018, 9, 3, 4, 29, 38).unwrap()
+    }
+
+    #[test]
+    fn key_has_the_seed_shape() {
+        let k = error_file_key(at(), 42, "E29EXP7S5VQKAW").unwrap();
+        let name = k.strip_prefix("invalidation_error/").unwrap();
+        let (stem, id) = name.strip_suffix(".txt").unwrap().split_once('_').unwrap();
+        assert_eq!(id, "E29EXP7S5VQKAW");
+        assert_eq!(stem.len(), 14 + 7 + 9, "{stem}");
+        assert!(stem.starts_with("20180903042938"));
+        assert!(stem[14..21].bytes().all(|b| b.is_ascii_digit()));
+        assert!(stem[21..]
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        assert_eq!(
+            k,
+            error_file_key(at(), 42, "E29EXP7S5VQKAW").unwrap(),
+            "same seed, same key"
+        );
+        assert_ne!(k, error_file_key(at(), 43, "E29EXP7S5VQKAW").unwrap());
+        assert!(error_file_key(at(), 1, "../x").is_err());
+    }
+
+    #[test]
+    fn body_matches_the_seed_exactly() {
+        let s1 = ["/a.jpg", "/b%20c.jpg"];
+        let s3 = ["/z"];
+        let body = error_file_body("E1", &[(1, &s1[..]), (3, &s3[..])]).unwrap();
+        assert_eq!(
+            body,
+            "CloudFront Id [E1]\n(Set 1 Start)\n/a.jpg\n/b%20c.jpg\n(Set 1 End)\n(Set 3 Start)\n/z\n(Set 3 End)\n"
+        );
+        let back = parse_error_file(&body).unwrap();
+        assert_eq!(back.distribution_id, "E1");
+        assert_eq!(
+            back.sets[1],
+            ErrorSet {
+                number: 3,
+                paths: vec!["/z".into()]
+            }
+        );
+    }
+
+    #[test]
+    fn parser_tolerates_crlf_and_names_bad_lines() {
+        let f =
+            parse_error_file("CloudFront Id [E2]\r\n(Set 1 Start)\r\n/x\r\n(Set 1 End)\r\n\r\n")
+                .unwrap();
+        assert_eq!(f.sets[0].paths, ["/x"]);
+        assert_eq!(parse_error_file("  \n"), Err(ReportError::Empty));
+        assert!(matches!(
+            parse_error_file("hello"),
+            Err(ReportError::Unexpected { line: 1, .. })
+        ));
+        assert_eq!(
+            parse_error_file("CloudFront Id [E2]\n(Set 1 Start)\n/x\n(Set 2 End)\n"),
+            Err(ReportError::MismatchedEnd {
+                line: 4,
+                open: 1,
+                found: 2
+            })
+        );
+        assert_eq!(
+            parse_error_file("CloudFront Id [E2]\n(Set 1 Start)\n/x\n"),
+            Err(ReportError::Unterminated(1))
+        );
+        assert!(matches!(
+            parse_error_file("CloudFront Id [E2]\n(Set 1 Start)\nx\n(Set 1 End)\n"),
+            Err(ReportError::Unexpected { line: 3, .. })
+        ));
+    }
+
+    #[test]
+    fn alert_matches_the_seed() {
+        assert_eq!(ALERT_SUBJECT, "[Error] CloudFront Invalidation");
+        assert_eq!(
+            alert_body(
+                "error-bucket",
+                &["invalidation_error/a_E1.txt", "invalidation_error/b_E2.txt"]
+            ),
+            "bucket : error-bucket\n\ninvalidation_error/a_E1.txt\ninvalidation_error/b_E2.txt\n"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn body_round_trips(sets in proptest::collection::vec(
+            (1usize..50, proptest::collection::vec("/[a-z%0-9*/]{0,20}", 0..5)), 0..5)) {
+            let borrowed: Vec<(usize, &[String])> = sets.iter().map(|(n, p)| (*n, &p[..])).collect();
+            let body = error_file_body("EABC123", &borrowed).unwrap();
+            let back = parse_error_file(&body).unwrap();
+            prop_assert_eq!(back.sets.len(), sets.len());
+            for (got, (n, paths)) in back.sets.iter().zip(&sets) {
+                prop_assert_eq!(got.number, *n);
+                prop_assert_eq!(&got.paths, paths);
+            }
+        }
+
+        #[test]
+        fn keys_are_always_well_formed(seed in any::<u64>()) {
+            let k = error_file_key(at(), seed, "E1").unwrap();
+            prop_assert_eq!(k.len(), "invalidation_error/".len() + 30 + "_E1.txt".len());
+        }
+    }
+}
