@@ -332,7 +332,7 @@ impl Planner {
                 .chain(
                     d.origin_groups
                         .iter()
-                        .filter(|g| g.members.iter().any(|m| *m == origin.id))
+                        .filter(|g| g.members.contains(&origin.id))
                         .map(|g| g.id.as_str()),
                 )
                 .collect();
@@ -612,4 +612,336 @@ fn split_sets(
         e = &e[ne..];
     }
     (sets, ordered)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::distribution::{CacheBehavior, Origin, OriginGroup};
+    use crate::exception::ExceptionPaths;
+    use proptest::prelude::*;
+
+    fn origin(id: &str, domain: &str, origin_path: &str) -> Origin {
+        Origin {
+            id: id.into(),
+            domain_name: domain.into(),
+            origin_path: origin_path.into(),
+        }
+    }
+
+    fn dist(
+        id: &str,
+        origins: Vec<Origin>,
+        behaviors: Vec<CacheBehavior>,
+        default_target: &str,
+    ) -> Distribution {
+        Distribution {
+            id: id.into(),
+            origins,
+            origin_groups: vec![],
+            behaviors,
+            default_behavior: CacheBehavior::legacy("*", default_target, None),
+        }
+    }
+
+    fn ev(bucket: &str, key: &str, change: Change) -> ObjectEvent {
+        ObjectEvent {
+            bucket: bucket.into(),
+            key: key.into(),
+            change,
+            event_name: match change {
+                Change::Created => "ObjectCreated:Put",
+                Change::Removed => "ObjectRemoved:Delete",
+                Change::Unchanged => "ObjectRestore:Completed",
+                Change::Test => "s3:TestEvent",
+            }
+            .into(),
+            event_time: None,
+            sequencer: None,
+        }
+    }
+
+    fn plan_of(dists: &[Distribution], events: &[ObjectEvent]) -> Plan {
+        Planner::new(dists, &CachePolicies::managed(), PlanOptions::default())
+            .plan(events, &Exceptions::new())
+    }
+
+    fn paths(plan: &Plan, id: &str) -> Vec<String> {
+        plan.invalidations
+            .iter()
+            .find(|d| &*d.distribution_id == id)
+            .map(|d| d.paths.iter().map(|p| p.to_string()).collect())
+            .unwrap_or_default()
+    }
+
+    fn reasons(plan: &Plan) -> Vec<(usize, Option<&str>, Reason)> {
+        plan.skipped
+            .iter()
+            .map(|s| (s.event, s.distribution_id.as_deref(), s.reason))
+            .collect()
+    }
+
+    #[test]
+    fn first_match_decides_and_other_origins_are_not_served() {
+        let d = dist(
+            "E1",
+            vec![
+                origin("s3", "site.s3.amazonaws.com", ""),
+                origin("app", "app.example.com", ""),
+            ],
+            vec![
+                CacheBehavior::legacy("/app/*", "app", None),
+                CacheBehavior::legacy("/app/static/*", "s3", None),
+            ],
+            "s3",
+        );
+        let events = [
+            ev("site", "app/static/x.js", Change::Created), // first match is /app/* -> app origin
+            ev("site", "index.html", Change::Created),
+        ];
+        let plan = plan_of(&[d], &events);
+        assert_eq!(paths(&plan, "E1"), ["/index.html"]);
+        assert_eq!(reasons(&plan), [(0, Some("E1"), Reason::NotServed)]);
+    }
+
+    #[test]
+    fn ttl_zero_skips_creations_but_not_removals() {
+        let mut d = dist(
+            "E1",
+            vec![origin("s3", "site.s3.amazonaws.com", "")],
+            vec![
+                CacheBehavior::legacy("/live/*", "s3", Some(0)),
+                CacheBehavior::with_policy(
+                    "/nocache/*",
+                    "s3",
+                    "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+                ),
+            ],
+            "s3",
+        );
+        d.default_behavior =
+            CacheBehavior::with_policy("*", "s3", "658327ea-f89d-4fab-a63d-7e88639e58f6");
+        let events = [
+            ev("site", "live/a", Change::Created),
+            ev("site", "live/b", Change::Removed),
+            ev("site", "nocache/c", Change::Created),
+            ev("site", "nocache/d", Change::Removed),
+        ];
+        let plan = plan_of(&[d], &events);
+        assert_eq!(paths(&plan, "E1"), ["/live/b", "/nocache/d"]);
+        assert_eq!(
+            reasons(&plan),
+            [
+                (0, Some("E1"), Reason::NotCached),
+                (2, Some("E1"), Reason::NotCached)
+            ]
+        );
+    }
+
+    #[test]
+    fn origin_path_and_two_origins_on_one_bucket() {
+        let d = dist(
+            "E1",
+            vec![
+                origin("prod", "site.s3.us-east-1.amazonaws.com", "/production"),
+                origin("raw", "site.s3-website-us-east-1.amazonaws.com", ""),
+            ],
+            vec![CacheBehavior::legacy("/raw/*", "raw", None)],
+            "prod",
+        );
+        let events = [
+            // Reachable as /acme/i.html through prod, and as /raw/... only if under raw/.
+            ev("site", "production/acme/i.html", Change::Created),
+            ev("site", "raw/production/x", Change::Created),
+            ev("site", "elsewhere/y", Change::Created),
+        ];
+        let plan = plan_of(&[d], &events);
+        assert_eq!(paths(&plan, "E1"), ["/acme/i.html", "/raw/production/x"]);
+        // Event 0 through `raw` gives /production/acme/i.html, served by the default (prod) behavior
+        // through a different origin: not-served there, but the distribution got a path, so no skip.
+        // Event 2 reaches E1 only through `raw` (outside /production), and the default behavior
+        // sends /elsewhere/y to prod: not served.
+        assert_eq!(reasons(&plan), [(2, Some("E1"), Reason::NotServed)]);
+    }
+
+    #[test]
+    fn origin_groups_serve_through_each_member() {
+        let mut d = dist(
+            "E1",
+            vec![
+                origin("primary", "site.s3.us-east-1.amazonaws.com", ""),
+                origin("replica", "site-dr.s3.us-west-2.amazonaws.com", ""),
+            ],
+            vec![],
+            "failover",
+        );
+        d.origin_groups = vec![OriginGroup {
+            id: "failover".into(),
+            members: vec!["primary".into(), "replica".into()],
+        }];
+        let events = [
+            ev("site", "a", Change::Created),
+            ev("site-dr", "b", Change::Created),
+        ];
+        let plan = plan_of(&[d], &events);
+        assert_eq!(paths(&plan, "E1"), ["/a", "/b"]);
+        assert!(plan.skipped.is_empty());
+    }
+
+    #[test]
+    fn early_reasons_and_no_origin() {
+        let d = dist(
+            "E1",
+            vec![origin("s3", "site.s3.amazonaws.com", "/p")],
+            vec![],
+            "s3",
+        );
+        let mut exceptions = Exceptions::new();
+        exceptions.insert("site", ExceptionPaths::parse("p/up/"));
+        let events = [
+            ev("site", "", Change::Test),
+            ev("site", "p/x", Change::Unchanged),
+            ev("site", "p/up/1.jpg", Change::Created),
+            ev("site", "p/up/1.jpg", Change::Removed),
+            ev("site", "outside", Change::Created),
+            ev("logs", "p/x", Change::Created),
+        ];
+        let planner = Planner::new(&[d], &CachePolicies::managed(), PlanOptions::default());
+        let plan = planner.plan(&events, &exceptions);
+        assert_eq!(paths(&plan, "E1"), ["/up/1.jpg"]);
+        assert_eq!(
+            reasons(&plan),
+            [
+                (0, None, Reason::TestEvent),
+                (1, None, Reason::NotAChange),
+                (2, None, Reason::ExceptionPath),
+                (4, None, Reason::NoOrigin),
+                (5, None, Reason::NoOrigin),
+            ]
+        );
+    }
+
+    #[test]
+    fn wildcards_cover_and_are_limited_per_set() {
+        let d = dist(
+            "E1",
+            vec![origin("s3", "site.s3.amazonaws.com", "")],
+            vec![],
+            "s3",
+        );
+        let mut events: Vec<ObjectEvent> = (0..20)
+            .map(|i| ev("site", &format!("w{i:02}*x"), Change::Created))
+            .collect();
+        events.push(ev("site", "w05*", Change::Created)); // same wildcard as w05*x
+        events.push(ev("site", "w07/plain.txt", Change::Created)); // covered by /w07*
+        events.push(ev("site", "x/plain.txt", Change::Created)); // not covered
+        events.push(ev("site", "w07*/covered.txt", Change::Created)); // covered by /w07*
+        let planner = Planner::new(
+            &[d],
+            &CachePolicies::managed(),
+            PlanOptions::new(10, 15).unwrap(),
+        );
+        let plan = planner.plan(&events, &Exceptions::new());
+        let e1 = &plan.invalidations[0];
+        assert_eq!(e1.paths.len(), 21, "20 wildcards and one exact path");
+        let sets: Vec<&[Arc<str>]> = e1.sets().collect();
+        assert_eq!(sets.len(), 3);
+        for s in &sets {
+            assert!(s.len() <= 10);
+            assert!(s.iter().filter(|p| p.ends_with('*')).count() <= 15);
+            assert!(s.windows(2).all(|w| w[0] < w[1]), "sorted within a set");
+        }
+        assert!(e1
+            .wildcards
+            .iter()
+            .all(|w| w.reason == WildcardReason::Asterisk));
+        assert_eq!(
+            e1.wildcards.len(),
+            22,
+            "each key that needed a wildcard is noted"
+        );
+    }
+
+    #[test]
+    fn fifteen_wildcards_at_most_per_set() {
+        let d = dist(
+            "E1",
+            vec![origin("s3", "site.s3.amazonaws.com", "")],
+            vec![],
+            "s3",
+        );
+        let events: Vec<ObjectEvent> = (0..40)
+            .map(|i| ev("site", &format!("k{i:02}*"), Change::Created))
+            .collect();
+        let plan = plan_of(&[d], &events);
+        let counts: Vec<usize> = plan.invalidations[0].sets().map(<[_]>::len).collect();
+        assert_eq!(counts, [15, 15, 10]);
+    }
+
+    #[test]
+    fn covered_exact_paths_are_dropped() {
+        let ranks: Vec<&str> = vec!["/a%20b", "/a*", "/ab", "/ab*", "/b", "/b*x"];
+        let arcs: Vec<Arc<str>> = ranks.iter().map(|s| Arc::from(*s)).collect();
+        let kept = drop_covered(&[0, 1, 2, 3, 4, 5], |r| &arcs[r as usize]);
+        let kept: Vec<&str> = kept.iter().map(|&r| ranks[r as usize]).collect();
+        assert_eq!(kept, ["/a*", "/b", "/b*x"]);
+    }
+
+    fn any_events() -> impl Strategy<Value = Vec<ObjectEvent>> {
+        let key = "[a-c]{1,2}(/[a-c*]{1,3}){0,2}";
+        let change = prop_oneof![Just(Change::Created), Just(Change::Removed)];
+        proptest::collection::vec((key, change), 0..300)
+            .prop_map(|v| v.into_iter().map(|(k, c)| ev("site", &k, c)).collect())
+    }
+
+    proptest! {
+        #[test]
+        fn sets_partition_the_paths_within_limits(events in any_events(), size in 1usize..20, wild in 1usize..16) {
+            let d = dist("E1", vec![origin("s3", "site.s3.amazonaws.com", "")],
+                vec![CacheBehavior::legacy("/a/*", "s3", Some(0))], "s3");
+            let planner = Planner::new(&[d], &CachePolicies::managed(), PlanOptions::new(size, wild).unwrap());
+            let plan = planner.plan(&events, &Exceptions::new());
+            for inv in &plan.invalidations {
+                let mut seen = std::collections::HashSet::new();
+                let mut covered = 0;
+                for set in inv.sets() {
+                    prop_assert!(!set.is_empty() && set.len() <= size);
+                    prop_assert!(set.iter().filter(|p| p.ends_with('*')).count() <= wild);
+                    for p in set {
+                        prop_assert!(seen.insert(p.clone()), "duplicate {}", p);
+                        covered += 1;
+                    }
+                }
+                prop_assert_eq!(covered, inv.paths.len());
+                let ranges_cover = inv.sets.iter().map(|r| r.len()).sum::<usize>();
+                prop_assert_eq!(ranges_cover, inv.paths.len());
+            }
+        }
+
+        #[test]
+        fn order_of_events_does_not_change_the_plan(events in any_events()) {
+            let d = dist("E1", vec![origin("s3", "site.s3.amazonaws.com", "")], vec![], "s3");
+            let planner = Planner::new(&[d], &CachePolicies::managed(), PlanOptions::new(7, 3).unwrap());
+            let mut reversed = events.clone();
+            reversed.reverse();
+            let a = planner.plan(&events, &Exceptions::new());
+            let b = planner.plan(&reversed, &Exceptions::new());
+            prop_assert_eq!(a.invalidations, b.invalidations.iter().map(|d| DistributionPlan {
+                wildcards: { let mut w = d.wildcards.clone(); w.sort_by(|x, y| (&x.path, &x.key).cmp(&(&y.path, &y.key))); w },
+                ..d.clone()
+            }).collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn every_served_key_is_covered(events in any_events()) {
+            let d = dist("E1", vec![origin("s3", "site.s3.amazonaws.com", "")], vec![], "s3");
+            let plan = plan_of(&[d], &events);
+            for e in &events {
+                let mut enc = String::from("/");
+                push_encoded(&e.key, &mut enc);
+                let all = plan.invalidations.first().map(|d| &d.paths[..]).unwrap_or(&[]);
+                prop_assert!(all.iter().any(|p| crate::path::covers(p, &enc)), "{} not covered", enc);
+            }
+        }
+    }
 }

@@ -1,0 +1,154 @@
+//! The plan, for a program (`--format json`) or for a person (`--format text`).
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use cfinv_core::plan::{Plan, WildcardNote};
+use cfinv_core::ObjectEvent;
+use serde::Serialize;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonPlan<'a> {
+    invalidations: Vec<JsonInvalidation<'a>>,
+    skipped: Vec<JsonSkip<'a>>,
+    warnings: &'a [String],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonInvalidation<'a> {
+    distribution_id: &'a str,
+    paths: &'a [Arc<str>],
+    sets: Vec<&'a [Arc<str>]>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    wildcards: &'a [WildcardNote],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonSkip<'a> {
+    bucket: &'a str,
+    key: &'a str,
+    event: &'a str,
+    reason: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    distribution_id: Option<&'a str>,
+}
+
+fn skips<'a>(plan: &'a Plan, events: &'a [ObjectEvent]) -> Vec<JsonSkip<'a>> {
+    plan.skipped
+        .iter()
+        .map(|s| {
+            let e = &events[s.event];
+            JsonSkip {
+                bucket: &e.bucket,
+                key: &e.key,
+                event: &e.event_name,
+                reason: s.reason.as_str(),
+                distribution_id: s.distribution_id.as_deref(),
+            }
+        })
+        .collect()
+}
+
+/// The plan as JSON, one document, newline-terminated.
+pub fn json(plan: &Plan, events: &[ObjectEvent], warnings: &[String]) -> String {
+    let doc = JsonPlan {
+        invalidations: plan
+            .invalidations
+            .iter()
+            .map(|d| JsonInvalidation {
+                distribution_id: &d.distribution_id,
+                paths: &d.paths,
+                sets: d.sets().collect(),
+                wildcards: &d.wildcards,
+            })
+            .collect(),
+        skipped: skips(plan, events),
+        warnings,
+    };
+    // Serialising borrowed strings and slices cannot fail.
+    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
+/// The plan as a person reads it: per distribution its sets and paths, then what was skipped and
+/// why, then warnings.
+pub fn text(plan: &Plan, events: &[ObjectEvent], warnings: &[String]) -> String {
+    let mut out = String::new();
+    let n = plan.invalidations.len();
+    let _ = writeln!(
+        out,
+        "{} event(s): {} path(s) to invalidate in {} distribution(s)",
+        events.len(),
+        plan.path_count(),
+        n
+    );
+    for d in &plan.invalidations {
+        let _ = writeln!(
+            out,
+            "\n{}  {} path(s) in {} set(s)",
+            d.distribution_id,
+            d.paths.len(),
+            d.sets.len()
+        );
+        for (i, set) in d.sets().enumerate() {
+            let _ = writeln!(out, "  set {} ({} paths)", i + 1, set.len());
+            for p in set {
+                let _ = writeln!(out, "    {p}");
+            }
+        }
+        for w in &d.wildcards {
+            let _ = writeln!(
+                out,
+                "  note: {} is a wildcard ({}) covering {}/{}",
+                w.path,
+                w.reason.as_str(),
+                w.bucket,
+                w.key
+            );
+        }
+    }
+    let rows = skips(plan, events);
+    if !rows.is_empty() {
+        let w_reason = rows
+            .iter()
+            .map(|r| r.reason.len())
+            .max()
+            .unwrap_or(0)
+            .max(6);
+        let w_dist = rows
+            .iter()
+            .map(|r| r.distribution_id.map_or(1, str::len))
+            .max()
+            .unwrap_or(0)
+            .max(12);
+        let w_event = rows.iter().map(|r| r.event.len()).max().unwrap_or(0).max(5);
+        let _ = writeln!(out, "\nskipped ({})", rows.len());
+        let _ = writeln!(
+            out,
+            "  {:w_reason$}  {:w_dist$}  {:w_event$}  OBJECT",
+            "REASON", "DISTRIBUTION", "EVENT"
+        );
+        for r in &rows {
+            let _ = writeln!(
+                out,
+                "  {:w_reason$}  {:w_dist$}  {:w_event$}  {}/{}",
+                r.reason,
+                r.distribution_id.unwrap_or("-"),
+                r.event,
+                r.bucket,
+                r.key
+            );
+        }
+    }
+    if !warnings.is_empty() {
+        let _ = writeln!(out, "\nwarnings ({})", warnings.len());
+        for w in warnings {
+            let _ = writeln!(out, "  {w}");
+        }
+    }
+    out
+}
