@@ -70,6 +70,18 @@ impl Reason {
     }
 }
 
+/// The reasons an event is dropped before any distribution is looked at: it is a test event, it
+/// changes no content, or it is a creation under its bucket's `exceptionPaths`. The ingest Lambda
+/// drops these before queueing; the planner gives the same answer for events that reach it anyway.
+pub fn pre_filter(event: &ObjectEvent, exceptions: &Exceptions) -> Option<Reason> {
+    match event.change {
+        Change::Test => Some(Reason::TestEvent),
+        Change::Unchanged => Some(Reason::NotAChange),
+        _ if exceptions.skips(event) => Some(Reason::ExceptionPath),
+        _ => None,
+    }
+}
+
 /// How many paths a set may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlanOptions {
@@ -368,13 +380,7 @@ impl Planner {
         let mut touched: Vec<usize> = Vec::new();
 
         for (i, ev) in events.iter().enumerate() {
-            let early = match ev.change {
-                Change::Test => Some(Reason::TestEvent),
-                Change::Unchanged => Some(Reason::NotAChange),
-                _ if exceptions.skips(ev) => Some(Reason::ExceptionPath),
-                _ => None,
-            };
-            if let Some(reason) = early {
+            if let Some(reason) = pre_filter(ev, exceptions) {
                 b.skip(i, None, reason);
                 continue;
             }

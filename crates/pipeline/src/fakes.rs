@@ -1,0 +1,260 @@
+//! In-memory ports for the handlers' unit tests.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use cfinv_core::{CachePolicy, Distribution};
+
+use crate::ports::*;
+use crate::Clock;
+
+pub fn fixed_clock(at: &str) -> Clock {
+    let t = chrono::DateTime::parse_from_rfc3339(at)
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    Arc::new(move || t)
+}
+
+fn err(kind: ErrorKind) -> PortError {
+    PortError::new(kind, format!("injected {kind:?}"))
+}
+
+#[derive(Default)]
+pub struct FakeQueue {
+    sent: Mutex<Vec<String>>,
+    refuse_calls: AtomicUsize,
+    pub waiting: Mutex<VecDeque<ReceivedMessage>>,
+    pub deleted: Mutex<Vec<String>>,
+    pub receives: AtomicUsize,
+}
+
+impl FakeQueue {
+    /// The first `n` SendMessageBatch calls refuse every entry.
+    pub fn refusing(self, n: usize) -> Self {
+        self.refuse_calls.store(n, Ordering::SeqCst);
+        self
+    }
+    pub fn sent(&self) -> Vec<String> {
+        self.sent.lock().unwrap().clone()
+    }
+    pub fn with_messages(self, bodies: impl IntoIterator<Item = String>) -> Self {
+        {
+            let mut w = self.waiting.lock().unwrap();
+            for (i, body) in bodies.into_iter().enumerate() {
+                w.push_back(ReceivedMessage {
+                    message_id: format!("m{i}"),
+                    receipt_handle: format!("r{i}"),
+                    body,
+                    receive_count: 1,
+                });
+            }
+        }
+        self
+    }
+}
+
+impl Queue for FakeQueue {
+    async fn send_batch(&self, messages: &[OutgoingMessage]) -> Result<Vec<String>, PortError> {
+        if self.refuse_calls.load(Ordering::SeqCst) > 0 {
+            self.refuse_calls.fetch_sub(1, Ordering::SeqCst);
+            return Ok(messages.iter().map(|m| m.id.clone()).collect());
+        }
+        self.sent
+            .lock()
+            .unwrap()
+            .extend(messages.iter().map(|m| m.body.clone()));
+        Ok(vec![])
+    }
+    async fn receive(
+        &self,
+        max: u32,
+        _wait: u32,
+        _vis: u32,
+    ) -> Result<Vec<ReceivedMessage>, PortError> {
+        self.receives.fetch_add(1, Ordering::SeqCst);
+        let mut w = self.waiting.lock().unwrap();
+        let n = (max as usize).min(w.len());
+        Ok(w.drain(..n).collect())
+    }
+    async fn delete_batch(&self, messages: &[Delete]) -> Result<Vec<String>, PortError> {
+        self.deleted
+            .lock()
+            .unwrap()
+            .extend(messages.iter().map(|m| m.receipt_handle.clone()));
+        Ok(vec![])
+    }
+}
+
+#[derive(Default)]
+pub struct FakeExecutions {
+    starts: Mutex<Vec<(String, String, String)>>,
+    fail: Option<ErrorKind>,
+}
+
+impl FakeExecutions {
+    pub fn failing(mut self, kind: ErrorKind) -> Self {
+        self.fail = Some(kind);
+        self
+    }
+    pub fn starts(&self) -> Vec<(String, String, String)> {
+        self.starts.lock().unwrap().clone()
+    }
+}
+
+impl Executions for FakeExecutions {
+    async fn start(&self, arn: &str, name: &str, input: &str) -> Result<Started, PortError> {
+        self.starts
+            .lock()
+            .unwrap()
+            .push((arn.into(), name.into(), input.into()));
+        match self.fail {
+            Some(kind) => Err(err(kind)),
+            None => Ok(Started::New),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct FakeTags {
+    tags: HashMap<(String, String), String>,
+    broken: bool,
+    calls: AtomicUsize,
+}
+
+impl FakeTags {
+    pub fn with(mut self, bucket: &str, key: &str, value: &str) -> Self {
+        self.tags.insert((bucket.into(), key.into()), value.into());
+        self
+    }
+    pub fn broken(mut self) -> Self {
+        self.broken = true;
+        self
+    }
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+impl BucketTags for FakeTags {
+    async fn tag(&self, bucket: &str, key: &str) -> Result<Option<String>, PortError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if self.broken {
+            return Err(err(ErrorKind::AccessDenied));
+        }
+        Ok(self.tags.get(&(bucket.to_owned(), key.to_owned())).cloned())
+    }
+}
+
+#[derive(Default)]
+pub struct FakeObjects {
+    pub objects: Mutex<HashMap<(String, String), String>>,
+    /// Puts fail while this is above zero (decremented per failed put).
+    pub failing_puts: AtomicUsize,
+}
+
+impl FakeObjects {
+    pub fn get_now(&self, bucket: &str, key: &str) -> Option<String> {
+        self.objects
+            .lock()
+            .unwrap()
+            .get(&(bucket.to_owned(), key.to_owned()))
+            .cloned()
+    }
+}
+
+impl Objects for FakeObjects {
+    async fn put(&self, bucket: &str, key: &str, body: String, _ct: &str) -> Result<(), PortError> {
+        if self.failing_puts.load(Ordering::SeqCst) > 0 {
+            self.failing_puts.fetch_sub(1, Ordering::SeqCst);
+            return Err(err(ErrorKind::Unavailable));
+        }
+        self.objects
+            .lock()
+            .unwrap()
+            .insert((bucket.into(), key.into()), body);
+        Ok(())
+    }
+    async fn get(&self, bucket: &str, key: &str) -> Result<Option<String>, PortError> {
+        Ok(self.get_now(bucket, key))
+    }
+}
+
+#[derive(Default)]
+pub struct FakeCloudFront {
+    pub distributions: Vec<Distribution>,
+    pub policies: Vec<CachePolicy>,
+    pub lists: AtomicUsize,
+    /// (distribution, caller reference, paths) per CreateInvalidation that succeeded.
+    pub created: Mutex<Vec<(String, String, Vec<String>)>>,
+    /// Errors to return, per distribution, in order.
+    pub errors: Mutex<HashMap<String, VecDeque<ErrorKind>>>,
+}
+
+impl FakeCloudFront {
+    pub fn fail(&self, distribution: &str, kinds: &[ErrorKind]) {
+        self.errors
+            .lock()
+            .unwrap()
+            .insert(distribution.into(), kinds.iter().copied().collect());
+    }
+}
+
+impl CloudFront for FakeCloudFront {
+    async fn list_distributions(&self) -> Result<Listed, PortError> {
+        self.lists.fetch_add(1, Ordering::SeqCst);
+        Ok(Listed {
+            distributions: self.distributions.clone(),
+            skipped: vec![],
+        })
+    }
+    async fn cache_policy(&self, id: &str) -> Result<Option<CachePolicy>, PortError> {
+        Ok(self.policies.iter().find(|p| p.id == id).cloned())
+    }
+    async fn create_invalidation(
+        &self,
+        d: &str,
+        caller: &str,
+        paths: &[String],
+    ) -> Result<Invalidation, PortError> {
+        if let Some(kind) = self
+            .errors
+            .lock()
+            .unwrap()
+            .get_mut(d)
+            .and_then(VecDeque::pop_front)
+        {
+            return Err(err(kind));
+        }
+        let mut created = self.created.lock().unwrap();
+        if let Some(i) = created.iter().position(|(dd, c, _)| dd == d && c == caller) {
+            if created[i].2 != paths {
+                return Err(err(ErrorKind::BatchMismatch));
+            }
+            return Ok(Invalidation {
+                id: format!("I{i}"),
+                status: "InProgress".into(),
+            });
+        }
+        created.push((d.into(), caller.into(), paths.to_vec()));
+        Ok(Invalidation {
+            id: format!("I{}", created.len() - 1),
+            status: "InProgress".into(),
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct FakeAlerts {
+    pub published: Mutex<Vec<(String, String, String)>>,
+}
+
+impl Alerts for FakeAlerts {
+    async fn publish(&self, topic: &str, subject: &str, body: &str) -> Result<(), PortError> {
+        self.published
+            .lock()
+            .unwrap()
+            .push((topic.into(), subject.into(), body.into()));
+        Ok(())
+    }
+}

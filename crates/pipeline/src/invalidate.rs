@@ -1,0 +1,277 @@
+//! The invalidate function: one stored set, one CreateInvalidation.
+//!
+//! The CallerReference is derived from the execution, the distribution and the set number, so a
+//! retried or redriven set gets back the invalidation it already created instead of a second,
+//! billed one (CloudFront returns the existing invalidation for the same reference and batch).
+//!
+//! Errors get stable names that the state machine retries or catches: `Throttled`,
+//! `TooManyInvalidationsInProgress`, `CloudFrontUnavailable` and `StorageUnavailable` are worth
+//! retrying; `AccessDenied`, `NoSuchDistribution`, `InvalidArgument`, `BatchMismatch` and
+//! `SetUnreadable` are not.
+//!
+//! In `gate` mode (the state machine's redrive gate, see `statemachine/README.md`) the first call
+//! for a set fails with `SetNotInvalidated` without calling CloudFront, leaving a marker; any later
+//! call (a redrive) invalidates.
+
+use serde::Deserialize;
+use tracing::{info, warn};
+
+use crate::collect::check_execution_name;
+use crate::ports::{CloudFront, ErrorKind, Objects, PortError};
+use crate::sets::{execution_prefix, SetDone, SetFile, SetRef};
+use crate::settings::InvalidateSettings;
+use crate::ErrorName;
+
+/// One Map iteration's input.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvalidateInput {
+    pub execution: String,
+    pub set: SetRef,
+    #[serde(default)]
+    pub gate: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InvalidateError {
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    #[error("distribution {distribution}, set {set}: {source}")]
+    CloudFront {
+        distribution: String,
+        set: usize,
+        #[source]
+        source: PortError,
+    },
+    #[error("set {0} cannot be read: {1}")]
+    SetUnreadable(String, String),
+    #[error("plan storage unavailable: {0}")]
+    StorageUnavailable(#[source] PortError),
+    #[error("distribution {distribution}, set {set} was not invalidated; redrive the execution to try again")]
+    SetNotInvalidated { distribution: String, set: usize },
+}
+
+impl ErrorName for InvalidateError {
+    fn error_type(&self) -> &'static str {
+        match self {
+            InvalidateError::InvalidInput(_) => "InvalidInput",
+            InvalidateError::CloudFront { source, .. } => match source.kind {
+                ErrorKind::Throttled => "Throttled",
+                ErrorKind::TooManyInvalidationsInProgress => "TooManyInvalidationsInProgress",
+                ErrorKind::AccessDenied => "AccessDenied",
+                ErrorKind::NotFound => "NoSuchDistribution",
+                ErrorKind::InvalidArgument => "InvalidArgument",
+                ErrorKind::BatchMismatch | ErrorKind::AlreadyExists => "BatchMismatch",
+                ErrorKind::Unavailable | ErrorKind::Other => "CloudFrontUnavailable",
+            },
+            InvalidateError::SetUnreadable(..) => "SetUnreadable",
+            InvalidateError::StorageUnavailable(_) => "StorageUnavailable",
+            InvalidateError::SetNotInvalidated { .. } => "SetNotInvalidated",
+        }
+    }
+}
+
+/// `cfinv/{execution}/{distribution}/{set}`: the same for every retry and redrive of a set, and
+/// different for every set and execution.
+pub fn caller_reference(execution: &str, distribution_id: &str, set: usize) -> String {
+    format!("cfinv/{execution}/{distribution_id}/{set}")
+}
+
+pub struct Invalidate<O, C> {
+    objects: O,
+    cloudfront: C,
+    settings: InvalidateSettings,
+}
+
+impl<O: Objects, C: CloudFront> Invalidate<O, C> {
+    pub fn new(objects: O, cloudfront: C, settings: InvalidateSettings) -> Self {
+        Invalidate {
+            objects,
+            cloudfront,
+            settings,
+        }
+    }
+
+    pub async fn handle(&self, input: InvalidateInput) -> Result<SetDone, InvalidateError> {
+        check_execution_name(&input.execution).map_err(InvalidateError::InvalidInput)?;
+        let set = &input.set;
+        let bucket = &self.settings.plan_bucket;
+        if input.gate {
+            let marker = format!(
+                "{}gate/{}-set-{:04}",
+                execution_prefix(&self.settings.plan_prefix, &input.execution),
+                set.distribution_id,
+                set.set
+            );
+            let seen = self
+                .objects
+                .get(bucket, &marker)
+                .await
+                .map_err(InvalidateError::StorageUnavailable)?;
+            if seen.is_none() {
+                self.objects
+                    .put(bucket, &marker, String::new(), "text/plain")
+                    .await
+                    .map_err(InvalidateError::StorageUnavailable)?;
+                return Err(InvalidateError::SetNotInvalidated {
+                    distribution: set.distribution_id.clone(),
+                    set: set.set,
+                });
+            }
+            info!(distribution = %set.distribution_id, set = set.set, "redrive: invalidating a set that failed");
+        }
+
+        let text = self
+            .objects
+            .get(bucket, &set.key)
+            .await
+            .map_err(InvalidateError::StorageUnavailable)?
+            .ok_or_else(|| InvalidateError::SetUnreadable(set.key.clone(), "no such key".into()))?;
+        let file: SetFile = serde_json::from_str(&text)
+            .map_err(|e| InvalidateError::SetUnreadable(set.key.clone(), e.to_string()))?;
+        if file.distribution_id != set.distribution_id
+            || file.set != set.set
+            || file.paths.is_empty()
+        {
+            return Err(InvalidateError::SetUnreadable(
+                set.key.clone(),
+                format!(
+                    "holds set {} of {} with {} paths",
+                    file.set,
+                    file.distribution_id,
+                    file.paths.len()
+                ),
+            ));
+        }
+
+        let reference = caller_reference(&input.execution, &set.distribution_id, set.set);
+        match self
+            .cloudfront
+            .create_invalidation(&set.distribution_id, &reference, &file.paths)
+            .await
+        {
+            Ok(inv) => {
+                info!(
+                    execution = %input.execution,
+                    distribution = %set.distribution_id,
+                    set = set.set,
+                    paths = file.paths.len(),
+                    invalidation = %inv.id,
+                    "invalidation created"
+                );
+                Ok(SetDone {
+                    set: set.clone(),
+                    invalidation_id: inv.id,
+                    status: inv.status,
+                })
+            }
+            Err(source) => {
+                let err = InvalidateError::CloudFront {
+                    distribution: set.distribution_id.clone(),
+                    set: set.set,
+                    source,
+                };
+                warn!(execution = %input.execution, error_type = err.error_type(), error = %err, "CreateInvalidation failed");
+                Err(err)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fakes::*;
+    use crate::sets::set_key;
+
+    fn setup(paths: &[&str]) -> (Invalidate<FakeObjects, FakeCloudFront>, InvalidateInput) {
+        let key = set_key("plans/", "x-1", "E1", 1);
+        let objects = FakeObjects::default();
+        let file = SetFile {
+            distribution_id: "E1".into(),
+            set: 1,
+            of: 1,
+            paths: paths.iter().map(|p| p.to_string()).collect(),
+        };
+        objects.objects.lock().unwrap().insert(
+            ("b".into(), key.clone()),
+            serde_json::to_string(&file).unwrap(),
+        );
+        let inv = Invalidate::new(
+            objects,
+            FakeCloudFront::default(),
+            InvalidateSettings {
+                plan_bucket: "b".into(),
+                plan_prefix: "plans/".into(),
+            },
+        );
+        let set = SetRef {
+            distribution_id: "E1".into(),
+            set: 1,
+            of: 1,
+            key,
+            path_count: paths.len(),
+            preview: vec![],
+        };
+        (
+            inv,
+            InvalidateInput {
+                execution: "x-1".into(),
+                set,
+                gate: false,
+            },
+        )
+    }
+
+    #[tokio::test]
+    async fn a_repeated_set_returns_the_same_invalidation() {
+        let (inv, input) = setup(&["/a", "/b"]);
+        let first = inv.handle(input.clone()).await.unwrap();
+        let again = inv.handle(input).await.unwrap();
+        assert_eq!(first.invalidation_id, again.invalidation_id);
+        let created = inv.cloudfront.created.lock().unwrap();
+        assert_eq!(created.len(), 1);
+        assert_eq!(created[0].1, "cfinv/x-1/E1/1");
+    }
+
+    #[tokio::test]
+    async fn errors_have_stable_names() {
+        let (inv, input) = setup(&["/a"]);
+        for (kind, name) in [
+            (ErrorKind::Throttled, "Throttled"),
+            (
+                ErrorKind::TooManyInvalidationsInProgress,
+                "TooManyInvalidationsInProgress",
+            ),
+            (ErrorKind::Unavailable, "CloudFrontUnavailable"),
+            (ErrorKind::AccessDenied, "AccessDenied"),
+            (ErrorKind::NotFound, "NoSuchDistribution"),
+            (ErrorKind::InvalidArgument, "InvalidArgument"),
+            (ErrorKind::BatchMismatch, "BatchMismatch"),
+        ] {
+            inv.cloudfront.fail("E1", &[kind]);
+            assert_eq!(
+                inv.handle(input.clone()).await.unwrap_err().error_type(),
+                name
+            );
+        }
+        let mut missing = input.clone();
+        missing.set.key = "nope".into();
+        assert_eq!(
+            inv.handle(missing).await.unwrap_err().error_type(),
+            "SetUnreadable"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_gate_fails_once_then_invalidates() {
+        let (inv, mut input) = setup(&["/a"]);
+        input.gate = true;
+        assert_eq!(
+            inv.handle(input.clone()).await.unwrap_err().error_type(),
+            "SetNotInvalidated"
+        );
+        assert!(inv.cloudfront.created.lock().unwrap().is_empty());
+        assert!(inv.handle(input).await.is_ok(), "a redrive invalidates");
+    }
+}

@@ -1,0 +1,41 @@
+//! # cfinv-pipeline: what each Lambda does
+//!
+//! Each function of the pipeline is a handler here, written against small ports ([`ports`]) instead
+//! of AWS clients, so that its decisions (what to retry, what to fail, when to delete a message) are
+//! tested without AWS. `cfinv-aws` implements the ports with the AWS SDK, and each Lambda's `main`
+//! wires the two together.
+//!
+//! - [`ingest`]: S3 events in; drops what the core skips before planning, queues the rest, starts the
+//!   execution of the current batch window (idempotently).
+//! - [`collect`]: drains the queue, plans with the core, stores the sets, then deletes the messages.
+//! - [`invalidate`]: one set, one CreateInvalidation, with a CallerReference that makes retries and
+//!   redrives idempotent.
+//! - [`report`]: the seed's error files and one alert for every set that could not be invalidated.
+//!
+//! Every handler error has a stable name ([`ErrorName::error_type`]): the state machine retries and
+//! catches by these names, so they never change.
+
+pub mod collect;
+pub mod ingest;
+pub mod invalidate;
+pub mod ports;
+pub mod report;
+pub mod sets;
+pub mod settings;
+pub mod window;
+
+#[cfg(test)]
+pub(crate) mod fakes;
+
+/// An error with a stable name: it becomes the Lambda `errorType` that Step Functions matches.
+pub trait ErrorName: std::error::Error {
+    fn error_type(&self) -> &'static str;
+}
+
+/// A clock, so that tests can choose the time.
+pub type Clock = std::sync::Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    std::sync::Arc::new(chrono::Utc::now)
+}

@@ -1,0 +1,178 @@
+//! The AWS operations the handlers need, as small traits. `cfinv-aws` implements them with the SDK;
+//! the tests implement them in memory. Every method says exactly what it needs and nothing more.
+
+use std::future::Future;
+
+use cfinv_core::{CachePolicy, Distribution};
+
+/// What went wrong in a call to AWS, reduced to what the handlers decide on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Rate exceeded: try again later.
+    Throttled,
+    /// CloudFront: too many invalidations (or wildcard paths) in progress for this distribution.
+    TooManyInvalidationsInProgress,
+    /// A service or network error that may pass.
+    Unavailable,
+    AccessDenied,
+    NotFound,
+    InvalidArgument,
+    /// StartExecution: an execution with this name exists (closed, or with another input).
+    AlreadyExists,
+    /// CreateInvalidation: this CallerReference was used for a different batch.
+    BatchMismatch,
+    Other,
+}
+
+/// An AWS call's failure: its kind, and the service's message (for logs and error causes).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct PortError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl PortError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        PortError {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// One message to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMessage {
+    /// Unique within a batch; failures are reported by it.
+    pub id: String,
+    pub body: String,
+}
+
+/// One message received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedMessage {
+    pub message_id: String,
+    pub receipt_handle: String,
+    pub body: String,
+    /// How many times it has been received, this time included.
+    pub receive_count: u32,
+}
+
+/// A message to delete: the id is only for reporting failures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delete {
+    pub id: String,
+    pub receipt_handle: String,
+}
+
+/// An SQS queue.
+pub trait Queue: Send + Sync {
+    /// SendMessageBatch (at most 10). Returns the ids of the entries that failed.
+    fn send_batch(
+        &self,
+        messages: &[OutgoingMessage],
+    ) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
+    /// ReceiveMessage: at most `max` (1-10), long polling for `wait_seconds`, hidden from other
+    /// receivers for `visibility_timeout` seconds.
+    fn receive(
+        &self,
+        max: u32,
+        wait_seconds: u32,
+        visibility_timeout: u32,
+    ) -> impl Future<Output = Result<Vec<ReceivedMessage>, PortError>> + Send;
+    /// DeleteMessageBatch (at most 10). Returns the ids of the entries that failed.
+    fn delete_batch(
+        &self,
+        messages: &[Delete],
+    ) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
+}
+
+/// Whether StartExecution made a new execution or found this one running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Started {
+    New,
+    Running,
+}
+
+/// Step Functions executions.
+pub trait Executions: Send + Sync {
+    /// StartExecution. `AlreadyExists` when an execution with this name has closed or has another
+    /// input.
+    fn start(
+        &self,
+        state_machine_arn: &str,
+        name: &str,
+        input: &str,
+    ) -> impl Future<Output = Result<Started, PortError>> + Send;
+}
+
+/// S3 bucket tags.
+pub trait BucketTags: Send + Sync {
+    /// The value of one tag, `None` when the bucket has no such tag (or no tags at all).
+    fn tag(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<String>, PortError>> + Send;
+}
+
+/// S3 objects (plans, sets, error files).
+pub trait Objects: Send + Sync {
+    fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: String,
+        content_type: &str,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+    /// `None` when there is no such key.
+    fn get(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<String>, PortError>> + Send;
+}
+
+/// Every distribution of the account, as far as it could be read.
+#[derive(Debug, Clone, Default)]
+pub struct Listed {
+    pub distributions: Vec<Distribution>,
+    /// One message per distribution that could not be converted (skipped, with a warning).
+    pub skipped: Vec<String>,
+}
+
+/// An invalidation CloudFront accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalidation {
+    pub id: String,
+    pub status: String,
+}
+
+/// CloudFront.
+pub trait CloudFront: Send + Sync {
+    /// ListDistributions, every page.
+    fn list_distributions(&self) -> impl Future<Output = Result<Listed, PortError>> + Send;
+    /// GetCachePolicy; `None` when there is no such policy.
+    fn cache_policy(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<CachePolicy>, PortError>> + Send;
+    /// CreateInvalidation.
+    fn create_invalidation(
+        &self,
+        distribution_id: &str,
+        caller_reference: &str,
+        paths: &[String],
+    ) -> impl Future<Output = Result<Invalidation, PortError>> + Send;
+}
+
+/// SNS.
+pub trait Alerts: Send + Sync {
+    fn publish(
+        &self,
+        topic_arn: &str,
+        subject: &str,
+        body: &str,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+}

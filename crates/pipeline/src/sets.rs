@@ -1,0 +1,85 @@
+//! What travels between the functions: the sets collect stores in S3 (path lists are too large for
+//! Step Functions' 256 KiB payloads), the small references the Map iterates over, and what each
+//! iteration returns.
+
+use serde::{Deserialize, Serialize};
+
+/// Where one execution's plan lives: `{prefix}{execution}/`.
+pub fn execution_prefix(plan_prefix: &str, execution: &str) -> String {
+    format!("{plan_prefix}{execution}/")
+}
+
+/// The key of one set: `{prefix}{execution}/{distributionId}/set-0001.json`.
+pub fn set_key(plan_prefix: &str, execution: &str, distribution_id: &str, set: usize) -> String {
+    format!(
+        "{}{distribution_id}/set-{set:04}.json",
+        execution_prefix(plan_prefix, execution)
+    )
+}
+
+/// The key of an execution's plan summary, written last: its presence means collect finished.
+pub fn plan_key(plan_prefix: &str, execution: &str) -> String {
+    format!("{}plan.json", execution_prefix(plan_prefix, execution))
+}
+
+/// One set as stored in S3.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetFile {
+    pub distribution_id: String,
+    /// 1-based, in the distribution's plan.
+    pub set: usize,
+    /// How many sets the distribution has.
+    pub of: usize,
+    pub paths: Vec<String>,
+}
+
+/// A reference to a stored set: one Map item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetRef {
+    pub distribution_id: String,
+    pub set: usize,
+    pub of: usize,
+    /// The S3 key of the [`SetFile`] in the plan bucket.
+    pub key: String,
+    pub path_count: usize,
+    /// The first few paths, so the console shows what a set is about.
+    pub preview: Vec<String>,
+}
+
+/// What an invalidate iteration returns when the set was invalidated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetDone {
+    #[serde(flatten)]
+    pub set: SetRef,
+    pub invalidation_id: String,
+    pub status: String,
+}
+
+/// The error Step Functions adds with a Catch (`ResultPath: $.error`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaughtError {
+    #[serde(rename = "Error", default)]
+    pub error: String,
+    #[serde(rename = "Cause", default)]
+    pub cause: String,
+}
+
+/// What a Map iteration whose set failed returns (the Catch's Pass state shapes it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetFailed {
+    pub failed: bool,
+    pub set: SetRef,
+    pub error: CaughtError,
+}
+
+/// One Map iteration's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SetResult {
+    Failed(SetFailed),
+    Done(SetDone),
+}

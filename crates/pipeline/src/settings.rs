@@ -1,0 +1,341 @@
+//! Configuration, from environment variables set by the deployment.
+//!
+//! Each function reads only what it needs, validates it at start, and fails with one clear error
+//! naming the variable. The seed configured its single Lambda with tags `qUrl`, `topicArn` and
+//! `errorBucket`; they are `CFINV_QUEUE_URL`, `CFINV_TOPIC_ARN` and `CFINV_ERROR_BUCKET` here.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use cfinv_core::plan::{MAX_SET_SIZE, MAX_WILDCARDS_IN_PROGRESS};
+use cfinv_core::{ExceptionPaths, PlanOptions};
+
+use crate::ErrorName;
+
+/// A setting that is missing or out of range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set")]
+    Missing(&'static str),
+    #[error("environment variable {name} is {value:?}: {expected}")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        expected: String,
+    },
+}
+
+impl ErrorName for ConfigError {
+    fn error_type(&self) -> &'static str {
+        "Misconfigured"
+    }
+}
+
+/// Reads variables through a lookup function (the environment, or a map in tests).
+pub struct Vars<F: Fn(&str) -> Option<String>>(pub F);
+
+/// The process environment.
+pub fn env() -> Vars<impl Fn(&str) -> Option<String>> {
+    Vars(|name: &str| std::env::var(name).ok())
+}
+
+impl<F: Fn(&str) -> Option<String>> Vars<F> {
+    fn raw(&self, name: &'static str) -> Option<String> {
+        (self.0)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A required string.
+    pub fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.raw(name).ok_or(ConfigError::Missing(name))
+    }
+
+    /// An optional string.
+    pub fn optional(&self, name: &'static str) -> Option<String> {
+        self.raw(name)
+    }
+
+    /// A number in `range`, or `default` when unset.
+    pub fn number<T>(
+        &self,
+        name: &'static str,
+        default: T,
+        range: std::ops::RangeInclusive<T>,
+    ) -> Result<T, ConfigError>
+    where
+        T: FromStr + PartialOrd + std::fmt::Display + Copy,
+    {
+        let Some(value) = self.raw(name) else {
+            return Ok(default);
+        };
+        match value.parse::<T>() {
+            Ok(n) if range.contains(&n) => Ok(n),
+            _ => Err(ConfigError::Invalid {
+                name,
+                value,
+                expected: format!("a whole number from {} to {}", range.start(), range.end()),
+            }),
+        }
+    }
+}
+
+/// How events are grouped into executions; read by ingest (which starts them) and collect (which
+/// starts the next one when it leaves a backlog).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowSettings {
+    /// `CFINV_STATE_MACHINE_ARN`; for collect it may also come from the state machine's context.
+    pub state_machine_arn: Option<String>,
+    /// `CFINV_WINDOW_SECONDS` (default 10): events are batched per window of this length.
+    pub window_seconds: u32,
+    /// `CFINV_SETTLE_SECONDS` (default 2): after a window closes, how long to wait for late
+    /// SendMessage calls to land before draining.
+    pub settle_seconds: u32,
+    /// `CFINV_EXECUTION_PREFIX` (default `cfinv`): execution names are `PREFIX-yyyyMMddTHHmmssZ`.
+    pub execution_prefix: String,
+}
+
+impl WindowSettings {
+    pub fn read<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Self, ConfigError> {
+        let execution_prefix = vars
+            .optional("CFINV_EXECUTION_PREFIX")
+            .unwrap_or_else(|| "cfinv".to_owned());
+        if execution_prefix.len() > 40
+            || !execution_prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(ConfigError::Invalid {
+                name: "CFINV_EXECUTION_PREFIX",
+                value: execution_prefix,
+                expected: "at most 40 letters, digits, - or _".to_owned(),
+            });
+        }
+        Ok(WindowSettings {
+            state_machine_arn: vars.optional("CFINV_STATE_MACHINE_ARN"),
+            window_seconds: vars.number("CFINV_WINDOW_SECONDS", 10, 1..=3600)?,
+            settle_seconds: vars.number("CFINV_SETTLE_SECONDS", 2, 0..=300)?,
+            execution_prefix,
+        })
+    }
+}
+
+/// The ingest function's settings.
+#[derive(Debug, Clone)]
+pub struct IngestSettings {
+    /// `CFINV_QUEUE_URL` (the seed's `qUrl` tag).
+    pub queue_url: String,
+    pub state_machine_arn: String,
+    pub window: WindowSettings,
+    /// `CFINV_TAG_CACHE_SECONDS` (default 60): how long a warm container trusts a bucket's
+    /// `exceptionPaths` tag.
+    pub tag_cache: Duration,
+    /// `CFINV_DEFAULT_EXCEPTION_PATHS`: for buckets without the tag (default: none).
+    pub default_exception_paths: ExceptionPaths,
+    /// `CFINV_SEND_ATTEMPTS` (default 4): attempts for entries SendMessageBatch refused.
+    pub send_attempts: u32,
+    /// Pause before the second attempt, doubled after each (100 ms).
+    pub retry_base: Duration,
+}
+
+impl IngestSettings {
+    pub fn read<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Self, ConfigError> {
+        let window = WindowSettings::read(vars)?;
+        Ok(IngestSettings {
+            queue_url: vars.required("CFINV_QUEUE_URL")?,
+            state_machine_arn: window
+                .state_machine_arn
+                .clone()
+                .ok_or(ConfigError::Missing("CFINV_STATE_MACHINE_ARN"))?,
+            window,
+            tag_cache: Duration::from_secs(vars.number(
+                "CFINV_TAG_CACHE_SECONDS",
+                60,
+                0..=86_400,
+            )?),
+            default_exception_paths: ExceptionPaths::parse(
+                &vars
+                    .optional("CFINV_DEFAULT_EXCEPTION_PATHS")
+                    .unwrap_or_default(),
+            ),
+            send_attempts: vars.number("CFINV_SEND_ATTEMPTS", 4, 1..=10)?,
+            retry_base: Duration::from_millis(100),
+        })
+    }
+}
+
+/// The collect function's settings.
+#[derive(Debug, Clone)]
+pub struct CollectSettings {
+    pub queue_url: String,
+    /// `CFINV_DEAD_LETTER_QUEUE_URL`: where unreadable messages are moved (optional; without it
+    /// they stay until the queue's redrive policy moves them).
+    pub dead_letter_queue_url: Option<String>,
+    /// `CFINV_PLAN_BUCKET`: where plans and sets are stored.
+    pub plan_bucket: String,
+    /// `CFINV_PLAN_PREFIX` (default `plans/`).
+    pub plan_prefix: String,
+    pub window: WindowSettings,
+    /// `CFINV_MAX_SET_SIZE` (default 3000).
+    pub plan_options: PlanOptions,
+    /// `CFINV_MAX_MESSAGES` (default 20000): stop draining after this many; the rest waits for the
+    /// next execution, which collect starts.
+    pub max_messages: usize,
+    /// `CFINV_COLLECT_SECONDS` (default 60): stop draining after this long.
+    pub drain_budget: Duration,
+    /// `CFINV_RECEIVE_WAIT_SECONDS` (default 1): long-polling wait of each receive.
+    pub receive_wait_seconds: u32,
+    /// `CFINV_EMPTY_RECEIVES` (default 2): consecutive empty long polls that end the drain (one
+    /// empty receive is not proof of an empty queue).
+    pub empty_receives: u32,
+    /// `CFINV_VISIBILITY_TIMEOUT_SECONDS` (default 300): messages stay hidden this long while a run
+    /// plans them; if it dies they come back after it.
+    pub visibility_timeout_seconds: u32,
+    /// `CFINV_DISTRIBUTION_CACHE_SECONDS` (default 60): how long a warm container reuses the
+    /// distributions it listed.
+    pub distribution_cache: Duration,
+    /// `CFINV_MAP_CONCURRENCY` (default 2): how many sets the state machine invalidates at once.
+    pub map_concurrency: u32,
+}
+
+impl CollectSettings {
+    pub fn read<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Self, ConfigError> {
+        let max_set_size = vars.number("CFINV_MAX_SET_SIZE", MAX_SET_SIZE, 1..=MAX_SET_SIZE)?;
+        let plan_options =
+            PlanOptions::new(max_set_size, MAX_WILDCARDS_IN_PROGRESS).map_err(|e| {
+                ConfigError::Invalid {
+                    name: "CFINV_MAX_SET_SIZE",
+                    value: max_set_size.to_string(),
+                    expected: e.to_string(),
+                }
+            })?;
+        Ok(CollectSettings {
+            queue_url: vars.required("CFINV_QUEUE_URL")?,
+            dead_letter_queue_url: vars.optional("CFINV_DEAD_LETTER_QUEUE_URL"),
+            plan_bucket: vars.required("CFINV_PLAN_BUCKET")?,
+            plan_prefix: plan_prefix(vars),
+            window: WindowSettings::read(vars)?,
+            plan_options,
+            max_messages: vars.number("CFINV_MAX_MESSAGES", 20_000, 1..=1_000_000)?,
+            drain_budget: Duration::from_secs(vars.number("CFINV_COLLECT_SECONDS", 60, 1..=840)?),
+            receive_wait_seconds: vars.number("CFINV_RECEIVE_WAIT_SECONDS", 1, 0..=20)?,
+            empty_receives: vars.number("CFINV_EMPTY_RECEIVES", 2, 1..=20)?,
+            visibility_timeout_seconds: vars.number(
+                "CFINV_VISIBILITY_TIMEOUT_SECONDS",
+                300,
+                1..=43_200,
+            )?,
+            distribution_cache: Duration::from_secs(vars.number(
+                "CFINV_DISTRIBUTION_CACHE_SECONDS",
+                60,
+                0..=3600,
+            )?),
+            map_concurrency: vars.number("CFINV_MAP_CONCURRENCY", 2, 1..=40)?,
+        })
+    }
+}
+
+fn plan_prefix<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> String {
+    let p = vars
+        .optional("CFINV_PLAN_PREFIX")
+        .unwrap_or_else(|| "plans/".to_owned());
+    let p = p.trim_start_matches('/');
+    if p.is_empty() || p.ends_with('/') {
+        p.to_owned()
+    } else {
+        format!("{p}/")
+    }
+}
+
+/// The invalidate function's settings.
+#[derive(Debug, Clone)]
+pub struct InvalidateSettings {
+    pub plan_bucket: String,
+    pub plan_prefix: String,
+}
+
+impl InvalidateSettings {
+    pub fn read<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Self, ConfigError> {
+        Ok(InvalidateSettings {
+            plan_bucket: vars.required("CFINV_PLAN_BUCKET")?,
+            plan_prefix: plan_prefix(vars),
+        })
+    }
+}
+
+/// The report function's settings.
+#[derive(Debug, Clone)]
+pub struct ReportSettings {
+    pub plan_bucket: String,
+    /// `CFINV_ERROR_BUCKET` (the seed's `errorBucket` tag).
+    pub error_bucket: String,
+    /// `CFINV_TOPIC_ARN` (the seed's `topicArn` tag).
+    pub topic_arn: String,
+}
+
+impl ReportSettings {
+    pub fn read<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Self, ConfigError> {
+        Ok(ReportSettings {
+            plan_bucket: vars.required("CFINV_PLAN_BUCKET")?,
+            error_bucket: vars.required("CFINV_ERROR_BUCKET")?,
+            topic_arn: vars.required("CFINV_TOPIC_ARN")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vars<impl Fn(&str) -> Option<String>> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Vars(move |k: &str| map.get(k).cloned())
+    }
+
+    #[test]
+    fn missing_and_invalid_variables_are_named() {
+        let err = IngestSettings::read(&vars(&[("CFINV_STATE_MACHINE_ARN", "arn")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "environment variable CFINV_QUEUE_URL is not set"
+        );
+        let err = IngestSettings::read(&vars(&[("CFINV_QUEUE_URL", "q")])).unwrap_err();
+        assert_eq!(err, ConfigError::Missing("CFINV_STATE_MACHINE_ARN"));
+        let err = CollectSettings::read(&vars(&[
+            ("CFINV_QUEUE_URL", "q"),
+            ("CFINV_PLAN_BUCKET", "p"),
+            ("CFINV_MAX_SET_SIZE", "5000"),
+        ]))
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "environment variable CFINV_MAX_SET_SIZE is \"5000\": a whole number from 1 to 3000"
+        );
+        assert_eq!(err.error_type(), "Misconfigured");
+    }
+
+    #[test]
+    fn defaults() {
+        let s = CollectSettings::read(&vars(&[
+            ("CFINV_QUEUE_URL", "q"),
+            ("CFINV_PLAN_BUCKET", "p"),
+            ("CFINV_PLAN_PREFIX", "/x"),
+        ]))
+        .unwrap();
+        assert_eq!(s.plan_prefix, "x/");
+        assert_eq!(s.window.window_seconds, 10);
+        assert_eq!(s.plan_options.max_set_size(), 3000);
+        let i = IngestSettings::read(&vars(&[
+            ("CFINV_QUEUE_URL", "q"),
+            ("CFINV_STATE_MACHINE_ARN", "arn"),
+            ("CFINV_DEFAULT_EXCEPTION_PATHS", "up/, tmp"),
+        ]))
+        .unwrap();
+        assert_eq!(i.default_exception_paths.prefixes(), ["up/", "tmp"]);
+        assert!(WindowSettings::read(&vars(&[("CFINV_EXECUTION_PREFIX", "a b")])).is_err());
+    }
+}
