@@ -25,5 +25,5 @@ bench: ## Criterion benchmarks of the planner (see docs/BENCHMARKS.md)
 
 plan-example: ## Run `cfinv plan` on one of the golden cases
 	$(CARGO) run -q -p cfinv -- plan --format text \
-	  --distributions tests/golden/origin-path/distributions.json \
-	  --events tests/golden/origin-path/events.json
+	  --distributions tests/golden/origin-path-inside-outside/distributions.json \
+	  --events tests/golden/origin-path-inside-outside/events.json

@@ -11,11 +11,7 @@ mod plan;
 mod render;
 
 #[derive(Parser)]
-#[command(
-    name = "cfinv",
-    version,
-    about = "CloudFront invalidations for S3 origins, planned and explained"
-)]
+#[command(name = "cfinv", version, about = "CloudFront invalidations for S3 origins, planned and explained")]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -78,56 +78,36 @@ pub enum PlanError {
 
 fn read_json(path: &Path) -> Result<serde_json::Value, PlanError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read {
-        file: file.clone(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read { file: file.clone(), source })?;
     serde_json::from_str(&text).map_err(|source| PlanError::Json { file, source })
 }
 
 pub fn run(args: &PlanArgs) -> Result<(), PlanError> {
-    let options = PlanOptions::new(
-        args.max_set_size,
-        cfinv_core::plan::MAX_WILDCARDS_IN_PROGRESS,
-    )?;
+    let options = PlanOptions::new(args.max_set_size, cfinv_core::plan::MAX_WILDCARDS_IN_PROGRESS)?;
     let mut warnings = Vec::new();
 
     let mut distributions = Vec::new();
     for path in &args.distributions {
-        let read = read_distributions(&read_json(path)?).map_err(|source| PlanError::Aws {
-            file: path.display().to_string(),
-            source,
-        })?;
+        let read = read_distributions(&read_json(path)?)
+            .map_err(|source| PlanError::Aws { file: path.display().to_string(), source })?;
         distributions.extend(read.items);
-        warnings.extend(
-            read.skipped
-                .into_iter()
-                .map(|s| format!("{}: {s}", path.display())),
-        );
+        warnings.extend(read.skipped.into_iter().map(|s| format!("{}: {s}", path.display())));
     }
 
     let mut policies = CachePolicies::managed();
     for path in &args.cache_policies {
-        let read = read_cache_policies(&read_json(path)?).map_err(|source| PlanError::Aws {
-            file: path.display().to_string(),
-            source,
-        })?;
+        let read = read_cache_policies(&read_json(path)?)
+            .map_err(|source| PlanError::Aws { file: path.display().to_string(), source })?;
         for p in read.items {
             policies.insert(p);
         }
-        warnings.extend(
-            read.skipped
-                .into_iter()
-                .map(|s| format!("{}: {s}", path.display())),
-        );
+        warnings.extend(read.skipped.into_iter().map(|s| format!("{}: {s}", path.display())));
     }
 
     let mut events = Vec::new();
     for path in &args.events {
-        let parsed = parse_events(&read_json(path)?).map_err(|source| PlanError::Events {
-            file: path.display().to_string(),
-            source,
-        })?;
+        let parsed = parse_events(&read_json(path)?)
+            .map_err(|source| PlanError::Events { file: path.display().to_string(), source })?;
         events.extend(parsed);
     }
 
@@ -142,19 +122,10 @@ pub fn run(args: &PlanArgs) -> Result<(), PlanError> {
     }
 
     let planner = Planner::new(&distributions, &policies, options);
-    warnings.extend(
-        planner
-            .warnings()
-            .iter()
-            .map(|w| format!("distribution {}: {}", w.distribution_id, w.message)),
-    );
+    warnings.extend(planner.warnings().iter().map(|w| format!("distribution {}: {}", w.distribution_id, w.message)));
     let plan = planner.plan(&events, &exceptions);
 
-    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
-        Format::Text
-    } else {
-        Format::Json
-    });
+    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() { Format::Text } else { Format::Json });
     let out = match format {
         Format::Json => render::json(&plan, &events, &warnings),
         Format::Text => render::text(&plan, &events, &warnings),

@@ -87,13 +87,7 @@ pub fn text(plan: &Plan, events: &[ObjectEvent], warnings: &[String]) -> String 
         n
     );
     for d in &plan.invalidations {
-        let _ = writeln!(
-            out,
-            "\n{}  {} path(s) in {} set(s)",
-            d.distribution_id,
-            d.paths.len(),
-            d.sets.len()
-        );
+        let _ = writeln!(out, "\n{}  {} path(s) in {} set(s)", d.distribution_id, d.paths.len(), d.sets.len());
         for (i, set) in d.sets().enumerate() {
             let _ = writeln!(out, "  set {} ({} paths)", i + 1, set.len());
             for p in set {
@@ -113,25 +107,11 @@ pub fn text(plan: &Plan, events: &[ObjectEvent], warnings: &[String]) -> String 
     }
     let rows = skips(plan, events);
     if !rows.is_empty() {
-        let w_reason = rows
-            .iter()
-            .map(|r| r.reason.len())
-            .max()
-            .unwrap_or(0)
-            .max(6);
-        let w_dist = rows
-            .iter()
-            .map(|r| r.distribution_id.map_or(1, str::len))
-            .max()
-            .unwrap_or(0)
-            .max(12);
+        let w_reason = rows.iter().map(|r| r.reason.len()).max().unwrap_or(0).max(6);
+        let w_dist = rows.iter().map(|r| r.distribution_id.map_or(1, str::len)).max().unwrap_or(0).max(12);
         let w_event = rows.iter().map(|r| r.event.len()).max().unwrap_or(0).max(5);
         let _ = writeln!(out, "\nskipped ({})", rows.len());
-        let _ = writeln!(
-            out,
-            "  {:w_reason$}  {:w_dist$}  {:w_event$}  OBJECT",
-            "REASON", "DISTRIBUTION", "EVENT"
-        );
+        let _ = writeln!(out, "  {:w_reason$}  {:w_dist$}  {:w_event$}  OBJECT", "REASON", "DISTRIBUTION", "EVENT");
         for r in &rows {
             let _ = writeln!(
                 out,

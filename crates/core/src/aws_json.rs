@@ -8,18 +8,20 @@
 
 use serde_json::Value;
 
-use crate::distribution::{
-    CacheBehavior, CachePolicy, Distribution, Origin, OriginGroup, TtlSettings,
-};
+use crate::distribution::{CacheBehavior, CachePolicy, Distribution, Origin, OriginGroup, TtlSettings};
 
 /// Why a document could not be used at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AwsJsonError {
     #[error("holds no CloudFront distribution (expected the output of `aws cloudfront list-distributions` or `get-distribution`)")]
     NoDistribution,
-    #[error("is `get-distribution-config` output, which has no distribution id; use `aws cloudfront get-distribution`")]
+    #[error(
+        "is `get-distribution-config` output, which has no distribution id; use `aws cloudfront get-distribution`"
+    )]
     ConfigWithoutId,
-    #[error("holds no cache policy (expected the output of `aws cloudfront list-cache-policies` or `get-cache-policy`)")]
+    #[error(
+        "holds no cache policy (expected the output of `aws cloudfront list-cache-policies` or `get-cache-policy`)"
+    )]
     NoCachePolicy,
 }
 
@@ -32,10 +34,7 @@ pub struct Read<T> {
 
 impl<T> Default for Read<T> {
     fn default() -> Self {
-        Read {
-            items: Vec::new(),
-            skipped: Vec::new(),
-        }
+        Read { items: Vec::new(), skipped: Vec::new() }
     }
 }
 
@@ -49,8 +48,7 @@ pub fn read_distributions(doc: &Value) -> Result<Read<Distribution>, AwsJsonErro
             Ok(d) => out.items.push(d),
             Err(problem) => {
                 let id = item.get("Id").and_then(Value::as_str).unwrap_or("?");
-                out.skipped
-                    .push(format!("distribution {} ({id}): {problem}; skipped", i + 1));
+                out.skipped.push(format!("distribution {} ({id}): {problem}; skipped", i + 1));
             }
         }
     }
@@ -66,17 +64,10 @@ fn find_distributions<'a>(v: &'a Value, out: &mut Vec<&'a Value>) -> Result<(), 
             find_distributions(item, out)?;
         }
     } else if let Some(list) = v.get("DistributionList") {
-        out.extend(
-            list.get("Items")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten(),
-        );
+        out.extend(list.get("Items").and_then(Value::as_array).into_iter().flatten());
     } else if let Some(d) = v.get("Distribution") {
         out.push(d);
-    } else if v.get("Id").is_some()
-        && (v.get("Origins").is_some() || v.get("DistributionConfig").is_some())
-    {
+    } else if v.get("Id").is_some() && (v.get("Origins").is_some() || v.get("DistributionConfig").is_some()) {
         out.push(v);
     } else if v.get("DistributionConfig").is_some() {
         return Err(AwsJsonError::ConfigWithoutId);
@@ -87,18 +78,12 @@ fn find_distributions<'a>(v: &'a Value, out: &mut Vec<&'a Value>) -> Result<(), 
 }
 
 fn str_field<'a>(v: &'a Value, field: &str, what: &str) -> Result<&'a str, String> {
-    v.get(field)
-        .and_then(Value::as_str)
-        .ok_or_else(|| format!("{what} has no `{field}`"))
+    v.get(field).and_then(Value::as_str).ok_or_else(|| format!("{what} has no `{field}`"))
 }
 
 /// `{"Quantity": n, "Items": [...]}`, where Items may be absent when n is 0.
 fn items<'a>(v: &'a Value, field: &str) -> impl Iterator<Item = &'a Value> {
-    v.get(field)
-        .and_then(|l| l.get("Items"))
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
+    v.get(field).and_then(|l| l.get("Items")).and_then(Value::as_array).into_iter().flatten()
 }
 
 fn distribution(item: &Value) -> Result<Distribution, String> {
@@ -109,11 +94,7 @@ fn distribution(item: &Value) -> Result<Distribution, String> {
             Ok(Origin {
                 id: str_field(o, "Id", "an origin")?.to_owned(),
                 domain_name: str_field(o, "DomainName", "an origin")?.to_owned(),
-                origin_path: o
-                    .get("OriginPath")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned(),
+                origin_path: o.get("OriginPath").and_then(Value::as_str).unwrap_or("").to_owned(),
             })
         })
         .collect::<Result<Vec<_>, String>>()?;
@@ -130,20 +111,10 @@ fn distribution(item: &Value) -> Result<Distribution, String> {
             })
         })
         .collect::<Result<Vec<_>, String>>()?;
-    let default = config
-        .get("DefaultCacheBehavior")
-        .ok_or("no `DefaultCacheBehavior`")?;
+    let default = config.get("DefaultCacheBehavior").ok_or("no `DefaultCacheBehavior`")?;
     let default_behavior = behavior(default, Some("*"))?;
-    let behaviors = items(config, "CacheBehaviors")
-        .map(|b| behavior(b, None))
-        .collect::<Result<Vec<_>, String>>()?;
-    Ok(Distribution {
-        id,
-        origins,
-        origin_groups,
-        behaviors,
-        default_behavior,
-    })
+    let behaviors = items(config, "CacheBehaviors").map(|b| behavior(b, None)).collect::<Result<Vec<_>, String>>()?;
+    Ok(Distribution { id, origins, origin_groups, behaviors, default_behavior })
 }
 
 fn behavior(b: &Value, pattern: Option<&str>) -> Result<CacheBehavior, String> {
@@ -151,12 +122,7 @@ fn behavior(b: &Value, pattern: Option<&str>) -> Result<CacheBehavior, String> {
         Some(p) => p.to_owned(),
         None => str_field(b, "PathPattern", "a cache behavior")?.to_owned(),
     };
-    let target_origin_id = str_field(
-        b,
-        "TargetOriginId",
-        &format!("cache behavior {path_pattern:?}"),
-    )?
-    .to_owned();
+    let target_origin_id = str_field(b, "TargetOriginId", &format!("cache behavior {path_pattern:?}"))?.to_owned();
     let ttl = match b.get("CachePolicyId").and_then(Value::as_str) {
         Some(id) if !id.is_empty() => TtlSettings::Policy { id: id.to_owned() },
         _ => TtlSettings::Legacy {
@@ -165,11 +131,7 @@ fn behavior(b: &Value, pattern: Option<&str>) -> Result<CacheBehavior, String> {
             max_ttl: b.get("MaxTTL").and_then(Value::as_i64),
         },
     };
-    Ok(CacheBehavior {
-        path_pattern,
-        target_origin_id,
-        ttl,
-    })
+    Ok(CacheBehavior { path_pattern, target_origin_id, ttl })
 }
 
 /// Reads every cache policy in a document.
@@ -180,9 +142,7 @@ pub fn read_cache_policies(doc: &Value) -> Result<Read<CachePolicy>, AwsJsonErro
     for (i, p) in raw.into_iter().enumerate() {
         match cache_policy(p) {
             Ok(p) => out.items.push(p),
-            Err(problem) => out
-                .skipped
-                .push(format!("cache policy {}: {problem}; skipped", i + 1)),
+            Err(problem) => out.skipped.push(format!("cache policy {}: {problem}; skipped", i + 1)),
         }
     }
     if out.items.is_empty() && out.skipped.is_empty() {
@@ -197,12 +157,7 @@ fn find_policies<'a>(v: &'a Value, out: &mut Vec<&'a Value>) -> Result<(), AwsJs
             find_policies(item, out)?;
         }
     } else if let Some(list) = v.get("CachePolicyList") {
-        for item in list
-            .get("Items")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+        for item in list.get("Items").and_then(Value::as_array).into_iter().flatten() {
             out.push(item.get("CachePolicy").unwrap_or(item));
         }
     } else if let Some(p) = v.get("CachePolicy") {
@@ -217,17 +172,10 @@ fn find_policies<'a>(v: &'a Value, out: &mut Vec<&'a Value>) -> Result<(), AwsJs
 
 fn cache_policy(p: &Value) -> Result<CachePolicy, String> {
     let id = str_field(p, "Id", "the cache policy")?.to_owned();
-    let config = p
-        .get("CachePolicyConfig")
-        .ok_or_else(|| format!("{id} has no `CachePolicyConfig`"))?;
-    let ttl =
-        |field: &str, default: i64| config.get(field).and_then(Value::as_i64).unwrap_or(default);
+    let config = p.get("CachePolicyConfig").ok_or_else(|| format!("{id} has no `CachePolicyConfig`"))?;
+    let ttl = |field: &str, default: i64| config.get(field).and_then(Value::as_i64).unwrap_or(default);
     Ok(CachePolicy {
-        name: config
-            .get("Name")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned(),
+        name: config.get("Name").and_then(Value::as_str).unwrap_or("").to_owned(),
         id,
         min_ttl: ttl("MinTTL", 0),
         default_ttl: ttl("DefaultTTL", 86_400),
@@ -264,11 +212,7 @@ mod tests {
         assert_eq!(d.origins[0].origin_path, "/prod");
         assert_eq!(
             d.behaviors[0].ttl,
-            TtlSettings::Legacy {
-                min_ttl: Some(0),
-                default_ttl: Some(0),
-                max_ttl: Some(0)
-            }
+            TtlSettings::Legacy { min_ttl: Some(0), default_ttl: Some(0), max_ttl: Some(0) }
         );
         assert!(matches!(d.default_behavior.ttl, TtlSettings::Policy { .. }));
 
@@ -276,31 +220,21 @@ mod tests {
         let id = config.as_object_mut().unwrap().remove("Id").unwrap();
         let get = json!({"ETag": "x", "Distribution": {"Id": id, "DistributionConfig": config}});
         assert_eq!(read_distributions(&get).unwrap().items[0].id, "E3");
-        assert_eq!(
-            read_distributions(&json!([list, get])).unwrap().items.len(),
-            3
-        );
+        assert_eq!(read_distributions(&json!([list, get])).unwrap().items.len(), 3);
     }
 
     #[test]
     fn odd_distributions_are_skipped_not_fatal() {
         let mut bad = summary("E9");
         bad.as_object_mut().unwrap().remove("DefaultCacheBehavior");
-        let r = read_distributions(&json!({"DistributionList": {"Items": [summary("E1"), bad]}}))
-            .unwrap();
+        let r = read_distributions(&json!({"DistributionList": {"Items": [summary("E1"), bad]}})).unwrap();
         assert_eq!(r.items.len(), 1);
-        assert_eq!(
-            r.skipped,
-            ["distribution 2 (E9): no `DefaultCacheBehavior`; skipped"]
-        );
+        assert_eq!(r.skipped, ["distribution 2 (E9): no `DefaultCacheBehavior`; skipped"]);
     }
 
     #[test]
     fn documents_without_distributions() {
-        assert_eq!(
-            read_distributions(&json!({"x": 1})),
-            Err(AwsJsonError::NoDistribution)
-        );
+        assert_eq!(read_distributions(&json!({"x": 1})), Err(AwsJsonError::NoDistribution));
         assert_eq!(
             read_distributions(&json!({"DistributionList": {"Quantity": 0}})),
             Err(AwsJsonError::NoDistribution)
@@ -320,9 +254,6 @@ mod tests {
         let r = read_cache_policies(&list).unwrap();
         assert_eq!(r.items[0].max_ttl, 0);
         assert_eq!(r.items[1].max_ttl, 31_536_000);
-        assert_eq!(
-            read_cache_policies(&json!({})),
-            Err(AwsJsonError::NoCachePolicy)
-        );
+        assert_eq!(read_cache_policies(&json!({})), Err(AwsJsonError::NoCachePolicy));
     }
 }

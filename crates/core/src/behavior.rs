@@ -32,28 +32,16 @@ impl Behaviors {
     pub fn new<'a>(ordered: impl IntoIterator<Item = &'a str>) -> Self {
         let mut patterns: Vec<PathPattern> = ordered.into_iter().map(PathPattern::new).collect();
         patterns.push(PathPattern::new("*"));
-        let prefixes: Vec<Box<[u8]>> = patterns
-            .iter()
-            .map(|p| p.literal_prefix().into_bytes().into_boxed_slice())
-            .collect();
+        let prefixes: Vec<Box<[u8]>> =
+            patterns.iter().map(|p| p.literal_prefix().into_bytes().into_boxed_slice()).collect();
         let index = |i: usize| u16::try_from(i).unwrap_or(u16::MAX);
         let all: Box<[u16]> = (0..patterns.len()).map(index).collect();
         let by_second_byte = (0..=255u8)
             .map(|b| {
-                prefixes
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, p)| p.len() < 2 || p[1] == b)
-                    .map(|(i, _)| index(i))
-                    .collect()
+                prefixes.iter().enumerate().filter(|(_, p)| p.len() < 2 || p[1] == b).map(|(i, _)| index(i)).collect()
             })
             .collect();
-        Behaviors {
-            patterns,
-            prefixes,
-            by_second_byte,
-            all,
-        }
+        Behaviors { patterns, prefixes, by_second_byte, all }
     }
 
     /// How many behaviors, the default included.

@@ -14,41 +14,11 @@ pub const DEFAULT_MAX_TTL: i64 = 31_536_000;
 
 /// The AWS managed cache policies: their ids are global constants (aws-facts.md).
 pub const MANAGED_POLICIES: &[(&str, &str, i64, i64, i64)] = &[
-    (
-        "658327ea-f89d-4fab-a63d-7e88639e58f6",
-        "Managed-CachingOptimized",
-        1,
-        86_400,
-        31_536_000,
-    ),
-    (
-        "b2884449-e4de-46a7-ac36-70bc7f1ddd6d",
-        "Managed-CachingOptimizedForUncompressedObjects",
-        1,
-        86_400,
-        31_536_000,
-    ),
-    (
-        "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
-        "Managed-CachingDisabled",
-        0,
-        0,
-        0,
-    ),
-    (
-        "08627262-05a9-4f76-9ded-b50ca2e3a84f",
-        "Managed-Elemental-MediaPackage",
-        0,
-        86_400,
-        31_536_000,
-    ),
-    (
-        "2e54312d-136d-493c-8eb9-b001f22f67d2",
-        "Managed-Amplify",
-        2,
-        2,
-        600,
-    ),
+    ("658327ea-f89d-4fab-a63d-7e88639e58f6", "Managed-CachingOptimized", 1, 86_400, 31_536_000),
+    ("b2884449-e4de-46a7-ac36-70bc7f1ddd6d", "Managed-CachingOptimizedForUncompressedObjects", 1, 86_400, 31_536_000),
+    ("4135ea2d-6df8-44a3-9df3-4b5a84be39ad", "Managed-CachingDisabled", 0, 0, 0),
+    ("08627262-05a9-4f76-9ded-b50ca2e3a84f", "Managed-Elemental-MediaPackage", 0, 86_400, 31_536_000),
+    ("2e54312d-136d-493c-8eb9-b001f22f67d2", "Managed-Amplify", 2, 2, 600),
 ];
 
 /// What we know of a behavior's caching.
@@ -126,29 +96,15 @@ mod tests {
     use super::*;
 
     fn legacy(min: Option<i64>, default: Option<i64>, max: Option<i64>) -> TtlSettings {
-        TtlSettings::Legacy {
-            min_ttl: min,
-            default_ttl: default,
-            max_ttl: max,
-        }
+        TtlSettings::Legacy { min_ttl: min, default_ttl: default, max_ttl: max }
     }
 
     #[test]
     fn legacy_fields() {
         let p = CachePolicies::managed();
-        assert_eq!(
-            p.caching(&legacy(Some(0), Some(0), Some(0))),
-            Caching::NotCached
-        );
-        assert_eq!(
-            p.caching(&legacy(Some(0), Some(0), None)),
-            Caching::Cached,
-            "MaxTTL defaults to a year"
-        );
-        assert_eq!(
-            p.caching(&legacy(Some(0), Some(0), Some(60))),
-            Caching::Cached
-        );
+        assert_eq!(p.caching(&legacy(Some(0), Some(0), Some(0))), Caching::NotCached);
+        assert_eq!(p.caching(&legacy(Some(0), Some(0), None)), Caching::Cached, "MaxTTL defaults to a year");
+        assert_eq!(p.caching(&legacy(Some(0), Some(0), Some(60))), Caching::Cached);
         assert_eq!(p.caching(&legacy(None, None, None)), Caching::Cached);
     }
 
@@ -156,22 +112,10 @@ mod tests {
     fn policies() {
         let mut p = CachePolicies::managed();
         let pol = |id: &str| TtlSettings::Policy { id: id.into() };
-        assert_eq!(
-            p.caching(&pol("4135ea2d-6df8-44a3-9df3-4b5a84be39ad")),
-            Caching::NotCached
-        );
-        assert_eq!(
-            p.caching(&pol("658327ea-f89d-4fab-a63d-7e88639e58f6")),
-            Caching::Cached
-        );
+        assert_eq!(p.caching(&pol("4135ea2d-6df8-44a3-9df3-4b5a84be39ad")), Caching::NotCached);
+        assert_eq!(p.caching(&pol("658327ea-f89d-4fab-a63d-7e88639e58f6")), Caching::Cached);
         assert_eq!(p.caching(&pol("custom-1")), Caching::UnknownPolicy);
-        p.insert(CachePolicy {
-            id: "custom-1".into(),
-            name: "c".into(),
-            min_ttl: 0,
-            default_ttl: 0,
-            max_ttl: 0,
-        });
+        p.insert(CachePolicy { id: "custom-1".into(), name: "c".into(), min_ttl: 0, default_ttl: 0, max_ttl: 0 });
         assert_eq!(p.caching(&pol("custom-1")), Caching::NotCached);
     }
 }

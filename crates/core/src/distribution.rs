@@ -54,11 +54,7 @@ pub struct CacheBehavior {
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum TtlSettings {
     /// The legacy per-behavior fields; `None` means the field was absent (AWS defaults apply).
-    Legacy {
-        min_ttl: Option<i64>,
-        default_ttl: Option<i64>,
-        max_ttl: Option<i64>,
-    },
+    Legacy { min_ttl: Option<i64>, default_ttl: Option<i64>, max_ttl: Option<i64> },
     /// A cache policy by id (managed or custom); the legacy fields are then ignored by CloudFront.
     Policy { id: String },
 }
@@ -80,11 +76,7 @@ impl CacheBehavior {
         CacheBehavior {
             path_pattern: path_pattern.to_owned(),
             target_origin_id: target_origin_id.to_owned(),
-            ttl: TtlSettings::Legacy {
-                min_ttl: None,
-                default_ttl: None,
-                max_ttl,
-            },
+            ttl: TtlSettings::Legacy { min_ttl: None, default_ttl: None, max_ttl },
         }
     }
 
@@ -93,9 +85,7 @@ impl CacheBehavior {
         CacheBehavior {
             path_pattern: path_pattern.to_owned(),
             target_origin_id: target_origin_id.to_owned(),
-            ttl: TtlSettings::Policy {
-                id: policy_id.to_owned(),
-            },
+            ttl: TtlSettings::Policy { id: policy_id.to_owned() },
         }
     }
 }

@@ -47,9 +47,7 @@ impl ObjectEvent {
         let name = event_name.strip_prefix("s3:").unwrap_or(event_name);
         if name.starts_with("ObjectCreated:") {
             Change::Created
-        } else if name.starts_with("ObjectRemoved:")
-            || name.starts_with("LifecycleExpiration:Delete")
-        {
+        } else if name.starts_with("ObjectRemoved:") || name.starts_with("LifecycleExpiration:Delete") {
             Change::Removed
         } else if name == "TestEvent" {
             Change::Test
@@ -126,12 +124,7 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     path.iter().try_fold(v, |v, k| v.get(k))?.as_str()
 }
 
-fn required<'a>(
-    v: &'a Value,
-    path: &[&str],
-    index: usize,
-    field: &'static str,
-) -> Result<&'a str, EventError> {
+fn required<'a>(v: &'a Value, path: &[&str], index: usize, field: &'static str) -> Result<&'a str, EventError> {
     str_at(v, path).ok_or(EventError::MissingField { index, field })
 }
 
@@ -147,10 +140,7 @@ fn from_record(r: &Value, index: usize) -> Result<ObjectEvent, EventError> {
         bucket: bucket.to_owned(),
         key: decoded_key(raw_key, index)?,
         change: ObjectEvent::change_of(event_name),
-        event_name: event_name
-            .strip_prefix("s3:")
-            .unwrap_or(event_name)
-            .to_owned(),
+        event_name: event_name.strip_prefix("s3:").unwrap_or(event_name).to_owned(),
         event_time: str_at(r, &["eventTime"]).map(str::to_owned),
         sequencer: str_at(r, &["s3", "object", "sequencer"]).map(str::to_owned),
     })
@@ -160,18 +150,14 @@ fn from_record(r: &Value, index: usize) -> Result<ObjectEvent, EventError> {
 /// same change has in an S3 notification, so users see one vocabulary.
 fn from_eventbridge(v: &Value, index: usize) -> Result<ObjectEvent, EventError> {
     let detail_type = required(v, &["detail-type"], index, "detail-type")?;
-    let bucket = required(
-        v,
-        &["detail", "bucket", "name"],
-        index,
-        "detail.bucket.name",
-    )?;
+    let bucket = required(v, &["detail", "bucket", "name"], index, "detail.bucket.name")?;
     let raw_key = required(v, &["detail", "object", "key"], index, "detail.object.key")?;
     let reason = str_at(v, &["detail", "reason"]).unwrap_or("");
     let event_name = match detail_type {
         "Object Created" => match reason {
             "PutObject" => "ObjectCreated:Put".to_owned(),
-            "PostObject" => "ObjectCreated:Post".to_owned(),
+            // The S3 EventBridge docs spell it "POST Object"; accept the API name too.
+            "POST Object" | "PostObject" => "ObjectCreated:Post".to_owned(),
             "CopyObject" => "ObjectCreated:Copy".to_owned(),
             "CompleteMultipartUpload" => "ObjectCreated:CompleteMultipartUpload".to_owned(),
             other => format!("ObjectCreated:{other}"),
@@ -180,9 +166,7 @@ fn from_eventbridge(v: &Value, index: usize) -> Result<ObjectEvent, EventError> 
             let marker = str_at(v, &["detail", "deletion-type"]) == Some("Delete Marker Created");
             match (reason, marker) {
                 ("Lifecycle Expiration", false) => "LifecycleExpiration:Delete".to_owned(),
-                ("Lifecycle Expiration", true) => {
-                    "LifecycleExpiration:DeleteMarkerCreated".to_owned()
-                }
+                ("Lifecycle Expiration", true) => "LifecycleExpiration:DeleteMarkerCreated".to_owned(),
                 (_, true) => "ObjectRemoved:DeleteMarkerCreated".to_owned(),
                 (_, false) => "ObjectRemoved:Delete".to_owned(),
             }
@@ -261,31 +245,14 @@ mod tests {
 
     #[test]
     fn malformed_payloads_name_the_problem() {
-        assert_eq!(
-            parse_events(&json!({"foo": 1})),
-            Err(EventError::UnknownShape)
-        );
-        assert_eq!(
-            parse_events(&json!({"Records": []})),
-            Err(EventError::Empty)
-        );
+        assert_eq!(parse_events(&json!({"foo": 1})), Err(EventError::UnknownShape));
+        assert_eq!(parse_events(&json!({"Records": []})), Err(EventError::Empty));
         let mut bad = record("ObjectCreated:Put", "x");
         bad["s3"]["object"].as_object_mut().unwrap().remove("key");
-        let err = parse_events(&json!({"Records": [record("ObjectCreated:Put", "ok"), bad]}))
-            .unwrap_err();
-        assert_eq!(
-            err,
-            EventError::MissingField {
-                index: 1,
-                field: "s3.object.key"
-            }
-        );
-        assert_eq!(
-            err.to_string(),
-            "record 1: missing or non-string field `s3.object.key`"
-        );
-        let err =
-            parse_events(&json!({"Records": [record("ObjectCreated:Put", "%C3%28")]})).unwrap_err();
+        let err = parse_events(&json!({"Records": [record("ObjectCreated:Put", "ok"), bad]})).unwrap_err();
+        assert_eq!(err, EventError::MissingField { index: 1, field: "s3.object.key" });
+        assert_eq!(err.to_string(), "record 1: missing or non-string field `s3.object.key`");
+        let err = parse_events(&json!({"Records": [record("ObjectCreated:Put", "%C3%28")]})).unwrap_err();
         assert!(matches!(err, EventError::BadKey { index: 0, .. }));
     }
 
@@ -293,10 +260,7 @@ mod tests {
     fn serialises_for_the_queue_and_back() {
         let ev = parse_events(&json!({"Records": [record("ObjectCreated:Copy", "x+y")]})).unwrap();
         let text = serde_json::to_string(&ev[0]).unwrap();
-        assert!(
-            text.contains("\"eventName\":\"ObjectCreated:Copy\""),
-            "{text}"
-        );
+        assert!(text.contains("\"eventName\":\"ObjectCreated:Copy\""), "{text}");
         let back: ObjectEvent = serde_json::from_str(&text).unwrap();
         assert_eq!(back, ev[0]);
     }

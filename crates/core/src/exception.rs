@@ -72,8 +72,7 @@ impl Exceptions {
 
     /// True when the event is dropped by its bucket's tag.
     pub fn skips(&self, event: &ObjectEvent) -> bool {
-        self.for_bucket(&event.bucket)
-            .is_some_and(|p| p.skips(event))
+        self.for_bucket(&event.bucket).is_some_and(|p| p.skips(event))
     }
 }
 
@@ -106,10 +105,7 @@ mod tests {
         assert!(p.skips(&ev("resources/upload/1.jpg", Change::Created)));
         assert!(!p.skips(&ev("resources/upload/1.jpg", Change::Removed)));
         assert!(!p.skips(&ev("resources/1.jpg", Change::Created)));
-        assert!(
-            !p.skips(&ev("Resources/upload/1.jpg", Change::Created)),
-            "case-sensitive"
-        );
+        assert!(!p.skips(&ev("Resources/upload/1.jpg", Change::Created)), "case-sensitive");
     }
 
     #[test]

@@ -30,9 +30,7 @@ pub mod plan;
 pub mod report;
 
 pub use cache::CachePolicies;
-pub use distribution::{
-    CacheBehavior, CachePolicy, Distribution, Origin, OriginGroup, TtlSettings,
-};
+pub use distribution::{CacheBehavior, CachePolicy, Distribution, Origin, OriginGroup, TtlSettings};
 pub use event::{parse_events, Change, ObjectEvent};
 pub use exception::{ExceptionPaths, Exceptions};
 pub use plan::{Plan, PlanOptions, Planner, Reason};

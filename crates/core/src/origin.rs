@@ -26,9 +26,7 @@ pub enum EndpointKind {
 /// ```
 pub fn bucket_of_domain(domain: &str) -> Option<(String, EndpointKind)> {
     let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
-    let rest = domain
-        .strip_suffix(".amazonaws.com")
-        .or_else(|| domain.strip_suffix(".amazonaws.com.cn"))?;
+    let rest = domain.strip_suffix(".amazonaws.com").or_else(|| domain.strip_suffix(".amazonaws.com.cn"))?;
     let labels: Vec<&str> = rest.split('.').collect();
     // The right-most S3 service label whose tail is a valid endpoint form; everything left of it
     // is the bucket (a bucket may itself contain a label such as `s3`).
@@ -48,9 +46,7 @@ fn endpoint_form(service: &str, tail: &[&str]) -> Option<EndpointKind> {
         ("s3", [region]) if is_region(region) => Some(EndpointKind::Rest),
         ("s3", ["dualstack", region]) if is_region(region) => Some(EndpointKind::Rest),
         ("s3-website", [region]) if is_region(region) => Some(EndpointKind::Website),
-        (s, []) if s.strip_prefix("s3-website-").is_some_and(is_region) => {
-            Some(EndpointKind::Website)
-        }
+        (s, []) if s.strip_prefix("s3-website-").is_some_and(is_region) => Some(EndpointKind::Website),
         (s, []) if s.strip_prefix("s3-").is_some_and(is_region) => Some(EndpointKind::Rest),
         _ => None,
     }
@@ -106,10 +102,7 @@ mod tests {
         let web = |s: &str| Some((s.to_owned(), Website));
         assert_eq!(b("logs.s3.amazonaws.com"), rest("logs"));
         assert_eq!(b("logs.s3.us-east-1.amazonaws.com"), rest("logs"));
-        assert_eq!(
-            b("logs.s3.dualstack.ap-northeast-2.amazonaws.com"),
-            rest("logs")
-        );
+        assert_eq!(b("logs.s3.dualstack.ap-northeast-2.amazonaws.com"), rest("logs"));
         assert_eq!(b("logs.s3-eu-west-1.amazonaws.com"), rest("logs"));
         assert_eq!(b("logs.s3-external-1.amazonaws.com"), rest("logs"));
         assert_eq!(b("logs.s3.cn-north-1.amazonaws.com.cn"), rest("logs"));
@@ -120,15 +113,9 @@ mod tests {
 
     #[test]
     fn dotted_bucket_names_and_whole_labels() {
-        assert_eq!(
-            b("www.example.com.s3.amazonaws.com"),
-            Some(("www.example.com".into(), Rest))
-        );
+        assert_eq!(b("www.example.com.s3.amazonaws.com"), Some(("www.example.com".into(), Rest)));
         assert_eq!(b("my.s3.s3.amazonaws.com"), Some(("my.s3".into(), Rest)));
-        assert_eq!(
-            b("logs-archive.s3.amazonaws.com"),
-            Some(("logs-archive".into(), Rest))
-        );
+        assert_eq!(b("logs-archive.s3.amazonaws.com"), Some(("logs-archive".into(), Rest)));
         assert_eq!(b("s3.amazonaws.com"), None);
         assert_eq!(b("example.com"), None);
         assert_eq!(b("elb.us-east-1.elb.amazonaws.com"), None);
@@ -142,10 +129,7 @@ mod tests {
         assert_eq!(key_prefix("/production"), "production/");
         assert_eq!(key_prefix("/a/b/"), "a/b/");
         assert_eq!(viewer_path("", "x/y.jpg").as_deref(), Some("/x/y.jpg"));
-        assert_eq!(
-            viewer_path("prod/", "prod/x.jpg").as_deref(),
-            Some("/x.jpg")
-        );
+        assert_eq!(viewer_path("prod/", "prod/x.jpg").as_deref(), Some("/x.jpg"));
         assert_eq!(viewer_path("prod/", "production/x.jpg"), None);
         assert_eq!(viewer_path("prod/", "prod"), None);
     }

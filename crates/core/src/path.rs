@@ -79,15 +79,9 @@ pub fn decode_event_key(raw: &str) -> Result<String, KeyError> {
     if raw.is_empty() {
         return Err(KeyError::Empty);
     }
-    let plus_decoded: Cow<'_, str> = if raw.contains('+') {
-        Cow::Owned(raw.replace('+', " "))
-    } else {
-        Cow::Borrowed(raw)
-    };
-    percent_decode_str(&plus_decoded)
-        .decode_utf8()
-        .map(Cow::into_owned)
-        .map_err(|_| KeyError::NotUtf8(raw.to_owned()))
+    let plus_decoded: Cow<'_, str> =
+        if raw.contains('+') { Cow::Owned(raw.replace('+', " ")) } else { Cow::Borrowed(raw) };
+    percent_decode_str(&plus_decoded).decode_utf8().map(Cow::into_owned).map_err(|_| KeyError::NotUtf8(raw.to_owned()))
 }
 
 /// Appends `text` (a viewer path, or part of one), percent-encoded as CloudFront expects it both
@@ -105,16 +99,10 @@ pub fn to_invalidation_path(encoded: &str) -> InvalidationPath {
     if let Some(star) = encoded.find('*') {
         let cut = &encoded[..=star];
         if cut.len() <= MAX_PATH_LEN {
-            return InvalidationPath {
-                path: cut.to_owned(),
-                wildcard: Some(WildcardReason::Asterisk),
-            };
+            return InvalidationPath { path: cut.to_owned(), wildcard: Some(WildcardReason::Asterisk) };
         }
     } else if encoded.len() <= MAX_PATH_LEN {
-        return InvalidationPath {
-            path: encoded.to_owned(),
-            wildcard: None,
-        };
+        return InvalidationPath { path: encoded.to_owned(), wildcard: None };
     }
     // Too long (with or without a star beyond the limit). The encoded path is ASCII, so byte
     // offsets are character offsets; step back over a partial escape.
@@ -125,10 +113,7 @@ pub fn to_invalidation_path(encoded: &str) -> InvalidationPath {
     } else if bytes[cut - 2] == b'%' {
         cut -= 2;
     }
-    InvalidationPath {
-        path: format!("{}*", &encoded[..cut]),
-        wildcard: Some(WildcardReason::TooLong),
-    }
+    InvalidationPath { path: format!("{}*", &encoded[..cut]), wildcard: Some(WildcardReason::TooLong) }
 }
 
 /// Convenience: the invalidation path for a viewer path (encoding plus wildcard rules).
@@ -154,15 +139,9 @@ mod tests {
 
     #[test]
     fn decodes_like_s3_sends() {
-        assert_eq!(
-            decode_event_key("red+flower.jpg").unwrap(),
-            "red flower.jpg"
-        );
+        assert_eq!(decode_event_key("red+flower.jpg").unwrap(), "red flower.jpg");
         assert_eq!(decode_event_key("a%2Bb.jpg").unwrap(), "a+b.jpg");
-        assert_eq!(
-            decode_event_key("%ED%95%9C%EA%B8%80/%EC%82%AC%EC%A7%84.png").unwrap(),
-            "한글/사진.png"
-        );
+        assert_eq!(decode_event_key("%ED%95%9C%EA%B8%80/%EC%82%AC%EC%A7%84.png").unwrap(), "한글/사진.png");
         assert_eq!(decode_event_key("a%2Ab").unwrap(), "a*b");
         assert_eq!(decode_event_key("dir/sub/x.js").unwrap(), "dir/sub/x.js");
         assert_eq!(decode_event_key("100%").unwrap(), "100%");
@@ -177,10 +156,7 @@ mod tests {
         assert_eq!(p("/a+b.jpg"), "/a+b.jpg", "+ is not encoded");
         assert_eq!(p("/한글.png"), "/%ED%95%9C%EA%B8%80.png");
         assert_eq!(p("/~user/!$&'()@:,;=.txt"), "/~user/!$&'()@:,;=.txt");
-        assert_eq!(
-            p("/\"<>#%{}|\\^[]`.txt"),
-            "/%22%3C%3E%23%25%7B%7D%7C%5C%5E%5B%5D%60.txt"
-        );
+        assert_eq!(p("/\"<>#%{}|\\^[]`.txt"), "/%22%3C%3E%23%25%7B%7D%7C%5C%5E%5B%5D%60.txt");
         assert_eq!(p("/what?.html"), "/what%3F.html");
         assert_eq!(p("/tab\there"), "/tab%09here");
     }

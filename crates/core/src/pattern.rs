@@ -47,34 +47,19 @@ impl PathPattern {
     /// pattern that starts with `*` is left alone: its star may also consume the leading `/`, so
     /// `*.jpg` matches `/a/b.jpg` and `*/a` matches `/a` (inferred from the documented examples).
     pub fn new(source: &str) -> Self {
-        let rooted: String = if source.starts_with('/') || source.starts_with('*') {
-            source.to_owned()
-        } else {
-            format!("/{source}")
-        };
+        let rooted: String =
+            if source.starts_with('/') || source.starts_with('*') { source.to_owned() } else { format!("/{source}") };
         let chars: Vec<Vec<Tok<char>>> = rooted
             .split('*')
-            .map(|seg| {
-                seg.chars()
-                    .map(|c| if c == '?' { Tok::Any } else { Tok::Lit(c) })
-                    .collect()
-            })
+            .map(|seg| seg.chars().map(|c| if c == '?' { Tok::Any } else { Tok::Lit(c) }).collect())
             .collect();
         let bytes = rooted.is_ascii().then(|| {
             rooted
                 .split('*')
-                .map(|seg| {
-                    seg.bytes()
-                        .map(|b| if b == b'?' { Tok::Any } else { Tok::Lit(b) })
-                        .collect()
-                })
+                .map(|seg| seg.bytes().map(|b| if b == b'?' { Tok::Any } else { Tok::Lit(b) }).collect())
                 .collect()
         });
-        PathPattern {
-            source: source.to_owned(),
-            chars,
-            bytes,
-        }
+        PathPattern { source: source.to_owned(), chars, bytes }
     }
 
     /// The pattern as written.
@@ -190,10 +175,7 @@ mod tests {
     fn star_first_may_consume_the_root_slash() {
         assert!(m("*/a", "/a"));
         assert!(m("*a", "/a"));
-        assert!(
-            !m("?a", "/a"),
-            "a ?-pattern is rooted, so ? cannot be the /"
-        );
+        assert!(!m("?a", "/a"), "a ?-pattern is rooted, so ? cannot be the /");
         assert!(m("?a", "/xa"));
     }
 

@@ -49,7 +49,9 @@ pub enum Reason {
     /// The distribution reaches the bucket, but the behavior that serves the path targets another
     /// origin.
     NotServed,
-    /// No distribution reaches the bucket under this key (no origin, or outside every OriginPath).
+    /// No origin reaches the bucket under this key (none at all, or the key lies outside its
+    /// OriginPath). Without a distribution id: no distribution serves the key; with one: that
+    /// distribution reaches the bucket, but not at this key, while another does.
     NoOrigin,
     /// The `s3:TestEvent` sent when a notification is configured.
     TestEvent,
@@ -91,10 +93,7 @@ pub struct PlanOptions {
 
 impl Default for PlanOptions {
     fn default() -> Self {
-        PlanOptions {
-            max_set_size: MAX_SET_SIZE,
-            max_wildcards_per_set: MAX_WILDCARDS_IN_PROGRESS,
-        }
+        PlanOptions { max_set_size: MAX_SET_SIZE, max_wildcards_per_set: MAX_WILDCARDS_IN_PROGRESS }
     }
 }
 
@@ -117,10 +116,7 @@ impl PlanOptions {
         if !(1..=MAX_WILDCARDS_IN_PROGRESS).contains(&max_wildcards_per_set) {
             return Err(OptionsError::Wildcards(max_wildcards_per_set));
         }
-        Ok(PlanOptions {
-            max_set_size,
-            max_wildcards_per_set,
-        })
+        Ok(PlanOptions { max_set_size, max_wildcards_per_set })
     }
 
     pub fn max_set_size(&self) -> usize {
@@ -236,19 +232,24 @@ enum Outcome {
 impl Planner {
     /// Compiles the distributions. Custom cache policies the distributions use should be in
     /// `policies`; a behavior naming one that is not is assumed to cache (and warned about).
-    pub fn new(
-        distributions: &[Distribution],
-        policies: &CachePolicies,
-        options: PlanOptions,
-    ) -> Self {
+    pub fn new(distributions: &[Distribution], policies: &CachePolicies, options: PlanOptions) -> Self {
         let mut planner = Planner {
             dists: Vec::with_capacity(distributions.len()),
             buckets: HashMap::new(),
             warnings: Vec::new(),
             options,
         };
+        // The same distribution may be given twice (list and get output): plan it once.
+        let mut seen: HashMap<&str, &Distribution> = HashMap::new();
         for d in distributions {
-            planner.add(d, policies);
+            match seen.get(d.id.as_str()) {
+                Some(first) if *first == d => {}
+                Some(_) => planner.warn(d, "given twice with different configs; the first is used".to_owned()),
+                None => {
+                    seen.insert(&d.id, d);
+                    planner.add(d, policies);
+                }
+            }
         }
         planner
     }
@@ -273,17 +274,11 @@ impl Planner {
     }
 
     fn warn(&mut self, d: &Distribution, message: String) {
-        self.warnings.push(Warning {
-            distribution_id: d.id.clone(),
-            message,
-        });
+        self.warnings.push(Warning { distribution_id: d.id.clone(), message });
     }
 
     fn add(&mut self, d: &Distribution, policies: &CachePolicies) {
-        let ordered = d
-            .behaviors
-            .iter()
-            .chain(std::iter::once(&d.default_behavior));
+        let ordered = d.behaviors.iter().chain(std::iter::once(&d.default_behavior));
         let mut not_cached = Vec::new();
         let mut warned_policies: Vec<&str> = Vec::new();
         for b in ordered.clone() {
@@ -292,10 +287,7 @@ impl Planner {
                 if let crate::distribution::TtlSettings::Policy { id } = &b.ttl {
                     if !warned_policies.contains(&id.as_str()) {
                         warned_policies.push(id);
-                        self.warn(
-                            d,
-                            format!("cache policy {id} is unknown; assuming its behaviors cache"),
-                        );
+                        self.warn(d, format!("cache policy {id} is unknown; assuming its behaviors cache"));
                     }
                 }
             }
@@ -315,21 +307,12 @@ impl Planner {
         for g in &d.origin_groups {
             for m in &g.members {
                 if !d.origins.iter().any(|o| &o.id == m) {
-                    self.warn(
-                        d,
-                        format!("origin group {:?} names unknown origin {m:?}", g.id),
-                    );
+                    self.warn(d, format!("origin group {:?} names unknown origin {m:?}", g.id));
                 }
             }
         }
         if d.behaviors.len() >= usize::from(u16::MAX) {
-            self.warn(
-                d,
-                format!(
-                    "{} cache behaviors is more than we index; skipped",
-                    d.behaviors.len()
-                ),
-            );
+            self.warn(d, format!("{} cache behaviors is more than we index; skipped", d.behaviors.len()));
             return;
         }
 
@@ -341,33 +324,18 @@ impl Planner {
             };
             // This origin serves a behavior that targets it directly or through a group.
             let targets: Vec<&str> = std::iter::once(origin.id.as_str())
-                .chain(
-                    d.origin_groups
-                        .iter()
-                        .filter(|g| g.members.contains(&origin.id))
-                        .map(|g| g.id.as_str()),
-                )
+                .chain(d.origin_groups.iter().filter(|g| g.members.contains(&origin.id)).map(|g| g.id.as_str()))
                 .collect();
-            let serves = ordered
-                .clone()
-                .map(|b| targets.contains(&b.target_origin_id.as_str()))
-                .collect();
+            let serves = ordered.clone().map(|b| targets.contains(&b.target_origin_id.as_str())).collect();
             let prefix = key_prefix(&origin.origin_path);
             let groups = self.buckets.entry(bucket).or_default();
             let route = Route { dist, serves };
             match groups.iter_mut().find(|g| g.key_prefix == prefix) {
                 Some(g) => g.routes.push(route),
-                None => groups.push(PrefixGroup {
-                    key_prefix: prefix,
-                    routes: vec![route],
-                }),
+                None => groups.push(PrefixGroup { key_prefix: prefix, routes: vec![route] }),
             }
         }
-        self.dists.push(Compiled {
-            id: Arc::from(d.id.as_str()),
-            behaviors,
-            not_cached,
-        });
+        self.dists.push(Compiled { id: Arc::from(d.id.as_str()), behaviors, not_cached });
     }
 
     /// Plans a batch.
@@ -418,6 +386,14 @@ impl Planner {
             }
             if touched.is_empty() {
                 b.skip(i, None, Reason::NoOrigin);
+                continue;
+            }
+            // Distributions that reach the bucket, but through no origin that holds this key.
+            for route in self.buckets.get(&ev.bucket).into_iter().flatten().flat_map(|g| &g.routes) {
+                if stamp[route.dist] != i {
+                    stamp[route.dist] = i;
+                    b.skip(i, Some(self.dists[route.dist].id.clone()), Reason::NoOrigin);
+                }
             }
             for &d in &touched {
                 let reason = match best[d] {
@@ -455,11 +431,7 @@ impl Builder {
     }
 
     fn skip(&mut self, event: usize, distribution_id: Option<Arc<str>>, reason: Reason) {
-        self.skipped.push(Skip {
-            event,
-            distribution_id,
-            reason,
-        });
+        self.skipped.push(Skip { event, distribution_id, reason });
     }
 
     /// The id of the invalidation path for an encoded viewer path.
@@ -484,19 +456,12 @@ impl Builder {
     fn add(&mut self, dist: usize, id: u32, ev: &ObjectEvent) {
         self.per_dist[dist].push(id);
         if self.table[id as usize].1.is_some() {
-            self.notes
-                .push((dist, id, ev.bucket.clone(), ev.key.clone()));
+            self.notes.push((dist, id, ev.bucket.clone(), ev.key.clone()));
         }
     }
 
     fn finish(self, planner: &Planner) -> Plan {
-        let Builder {
-            table,
-            mut per_dist,
-            mut notes,
-            skipped,
-            ..
-        } = self;
+        let Builder { table, mut per_dist, mut notes, skipped, .. } = self;
         // Rank every path once; each distribution then sorts small integers, not strings.
         let mut order: Vec<u32> = (0..table.len() as u32).collect();
         order.sort_unstable_by(|&a, &b| table[a as usize].0.cmp(&table[b as usize].0));
@@ -504,9 +469,7 @@ impl Builder {
         for (r, &id) in order.iter().enumerate() {
             rank[id as usize] = r as u32;
         }
-        notes.sort_unstable_by(|a, b| {
-            (a.0, rank[a.1 as usize], &a.3).cmp(&(b.0, rank[b.1 as usize], &b.3))
-        });
+        notes.sort_unstable_by(|a, b| (a.0, rank[a.1 as usize], &a.3).cmp(&(b.0, rank[b.1 as usize], &b.3)));
         notes.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1 && a.3 == b.3);
 
         let mut invalidations = Vec::new();
@@ -522,19 +485,25 @@ impl Builder {
             let ranks = drop_covered(ids, |r| &table[order[r as usize] as usize].0);
             let is_wild = |r: u32| table[order[r as usize] as usize].1.is_some();
             let (sets, ordered) = split_sets(&ranks, is_wild, planner.options);
-            let paths: Vec<Arc<str>> = ordered
-                .iter()
-                .map(|&r| table[order[r as usize] as usize].0.clone())
-                .collect();
+            let paths: Vec<Arc<str>> = ordered.iter().map(|&r| table[order[r as usize] as usize].0.clone()).collect();
+            // Every key that needed a wildcard is noted, with the path that covers it in the end
+            // (a broader wildcard of the same distribution may have replaced its own).
+            let kept = Wildcards::new(paths.iter().map(|p| &**p));
             let wildcards = notes
                 .iter()
                 .filter(|n| n.0 == dist)
-                .filter(|n| ranks.binary_search(&rank[n.1 as usize]).is_ok())
-                .map(|n| WildcardNote {
-                    path: table[n.1 as usize].0.clone(),
-                    bucket: n.2.clone(),
-                    key: n.3.clone(),
-                    reason: table[n.1 as usize].1.unwrap_or(WildcardReason::Asterisk),
+                .map(|n| {
+                    let own = &table[n.1 as usize].0;
+                    let path = match kept.covering(own) {
+                        Some(q) if own.strip_suffix('*') != Some(q) => Arc::from(format!("{q}*")),
+                        _ => own.clone(),
+                    };
+                    WildcardNote {
+                        path,
+                        bucket: n.2.clone(),
+                        key: n.3.clone(),
+                        reason: table[n.1 as usize].1.unwrap_or(WildcardReason::Asterisk),
+                    }
                 })
                 .collect();
             invalidations.push(DistributionPlan {
@@ -545,41 +514,51 @@ impl Builder {
             });
         }
         invalidations.sort_by(|a, b| a.distribution_id.cmp(&b.distribution_id));
-        Plan {
-            invalidations,
-            skipped,
+        Plan { invalidations, skipped }
+    }
+}
+
+/// The wildcard paths of one distribution, reduced to a prefix-free sorted set of prefixes: then
+/// the only one that can cover a path is the greatest one not after it.
+struct Wildcards<'a> {
+    reduced: Vec<&'a str>,
+}
+
+impl<'a> Wildcards<'a> {
+    fn new(paths: impl Iterator<Item = &'a str>) -> Self {
+        let mut prefixes: Vec<&str> = paths.filter_map(|p| p.strip_suffix('*')).collect();
+        prefixes.sort_unstable();
+        let mut reduced: Vec<&str> = Vec::with_capacity(prefixes.len());
+        for p in prefixes {
+            if reduced.last().is_none_or(|last| !p.starts_with(last)) {
+                reduced.push(p);
+            }
         }
+        Wildcards { reduced }
+    }
+
+    /// The prefix of the wildcard that covers `path` (possibly `path`'s own, if it is a wildcard).
+    fn covering(&self, path: &str) -> Option<&'a str> {
+        let at = self.reduced.partition_point(|q| *q <= path);
+        at.checked_sub(1).map(|i| self.reduced[i]).filter(|q| path.starts_with(q))
     }
 }
 
 /// Drops every path covered by a wildcard path of the same list (sorted, unique ranks).
 fn drop_covered<'a>(ranks: &[u32], path: impl Fn(u32) -> &'a Arc<str>) -> Vec<u32> {
-    // The wildcard prefixes, reduced to a prefix-free sorted set: then the only one that can be a
-    // prefix of a path is the greatest one not after it.
-    let mut prefixes: Vec<&str> = ranks
-        .iter()
-        .filter_map(|&r| path(r).strip_suffix('*'))
-        .collect();
-    if prefixes.is_empty() {
+    let wildcards = Wildcards::new(ranks.iter().map(|&r| &**path(r)));
+    if wildcards.reduced.is_empty() {
         return ranks.to_vec();
-    }
-    prefixes.sort_unstable();
-    let mut reduced: Vec<&str> = Vec::with_capacity(prefixes.len());
-    for p in prefixes {
-        if reduced.last().is_none_or(|last| !p.starts_with(last)) {
-            reduced.push(p);
-        }
     }
     ranks
         .iter()
         .copied()
         .filter(|&r| {
             let p: &str = path(r);
-            let at = reduced.partition_point(|q| *q <= p);
-            match at.checked_sub(1).map(|i| reduced[i]) {
-                // Keep the wildcard itself (its own prefix precedes it), drop what it covers.
-                Some(q) if p.starts_with(q) => p.strip_suffix('*') == Some(q),
-                _ => true,
+            match wildcards.covering(p) {
+                // Keep the wildcard itself, drop what it covers.
+                Some(q) => p.strip_suffix('*') == Some(q),
+                None => true,
             }
         })
         .collect()
@@ -587,11 +566,7 @@ fn drop_covered<'a>(ranks: &[u32], path: impl Fn(u32) -> &'a Arc<str>) -> Vec<u3
 
 /// Splits sorted ranks into sets: each at most `max_set_size` paths, of which at most
 /// `max_wildcards_per_set` wildcards. Returns the ranges and the paths in set order.
-fn split_sets(
-    ranks: &[u32],
-    is_wild: impl Fn(u32) -> bool,
-    options: PlanOptions,
-) -> (Vec<Range<usize>>, Vec<u32>) {
+fn split_sets(ranks: &[u32], is_wild: impl Fn(u32) -> bool, options: PlanOptions) -> (Vec<Range<usize>>, Vec<u32>) {
     let (wild, exact): (Vec<u32>, Vec<u32>) = ranks.iter().partition(|&&r| is_wild(r));
     if wild.is_empty() {
         let sets = (0..exact.len())
@@ -604,10 +579,7 @@ fn split_sets(
     let mut ordered = Vec::with_capacity(ranks.len());
     let mut sets = Vec::new();
     while !w.is_empty() || !e.is_empty() {
-        let nw = w
-            .len()
-            .min(options.max_wildcards_per_set)
-            .min(options.max_set_size);
+        let nw = w.len().min(options.max_wildcards_per_set).min(options.max_set_size);
         let ne = e.len().min(options.max_set_size - nw);
         let start = ordered.len();
         ordered.extend_from_slice(&w[..nw]);
@@ -628,19 +600,10 @@ mod tests {
     use proptest::prelude::*;
 
     fn origin(id: &str, domain: &str, origin_path: &str) -> Origin {
-        Origin {
-            id: id.into(),
-            domain_name: domain.into(),
-            origin_path: origin_path.into(),
-        }
+        Origin { id: id.into(), domain_name: domain.into(), origin_path: origin_path.into() }
     }
 
-    fn dist(
-        id: &str,
-        origins: Vec<Origin>,
-        behaviors: Vec<CacheBehavior>,
-        default_target: &str,
-    ) -> Distribution {
+    fn dist(id: &str, origins: Vec<Origin>, behaviors: Vec<CacheBehavior>, default_target: &str) -> Distribution {
         Distribution {
             id: id.into(),
             origins,
@@ -668,8 +631,7 @@ mod tests {
     }
 
     fn plan_of(dists: &[Distribution], events: &[ObjectEvent]) -> Plan {
-        Planner::new(dists, &CachePolicies::managed(), PlanOptions::default())
-            .plan(events, &Exceptions::new())
+        Planner::new(dists, &CachePolicies::managed(), PlanOptions::default()).plan(events, &Exceptions::new())
     }
 
     fn paths(plan: &Plan, id: &str) -> Vec<String> {
@@ -681,24 +643,15 @@ mod tests {
     }
 
     fn reasons(plan: &Plan) -> Vec<(usize, Option<&str>, Reason)> {
-        plan.skipped
-            .iter()
-            .map(|s| (s.event, s.distribution_id.as_deref(), s.reason))
-            .collect()
+        plan.skipped.iter().map(|s| (s.event, s.distribution_id.as_deref(), s.reason)).collect()
     }
 
     #[test]
     fn first_match_decides_and_other_origins_are_not_served() {
         let d = dist(
             "E1",
-            vec![
-                origin("s3", "site.s3.amazonaws.com", ""),
-                origin("app", "app.example.com", ""),
-            ],
-            vec![
-                CacheBehavior::legacy("/app/*", "app", None),
-                CacheBehavior::legacy("/app/static/*", "s3", None),
-            ],
+            vec![origin("s3", "site.s3.amazonaws.com", ""), origin("app", "app.example.com", "")],
+            vec![CacheBehavior::legacy("/app/*", "app", None), CacheBehavior::legacy("/app/static/*", "s3", None)],
             "s3",
         );
         let events = [
@@ -717,16 +670,11 @@ mod tests {
             vec![origin("s3", "site.s3.amazonaws.com", "")],
             vec![
                 CacheBehavior::legacy("/live/*", "s3", Some(0)),
-                CacheBehavior::with_policy(
-                    "/nocache/*",
-                    "s3",
-                    "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
-                ),
+                CacheBehavior::with_policy("/nocache/*", "s3", "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"),
             ],
             "s3",
         );
-        d.default_behavior =
-            CacheBehavior::with_policy("*", "s3", "658327ea-f89d-4fab-a63d-7e88639e58f6");
+        d.default_behavior = CacheBehavior::with_policy("*", "s3", "658327ea-f89d-4fab-a63d-7e88639e58f6");
         let events = [
             ev("site", "live/a", Change::Created),
             ev("site", "live/b", Change::Removed),
@@ -735,13 +683,7 @@ mod tests {
         ];
         let plan = plan_of(&[d], &events);
         assert_eq!(paths(&plan, "E1"), ["/live/b", "/nocache/d"]);
-        assert_eq!(
-            reasons(&plan),
-            [
-                (0, Some("E1"), Reason::NotCached),
-                (2, Some("E1"), Reason::NotCached)
-            ]
-        );
+        assert_eq!(reasons(&plan), [(0, Some("E1"), Reason::NotCached), (2, Some("E1"), Reason::NotCached)]);
     }
 
     #[test]
@@ -781,14 +723,9 @@ mod tests {
             vec![],
             "failover",
         );
-        d.origin_groups = vec![OriginGroup {
-            id: "failover".into(),
-            members: vec!["primary".into(), "replica".into()],
-        }];
-        let events = [
-            ev("site", "a", Change::Created),
-            ev("site-dr", "b", Change::Created),
-        ];
+        d.origin_groups =
+            vec![OriginGroup { id: "failover".into(), members: vec!["primary".into(), "replica".into()] }];
+        let events = [ev("site", "a", Change::Created), ev("site-dr", "b", Change::Created)];
         let plan = plan_of(&[d], &events);
         assert_eq!(paths(&plan, "E1"), ["/a", "/b"]);
         assert!(plan.skipped.is_empty());
@@ -796,12 +733,7 @@ mod tests {
 
     #[test]
     fn early_reasons_and_no_origin() {
-        let d = dist(
-            "E1",
-            vec![origin("s3", "site.s3.amazonaws.com", "/p")],
-            vec![],
-            "s3",
-        );
+        let d = dist("E1", vec![origin("s3", "site.s3.amazonaws.com", "/p")], vec![], "s3");
         let mut exceptions = Exceptions::new();
         exceptions.insert("site", ExceptionPaths::parse("p/up/"));
         let events = [
@@ -829,24 +761,14 @@ mod tests {
 
     #[test]
     fn wildcards_cover_and_are_limited_per_set() {
-        let d = dist(
-            "E1",
-            vec![origin("s3", "site.s3.amazonaws.com", "")],
-            vec![],
-            "s3",
-        );
-        let mut events: Vec<ObjectEvent> = (0..20)
-            .map(|i| ev("site", &format!("w{i:02}*x"), Change::Created))
-            .collect();
+        let d = dist("E1", vec![origin("s3", "site.s3.amazonaws.com", "")], vec![], "s3");
+        let mut events: Vec<ObjectEvent> =
+            (0..20).map(|i| ev("site", &format!("w{i:02}*x"), Change::Created)).collect();
         events.push(ev("site", "w05*", Change::Created)); // same wildcard as w05*x
         events.push(ev("site", "w07/plain.txt", Change::Created)); // covered by /w07*
         events.push(ev("site", "x/plain.txt", Change::Created)); // not covered
         events.push(ev("site", "w07*/covered.txt", Change::Created)); // covered by /w07*
-        let planner = Planner::new(
-            &[d],
-            &CachePolicies::managed(),
-            PlanOptions::new(10, 15).unwrap(),
-        );
+        let planner = Planner::new(&[d], &CachePolicies::managed(), PlanOptions::new(10, 15).unwrap());
         let plan = planner.plan(&events, &Exceptions::new());
         let e1 = &plan.invalidations[0];
         assert_eq!(e1.paths.len(), 21, "20 wildcards and one exact path");
@@ -857,31 +779,47 @@ mod tests {
             assert!(s.iter().filter(|p| p.ends_with('*')).count() <= 15);
             assert!(s.windows(2).all(|w| w[0] < w[1]), "sorted within a set");
         }
-        assert!(e1
-            .wildcards
-            .iter()
-            .all(|w| w.reason == WildcardReason::Asterisk));
-        assert_eq!(
-            e1.wildcards.len(),
-            22,
-            "each key that needed a wildcard is noted"
-        );
+        assert!(e1.wildcards.iter().all(|w| w.reason == WildcardReason::Asterisk));
+        assert_eq!(e1.wildcards.len(), 22, "each key that needed a wildcard is noted");
     }
 
     #[test]
     fn fifteen_wildcards_at_most_per_set() {
-        let d = dist(
-            "E1",
-            vec![origin("s3", "site.s3.amazonaws.com", "")],
-            vec![],
-            "s3",
-        );
-        let events: Vec<ObjectEvent> = (0..40)
-            .map(|i| ev("site", &format!("k{i:02}*"), Change::Created))
-            .collect();
+        let d = dist("E1", vec![origin("s3", "site.s3.amazonaws.com", "")], vec![], "s3");
+        let events: Vec<ObjectEvent> = (0..40).map(|i| ev("site", &format!("k{i:02}*"), Change::Created)).collect();
         let plan = plan_of(&[d], &events);
         let counts: Vec<usize> = plan.invalidations[0].sets().map(<[_]>::len).collect();
         assert_eq!(counts, [15, 15, 10]);
+    }
+
+    #[test]
+    fn a_distribution_that_reaches_the_bucket_elsewhere_says_no_origin() {
+        let prod = dist("E1", vec![origin("s3", "site.s3.amazonaws.com", "/production")], vec![], "s3");
+        let all = dist("E2", vec![origin("s3", "site.s3.amazonaws.com", "")], vec![], "s3");
+        let plan = plan_of(&[prod, all], &[ev("site", "staging/x.html", Change::Created)]);
+        assert_eq!(paths(&plan, "E2"), ["/staging/x.html"]);
+        assert_eq!(reasons(&plan), [(0, Some("E1"), Reason::NoOrigin)]);
+    }
+
+    #[test]
+    fn a_distribution_given_twice_is_planned_once() {
+        let d = dist("E1", vec![origin("s3", "site.s3.amazonaws.com", "")], vec![], "s3");
+        let mut other = d.clone();
+        other.default_behavior.target_origin_id = "x".into();
+        let planner = Planner::new(&[d.clone(), d.clone(), other], &CachePolicies::managed(), PlanOptions::default());
+        let plan = planner.plan(&[ev("site", "a", Change::Created)], &Exceptions::new());
+        assert_eq!(plan.invalidations.len(), 1);
+        assert_eq!(planner.warnings().len(), 1, "a conflicting duplicate is reported");
+    }
+
+    #[test]
+    fn notes_follow_the_wildcard_that_covers_them() {
+        let d = dist("E1", vec![origin("s3", "site.s3.amazonaws.com", "")], vec![], "s3");
+        let plan = plan_of(&[d], &[ev("site", "promo/a*x", Change::Created), ev("site", "promo/ab*c", Change::Created)]);
+        let e1 = &plan.invalidations[0];
+        assert_eq!(e1.paths.iter().map(|p| &**p).collect::<Vec<_>>(), ["/promo/a*"]);
+        let notes: Vec<(&str, &str)> = e1.wildcards.iter().map(|w| (&*w.path, w.key.as_str())).collect();
+        assert_eq!(notes, [("/promo/a*", "promo/a*x"), ("/promo/a*", "promo/ab*c")]);
     }
 
     #[test]

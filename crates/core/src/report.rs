@@ -30,17 +30,9 @@ pub enum ReportError {
     #[error("distribution id {0:?} is not a CloudFront id (letters and digits)")]
     BadDistributionId(String),
     #[error("line {line}: expected {expected}, found {found:?}")]
-    Unexpected {
-        line: usize,
-        expected: &'static str,
-        found: String,
-    },
+    Unexpected { line: usize, expected: &'static str, found: String },
     #[error("line {line}: set {found} ends while set {open} is open")]
-    MismatchedEnd {
-        line: usize,
-        open: usize,
-        found: usize,
-    },
+    MismatchedEnd { line: usize, open: usize, found: usize },
     #[error("the file ends inside set {0}")]
     Unterminated(usize),
     #[error("the file is empty")]
@@ -70,11 +62,7 @@ fn check_id(distribution_id: &str) -> Result<(), ReportError> {
 }
 
 /// The error file's key: `invalidation_error/{yyyyMMddHHmmss}{7 digits}{9 random}_{id}.txt`.
-pub fn error_file_key(
-    at: DateTime<Utc>,
-    seed: u64,
-    distribution_id: &str,
-) -> Result<String, ReportError> {
+pub fn error_file_key(at: DateTime<Utc>, seed: u64, distribution_id: &str) -> Result<String, ReportError> {
     check_id(distribution_id)?;
     // splitmix64: spreads any seed (a hash, a counter) over the 16 characters.
     let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -89,17 +77,11 @@ pub fn error_file_key(
         random.push(char::from(c));
         rest /= 36;
     }
-    Ok(format!(
-        "{ERROR_KEY_PREFIX}{}{digits:07}{random}_{distribution_id}.txt",
-        at.format("%Y%m%d%H%M%S")
-    ))
+    Ok(format!("{ERROR_KEY_PREFIX}{}{digits:07}{random}_{distribution_id}.txt", at.format("%Y%m%d%H%M%S")))
 }
 
 /// The error file's body for one distribution: each set with its number in the plan.
-pub fn error_file_body<S: AsRef<str>>(
-    distribution_id: &str,
-    sets: &[(usize, &[S])],
-) -> Result<String, ReportError> {
+pub fn error_file_body<S: AsRef<str>>(distribution_id: &str, sets: &[(usize, &[S])]) -> Result<String, ReportError> {
     check_id(distribution_id)?;
     let mut out = format!("CloudFront Id [{distribution_id}]\n");
     for (number, paths) in sets {
@@ -114,33 +96,19 @@ pub fn error_file_body<S: AsRef<str>>(
 }
 
 fn set_marker(line: &str, word: &str) -> Option<usize> {
-    line.strip_prefix("(Set ")?
-        .strip_suffix(&format!(" {word})"))?
-        .parse()
-        .ok()
+    line.strip_prefix("(Set ")?.strip_suffix(&format!(" {word})"))?.parse().ok()
 }
 
 /// Reads an error file back into its sets (for resubmitting them). Tolerates CRLF line ends,
 /// trailing blank lines and surrounding whitespace; anything else out of place is an error naming
 /// the line.
 pub fn parse_error_file(text: &str) -> Result<ErrorFile, ReportError> {
-    let mut lines = text
-        .lines()
-        .map(str::trim)
-        .enumerate()
-        .map(|(i, l)| (i + 1, l));
-    let (n, header) = lines
-        .by_ref()
-        .find(|(_, l)| !l.is_empty())
-        .ok_or(ReportError::Empty)?;
+    let mut lines = text.lines().map(str::trim).enumerate().map(|(i, l)| (i + 1, l));
+    let (n, header) = lines.by_ref().find(|(_, l)| !l.is_empty()).ok_or(ReportError::Empty)?;
     let distribution_id = header
         .strip_prefix("CloudFront Id [")
         .and_then(|r| r.strip_suffix(']'))
-        .ok_or_else(|| ReportError::Unexpected {
-            line: n,
-            expected: "`CloudFront Id [ID]`",
-            found: header.to_owned(),
-        })?
+        .ok_or_else(|| ReportError::Unexpected { line: n, expected: "`CloudFront Id [ID]`", found: header.to_owned() })?
         .to_owned();
     check_id(&distribution_id)?;
     let mut sets = Vec::new();
@@ -154,19 +122,12 @@ pub fn parse_error_file(text: &str) -> Result<ErrorFile, ReportError> {
                     expected: "`(Set N Start)`",
                     found: line.to_owned(),
                 })?;
-                open = Some(ErrorSet {
-                    number,
-                    paths: Vec::new(),
-                });
+                open = Some(ErrorSet { number, paths: Vec::new() });
             }
             Some(mut set) => {
                 if let Some(end) = set_marker(line, "End") {
                     if end != set.number {
-                        return Err(ReportError::MismatchedEnd {
-                            line: n,
-                            open: set.number,
-                            found: end,
-                        });
+                        return Err(ReportError::MismatchedEnd { line: n, open: set.number, found: end });
                     }
                     sets.push(set);
                 } else if line.starts_with('/') {
@@ -185,10 +146,7 @@ pub fn parse_error_file(text: &str) -> Result<ErrorFile, ReportError> {
     if let Some(set) = open {
         return Err(ReportError::Unterminated(set.number));
     }
-    Ok(ErrorFile {
-        distribution_id,
-        sets,
-    })
+    Ok(ErrorFile { distribution_id, sets })
 }
 
 /// The alert's body: `bucket : NAME`, a blank line, then the error files' keys.
@@ -220,14 +178,8 @@ mod tests {
         assert_eq!(stem.len(), 14 + 7 + 9, "{stem}");
         assert!(stem.starts_with("20180903042938"));
         assert!(stem[14..21].bytes().all(|b| b.is_ascii_digit()));
-        assert!(stem[21..]
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
-        assert_eq!(
-            k,
-            error_file_key(at(), 42, "E29EXP7S5VQKAW").unwrap(),
-            "same seed, same key"
-        );
+        assert!(stem[21..].bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        assert_eq!(k, error_file_key(at(), 42, "E29EXP7S5VQKAW").unwrap(), "same seed, same key");
         assert_ne!(k, error_file_key(at(), 43, "E29EXP7S5VQKAW").unwrap());
         assert!(error_file_key(at(), 1, "../x").is_err());
     }
@@ -243,38 +195,20 @@ mod tests {
         );
         let back = parse_error_file(&body).unwrap();
         assert_eq!(back.distribution_id, "E1");
-        assert_eq!(
-            back.sets[1],
-            ErrorSet {
-                number: 3,
-                paths: vec!["/z".into()]
-            }
-        );
+        assert_eq!(back.sets[1], ErrorSet { number: 3, paths: vec!["/z".into()] });
     }
 
     #[test]
     fn parser_tolerates_crlf_and_names_bad_lines() {
-        let f =
-            parse_error_file("CloudFront Id [E2]\r\n(Set 1 Start)\r\n/x\r\n(Set 1 End)\r\n\r\n")
-                .unwrap();
+        let f = parse_error_file("CloudFront Id [E2]\r\n(Set 1 Start)\r\n/x\r\n(Set 1 End)\r\n\r\n").unwrap();
         assert_eq!(f.sets[0].paths, ["/x"]);
         assert_eq!(parse_error_file("  \n"), Err(ReportError::Empty));
-        assert!(matches!(
-            parse_error_file("hello"),
-            Err(ReportError::Unexpected { line: 1, .. })
-        ));
+        assert!(matches!(parse_error_file("hello"), Err(ReportError::Unexpected { line: 1, .. })));
         assert_eq!(
             parse_error_file("CloudFront Id [E2]\n(Set 1 Start)\n/x\n(Set 2 End)\n"),
-            Err(ReportError::MismatchedEnd {
-                line: 4,
-                open: 1,
-                found: 2
-            })
+            Err(ReportError::MismatchedEnd { line: 4, open: 1, found: 2 })
         );
-        assert_eq!(
-            parse_error_file("CloudFront Id [E2]\n(Set 1 Start)\n/x\n"),
-            Err(ReportError::Unterminated(1))
-        );
+        assert_eq!(parse_error_file("CloudFront Id [E2]\n(Set 1 Start)\n/x\n"), Err(ReportError::Unterminated(1)));
         assert!(matches!(
             parse_error_file("CloudFront Id [E2]\n(Set 1 Start)\nx\n(Set 1 End)\n"),
             Err(ReportError::Unexpected { line: 3, .. })
@@ -285,10 +219,7 @@ mod tests {
     fn alert_matches_the_seed() {
         assert_eq!(ALERT_SUBJECT, "[Error] CloudFront Invalidation");
         assert_eq!(
-            alert_body(
-                "error-bucket",
-                &["invalidation_error/a_E1.txt", "invalidation_error/b_E2.txt"]
-            ),
+            alert_body("error-bucket", &["invalidation_error/a_E1.txt", "invalidation_error/b_E2.txt"]),
             "bucket : error-bucket\n\ninvalidation_error/a_E1.txt\ninvalidation_error/b_E2.txt\n"
         );
     }

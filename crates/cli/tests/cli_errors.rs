@@ -1,0 +1,312 @@
+//! `cfinv plan` on bad input: exit code 2, one stderr line naming the file (or the argument) and
+//! the problem, never a panic. Plus the human-readable `--format text` and the JSON default when
+//! stdout is not a terminal.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A fresh scratch directory for one test.
+fn scratch(test: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-errors-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+const DISTRIBUTIONS: &str = r#"{
+  "DistributionList": {
+    "Items": [
+      {
+        "Id": "E1TEXTFORMAT01",
+        "ARN": "arn:aws:cloudfront::123456789012:distribution/E1TEXTFORMAT01",
+        "Status": "Deployed",
+        "DomainName": "d1a2b3c4d5e6f7.cloudfront.net",
+        "Aliases": {"Quantity": 1, "Items": ["www.example.com"]},
+        "Origins": {"Quantity": 2, "Items": [
+          {"Id": "site", "DomainName": "site.s3.us-east-1.amazonaws.com", "OriginPath": "",
+           "CustomHeaders": {"Quantity": 0}, "S3OriginConfig": {"OriginAccessIdentity": ""},
+           "ConnectionAttempts": 3, "ConnectionTimeout": 10, "OriginShield": {"Enabled": false},
+           "OriginAccessControlId": "E2QWRUHEXAMPLE"},
+          {"Id": "app", "DomainName": "app.example.com", "OriginPath": "",
+           "CustomHeaders": {"Quantity": 0},
+           "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only",
+             "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1.2"]},
+             "OriginReadTimeout": 30, "OriginKeepaliveTimeout": 5},
+           "ConnectionAttempts": 3, "ConnectionTimeout": 10, "OriginShield": {"Enabled": false},
+           "OriginAccessControlId": ""}
+        ]},
+        "OriginGroups": {"Quantity": 0},
+        "DefaultCacheBehavior": {"TargetOriginId": "site", "ViewerProtocolPolicy": "redirect-to-https",
+          "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"},
+        "CacheBehaviors": {"Quantity": 1, "Items": [
+          {"PathPattern": "/api/*", "TargetOriginId": "app", "ViewerProtocolPolicy": "https-only",
+           "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"}
+        ]},
+        "Comment": "",
+        "PriceClass": "PriceClass_All",
+        "Enabled": true
+      }
+    ],
+    "IsTruncated": false,
+    "Marker": "",
+    "MaxItems": 100,
+    "Quantity": 1
+  }
+}"#;
+
+fn record(event: &str, key: &str) -> String {
+    format!(
+        r#"{{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+  "eventTime": "2026-11-26T05:12:31.482Z", "eventName": "{event}",
+  "userIdentity": {{"principalId": "AWS:AIDAJDPLRKLG7UEXAMPLE"}},
+  "requestParameters": {{"sourceIPAddress": "203.0.113.25"}},
+  "responseElements": {{"x-amz-request-id": "C3D13FE58DE4C810", "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"}},
+  "s3": {{"s3SchemaVersion": "1.0", "configurationId": "cfinv",
+    "bucket": {{"name": "site", "ownerIdentity": {{"principalId": "A3NL1KOZZKExample"}}, "arn": "arn:aws:s3:::site"}},
+    "object": {{"key": "{key}", "size": 1024, "eTag": "d41d8cd98f00b204e9800998ecf8427e", "sequencer": "0055AED6DCD90281E5"}}}}}}"#
+    )
+}
+
+fn events() -> String {
+    format!(
+        r#"{{"Records": [{}, {}, {}, {}]}}"#,
+        record("ObjectCreated:Put", "index.html"),
+        record("ObjectCreated:Put", "red+flower.jpg"),
+        record("ObjectCreated:Put", "resources/upload/1.jpg"),
+        record("ObjectCreated:Put", "api/spec.json"),
+    )
+}
+
+fn cfinv(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cfinv")).args(args).output().expect("run cfinv")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Asserts exit code 2, exactly one stderr line, containing every `needle`, and no panic.
+fn assert_fails(out: &Output, needles: &[&str]) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "exit code; stderr:\n{stderr}");
+    assert!(!stderr.contains("panicked"), "panic:\n{stderr}");
+    let lines: Vec<&str> = stderr.trim_end().lines().collect();
+    assert_eq!(lines.len(), 1, "one stderr line expected, got:\n{stderr}");
+    for n in needles {
+        assert!(lines[0].contains(n), "stderr should mention {n:?}: {stderr}");
+    }
+    assert!(out.stdout.is_empty(), "nothing on stdout on failure: {}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn missing_file_names_it() {
+    let dir = scratch("missing");
+    let ev = write(&dir, "events.json", &events());
+    let missing = dir.join("no-such-distributions.json");
+    let out = cfinv(&["plan", "--distributions", s(&missing), "--events", s(&ev), "--format", "json"]);
+    assert_fails(&out, &["no-such-distributions.json"]);
+
+    let dist = write(&dir, "distributions.json", DISTRIBUTIONS);
+    let missing = dir.join("no-such-events.json");
+    let out = cfinv(&["plan", "--distributions", s(&dist), "--events", s(&missing), "--format", "json"]);
+    assert_fails(&out, &["no-such-events.json"]);
+
+    let missing = dir.join("no-such-policies.json");
+    let out = cfinv(&[
+        "plan",
+        "--distributions",
+        s(&dist),
+        "--events",
+        s(&ev),
+        "--cache-policies",
+        s(&missing),
+        "--format",
+        "json",
+    ]);
+    assert_fails(&out, &["no-such-policies.json"]);
+}
+
+#[test]
+fn bad_json_names_the_file() {
+    let dir = scratch("badjson");
+    let ev = write(&dir, "events.json", &events());
+    let dist = write(&dir, "distributions.json", DISTRIBUTIONS);
+    let truncated = write(&dir, "truncated-distributions.json", &DISTRIBUTIONS[..DISTRIBUTIONS.len() / 2]);
+    let out = cfinv(&["plan", "--distributions", s(&truncated), "--events", s(&ev), "--format", "json"]);
+    assert_fails(&out, &["truncated-distributions.json"]);
+
+    let garbage = write(&dir, "garbage-events.json", "Records: [oops]\n");
+    let out = cfinv(&["plan", "--distributions", s(&dist), "--events", s(&garbage), "--format", "json"]);
+    assert_fails(&out, &["garbage-events.json"]);
+
+    let empty = write(&dir, "empty-events.json", "");
+    let out = cfinv(&["plan", "--distributions", s(&dist), "--events", s(&empty), "--format", "json"]);
+    assert_fails(&out, &["empty-events.json"]);
+}
+
+#[test]
+fn a_distributions_file_without_a_distribution() {
+    let dir = scratch("nodist");
+    let ev = write(&dir, "events.json", &events());
+    // What `aws cloudfront list-distributions` prints for an account with none.
+    let none = write(
+        &dir,
+        "zero-distributions.json",
+        r#"{"DistributionList": {"Marker": "", "MaxItems": 100, "IsTruncated": false, "Quantity": 0}}"#,
+    );
+    let out = cfinv(&["plan", "--distributions", s(&none), "--events", s(&ev), "--format", "json"]);
+    assert_fails(&out, &["zero-distributions.json"]);
+
+    // The events file given as --distributions by mistake.
+    let out = cfinv(&["plan", "--distributions", s(&ev), "--events", s(&ev), "--format", "json"]);
+    assert_fails(&out, &["events.json"]);
+
+    let empty_object = write(&dir, "object.json", "{}");
+    let out = cfinv(&["plan", "--distributions", s(&empty_object), "--events", s(&ev), "--format", "json"]);
+    assert_fails(&out, &["object.json"]);
+}
+
+#[test]
+fn an_events_file_without_an_event() {
+    let dir = scratch("noevent");
+    let dist = write(&dir, "distributions.json", DISTRIBUTIONS);
+    let none = write(&dir, "no-records.json", r#"{"Records": []}"#);
+    let out = cfinv(&["plan", "--distributions", s(&dist), "--events", s(&none), "--format", "json"]);
+    assert_fails(&out, &["no-records.json"]);
+
+    let empty_array = write(&dir, "empty-array.json", "[]");
+    let out = cfinv(&["plan", "--distributions", s(&dist), "--events", s(&empty_array), "--format", "json"]);
+    assert_fails(&out, &["empty-array.json"]);
+
+    // The distributions file given as --events by mistake.
+    let out = cfinv(&["plan", "--distributions", s(&dist), "--events", s(&dist), "--format", "json"]);
+    assert_fails(&out, &["distributions.json"]);
+}
+
+#[test]
+fn a_malformed_record_names_the_file_and_the_field() {
+    let dir = scratch("malformed");
+    let dist = write(&dir, "distributions.json", DISTRIBUTIONS);
+    let good = record("ObjectCreated:Put", "ok.html");
+    let bad = record("ObjectCreated:Put", "x.html").replace(r#""key": "x.html", "#, "");
+    assert!(!bad.contains("x.html"), "the fixture really lacks the key");
+    let ev = write(&dir, "keyless-events.json", &format!(r#"{{"Records": [{good}, {bad}]}}"#));
+    let out = cfinv(&["plan", "--distributions", s(&dist), "--events", s(&ev), "--format", "json"]);
+    assert_fails(&out, &["keyless-events.json", "s3.object.key"]);
+
+    // A key whose escapes are not UTF-8 cannot be a real S3 key.
+    let ev = write(
+        &dir,
+        "not-utf8-events.json",
+        &format!(r#"{{"Records": [{}]}}"#, record("ObjectCreated:Put", "%FF%FE.jpg")),
+    );
+    let out = cfinv(&["plan", "--distributions", s(&dist), "--events", s(&ev), "--format", "json"]);
+    assert_fails(&out, &["not-utf8-events.json"]);
+}
+
+#[test]
+fn a_bad_exception_paths_argument() {
+    let dir = scratch("exceptarg");
+    let dist = write(&dir, "distributions.json", DISTRIBUTIONS);
+    let ev = write(&dir, "events.json", &events());
+    for bad in ["resources/upload/", "=resources/upload/"] {
+        let out = cfinv(&[
+            "plan",
+            "--distributions",
+            s(&dist),
+            "--events",
+            s(&ev),
+            "--exception-paths",
+            bad,
+            "--format",
+            "json",
+        ]);
+        assert_fails(&out, &["--exception-paths"]);
+    }
+}
+
+#[test]
+fn max_set_size_out_of_range() {
+    let dir = scratch("setsize");
+    let dist = write(&dir, "distributions.json", DISTRIBUTIONS);
+    let ev = write(&dir, "events.json", &events());
+    for bad in ["0", "3001"] {
+        let out = cfinv(&[
+            "plan",
+            "--distributions",
+            s(&dist),
+            "--events",
+            s(&ev),
+            "--max-set-size",
+            bad,
+            "--format",
+            "json",
+        ]);
+        assert_fails(&out, &["max-set-size", bad]);
+    }
+    for ok in ["1", "3000"] {
+        let out =
+            cfinv(&["plan", "--distributions", s(&dist), "--events", s(&ev), "--max-set-size", ok, "--format", "json"]);
+        assert!(out.status.success(), "--max-set-size {ok}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+#[test]
+fn text_format_is_a_readable_table() {
+    let dir = scratch("text");
+    let dist = write(&dir, "distributions.json", DISTRIBUTIONS);
+    let ev = write(&dir, "events.json", &events());
+    let out = cfinv(&[
+        "plan",
+        "--distributions",
+        s(&dist),
+        "--events",
+        s(&ev),
+        "--exception-paths",
+        "site=resources/upload/",
+        "--format",
+        "text",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stderr:\n{stderr}");
+    assert!(!stderr.contains("panicked"));
+    assert!(serde_json::from_str::<serde_json::Value>(&stdout).is_err(), "text, not JSON:\n{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    let has = |pred: &dyn Fn(&str) -> bool| lines.iter().any(|l| pred(l));
+    assert!(has(&|l| l.contains("E1TEXTFORMAT01") && l.contains('2')), "distribution heading:\n{stdout}");
+    assert!(has(&|l| l.trim() == "/index.html"), "path line:\n{stdout}");
+    assert!(has(&|l| l.trim() == "/red%20flower.jpg"), "encoded path line:\n{stdout}");
+    assert!(
+        has(&|l| l.contains("exception-path") && l.contains("resources/upload/1.jpg") && !l.contains("E1TEXTFORMAT01")),
+        "exception-path row:\n{stdout}"
+    );
+    assert!(
+        has(&|l| l.contains("not-served") && l.contains("E1TEXTFORMAT01") && l.contains("api/spec.json")),
+        "not-served row:\n{stdout}"
+    );
+    assert!(has(&|l| l.contains("ObjectCreated:Put")), "event column:\n{stdout}");
+}
+
+#[test]
+fn json_is_the_default_off_a_terminal() {
+    let dir = scratch("default");
+    let dist = write(&dir, "distributions.json", DISTRIBUTIONS);
+    let ev = write(&dir, "events.json", &events());
+    let out = cfinv(&["plan", "--distributions", s(&dist), "--events", s(&ev)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on a pipe");
+    assert_eq!(v["invalidations"][0]["distributionId"], "E1TEXTFORMAT01");
+    assert_eq!(
+        v["invalidations"][0]["paths"],
+        serde_json::json!(["/index.html", "/red%20flower.jpg", "/resources/upload/1.jpg"])
+    );
+    assert_eq!(v["skipped"][0]["reason"], "not-served");
+    assert_eq!(v["skipped"][0]["distributionId"], "E1TEXTFORMAT01");
+}
