@@ -23,16 +23,17 @@ use serde_json::json;
 use tracing::{info, warn};
 
 use crate::ports::{
-    CloudFront, Delete, ErrorKind, Executions, Objects, OutgoingMessage, PortError, Queue,
-    ReceivedMessage,
+    CloudFront, Delete, ErrorKind, Executions, Objects, OutgoingMessage, PortError, Queue, ReceivedMessage,
 };
 use crate::sets::{plan_key, set_key, SetFile, SetRef};
 use crate::settings::CollectSettings;
 use crate::window::Window;
 use crate::{Clock, ErrorName};
 
-/// How many paths of each set the Map item shows.
-const PREVIEW: usize = 3;
+/// How many paths of each set the Map item shows, and how many characters of each: enough to
+/// recognise a set in the console, small enough that hundreds of sets fit a 256 KiB payload.
+const PREVIEW: usize = 2;
+const PREVIEW_CHARS: usize = 100;
 /// How many skipped entries `plan.json` lists one by one (all are counted).
 const SKIPPED_LISTED: usize = 1000;
 
@@ -64,8 +65,6 @@ pub struct CollectOutput {
     pub sets: Vec<SetRef>,
     /// True when the drain stopped at a budget; the next execution was started.
     pub more: bool,
-    /// How many sets the Map invalidates at once (`MaxConcurrencyPath`).
-    pub map_concurrency: u32,
     /// Where the full plan is.
     pub plan_key: String,
 }
@@ -98,17 +97,11 @@ impl ErrorName for CollectError {
 /// Execution names end up in S3 keys and CallerReferences: keep them to what Step Functions names
 /// may hold and logging accepts.
 pub fn check_execution_name(name: &str) -> Result<(), String> {
-    if !name.is_empty()
-        && name.len() <= 80
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    if !name.is_empty() && name.len() <= 80 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
         Ok(())
     } else {
-        Err(format!(
-            "execution name {name:?} must be 1-80 letters, digits, - or _"
-        ))
+        Err(format!("execution name {name:?} must be 1-80 letters, digits, - or _"))
     }
 }
 
@@ -143,16 +136,7 @@ impl<Q: Queue, O: Objects, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
         settings: CollectSettings,
         clock: Clock,
     ) -> Self {
-        Collect {
-            queue,
-            dead_letter,
-            objects,
-            cloudfront,
-            executions,
-            settings,
-            clock,
-            planner: Mutex::new(None),
-        }
+        Collect { queue, dead_letter, objects, cloudfront, executions, settings, clock, planner: Mutex::new(None) }
     }
 
     pub async fn handle(&self, input: CollectInput) -> Result<CollectOutput, CollectError> {
@@ -182,7 +166,6 @@ impl<Q: Queue, O: Objects, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
             skipped: plan.skipped.len(),
             sets,
             more: drained.more,
-            map_concurrency: s.map_concurrency,
             plan_key: summary_key.clone(),
         };
         let summary = summary_json(&output, &plan, &drained.events);
@@ -214,11 +197,8 @@ impl<Q: Queue, O: Objects, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
     }
 
     async fn stored_output(&self, key: &str) -> Result<Option<CollectOutput>, CollectError> {
-        let stored = self
-            .objects
-            .get(&self.settings.plan_bucket, key)
-            .await
-            .map_err(CollectError::StorageUnavailable)?;
+        let stored =
+            self.objects.get(&self.settings.plan_bucket, key).await.map_err(CollectError::StorageUnavailable)?;
         Ok(stored.and_then(|text| {
             let v: serde_json::Value = serde_json::from_str(&text).ok()?;
             serde_json::from_value(v.get("output")?.clone()).ok()
@@ -228,13 +208,8 @@ impl<Q: Queue, O: Objects, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
     async fn drain(&self) -> Result<Drained, CollectError> {
         let s = &self.settings;
         let started = Instant::now();
-        let mut out = Drained {
-            events: Vec::new(),
-            receipts: Vec::new(),
-            unreadable: Vec::new(),
-            messages: 0,
-            more: false,
-        };
+        let mut out =
+            Drained { events: Vec::new(), receipts: Vec::new(), unreadable: Vec::new(), messages: 0, more: false };
         let mut empty = 0;
         loop {
             if out.messages >= s.max_messages || started.elapsed() >= s.drain_budget {
@@ -260,10 +235,7 @@ impl<Q: Queue, O: Objects, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
                 match serde_json::from_str::<ObjectEvent>(&m.body) {
                     Ok(ev) => {
                         out.events.push(ev);
-                        out.receipts.push(Delete {
-                            id: m.message_id,
-                            receipt_handle: m.receipt_handle,
-                        });
+                        out.receipts.push(Delete { id: m.message_id, receipt_handle: m.receipt_handle });
                     }
                     Err(e) => {
                         warn!(message_id = %m.message_id, receive_count = m.receive_count, error = %e, "unreadable message");
@@ -284,11 +256,7 @@ impl<Q: Queue, O: Objects, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
                 }
             }
         }
-        let listed = self
-            .cloudfront
-            .list_distributions()
-            .await
-            .map_err(CollectError::CloudFront)?;
+        let listed = self.cloudfront.list_distributions().await.map_err(CollectError::CloudFront)?;
         for s in &listed.skipped {
             warn!(problem = %s, "distribution skipped");
         }
@@ -296,11 +264,7 @@ impl<Q: Queue, O: Objects, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
         let mut custom: Vec<&str> = listed
             .distributions
             .iter()
-            .flat_map(|d| {
-                d.behaviors
-                    .iter()
-                    .chain(std::iter::once(&d.default_behavior))
-            })
+            .flat_map(|d| d.behaviors.iter().chain(std::iter::once(&d.default_behavior)))
             .filter_map(|b| match &b.ttl {
                 TtlSettings::Policy { id } if policies.get(id).is_none() => Some(id.as_str()),
                 _ => None,
@@ -315,18 +279,11 @@ impl<Q: Queue, O: Objects, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
                 Err(e) => return Err(CollectError::CloudFront(e)),
             }
         }
-        let planner = Arc::new(Planner::new(
-            &listed.distributions,
-            &policies,
-            self.settings.plan_options,
-        ));
+        let planner = Arc::new(Planner::new(&listed.distributions, &policies, self.settings.plan_options));
         for w in planner.warnings() {
             warn!(distribution = %w.distribution_id, "{}", w.message);
         }
-        info!(
-            distributions = listed.distributions.len(),
-            "listed distributions"
-        );
+        info!(distributions = listed.distributions.len(), "listed distributions");
         if let Ok(mut cache) = self.planner.lock() {
             *cache = Some((Instant::now(), planner.clone()));
         }
@@ -358,7 +315,7 @@ impl<Q: Queue, O: Objects, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
                     of,
                     key,
                     path_count: set.len(),
-                    preview: set.iter().take(PREVIEW).map(|p| p.to_string()).collect(),
+                    preview: set.iter().take(PREVIEW).map(|p| p.chars().take(PREVIEW_CHARS).collect()).collect(),
                 });
             }
         }
@@ -372,21 +329,13 @@ impl<Q: Queue, O: Objects, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
     async fn set_aside(&self, unreadable: &[ReceivedMessage]) {
         let Some(dlq) = &self.dead_letter else {
             if !unreadable.is_empty() {
-                warn!(
-                    count = unreadable.len(),
-                    "unreadable messages left for the queue's redrive policy"
-                );
+                warn!(count = unreadable.len(), "unreadable messages left for the queue's redrive policy");
             }
             return;
         };
         for chunk in unreadable.chunks(10) {
-            let out: Vec<OutgoingMessage> = chunk
-                .iter()
-                .map(|m| OutgoingMessage {
-                    id: m.message_id.clone(),
-                    body: m.body.clone(),
-                })
-                .collect();
+            let out: Vec<OutgoingMessage> =
+                chunk.iter().map(|m| OutgoingMessage { id: m.message_id.clone(), body: m.body.clone() }).collect();
             let failed = match dlq.send_batch(&out).await {
                 Ok(failed) => failed,
                 Err(e) => {
@@ -397,15 +346,9 @@ impl<Q: Queue, O: Objects, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
             let moved: Vec<Delete> = chunk
                 .iter()
                 .filter(|m| !failed.contains(&m.message_id))
-                .map(|m| Delete {
-                    id: m.message_id.clone(),
-                    receipt_handle: m.receipt_handle.clone(),
-                })
+                .map(|m| Delete { id: m.message_id.clone(), receipt_handle: m.receipt_handle.clone() })
                 .collect();
-            warn!(
-                moved = moved.len(),
-                "unreadable messages moved to the dead-letter queue"
-            );
+            warn!(moved = moved.len(), "unreadable messages moved to the dead-letter queue");
             self.delete(&moved).await;
         }
     }
@@ -428,19 +371,14 @@ impl<Q: Queue, O: Objects, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
             undeleted += pending.len();
         }
         if undeleted > 0 {
-            warn!(
-                undeleted,
-                "messages not deleted; they will be planned again"
-            );
+            warn!(undeleted, "messages not deleted; they will be planned again");
         }
     }
 
     async fn start_next(&self, from_input: Option<&str>) {
         let w = &self.settings.window;
         let Some(arn) = from_input.or(w.state_machine_arn.as_deref()) else {
-            warn!(
-                "a backlog is left but no state machine ARN is known to start the next execution"
-            );
+            warn!("a backlog is left but no state machine ARN is known to start the next execution");
             return;
         };
         let window = Window::containing((self.clock)(), w.window_seconds);
@@ -475,11 +413,7 @@ fn summary_json(output: &CollectOutput, plan: &Plan, events: &[ObjectEvent]) -> 
                    "distributionId": s.distribution_id.as_deref()})
         })
         .collect();
-    let wildcards: Vec<_> = plan
-        .invalidations
-        .iter()
-        .flat_map(|d| d.wildcards.iter())
-        .collect();
+    let wildcards: Vec<_> = plan.invalidations.iter().flat_map(|d| d.wildcards.iter()).collect();
     json!({
         "output": output,
         "skippedByReason": by_reason,
@@ -498,16 +432,10 @@ mod tests {
     use std::sync::atomic::Ordering;
 
     fn settings(vars: &[(&str, &str)]) -> CollectSettings {
-        let mut all = vec![
-            ("CFINV_QUEUE_URL", "q"),
-            ("CFINV_PLAN_BUCKET", "plans"),
-            ("CFINV_MAX_SET_SIZE", "3"),
-        ];
+        let mut all = vec![("CFINV_QUEUE_URL", "q"), ("CFINV_PLAN_BUCKET", "plans"), ("CFINV_MAX_SET_SIZE", "3")];
         all.extend_from_slice(vars);
-        let map: std::collections::HashMap<String, String> = all
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: std::collections::HashMap<String, String> =
+            all.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         CollectSettings::read(&Vars(move |k: &str| map.get(k).cloned())).unwrap()
     }
 
@@ -540,10 +468,7 @@ mod tests {
     type C = Collect<FakeQueue, FakeObjects, FakeCloudFront, FakeExecutions>;
 
     fn collect(queue: FakeQueue, dlq: Option<FakeQueue>, s: CollectSettings) -> C {
-        let cf = FakeCloudFront {
-            distributions: vec![dist("E1"), dist("E2")],
-            ..Default::default()
-        };
+        let cf = FakeCloudFront { distributions: vec![dist("E1"), dist("E2")], ..Default::default() };
         Collect::new(
             queue,
             dlq,
@@ -556,46 +481,21 @@ mod tests {
     }
 
     fn input() -> CollectInput {
-        CollectInput {
-            execution: "cfinv-20261126T054010Z".into(),
-            state_machine: Some("arn:sm".into()),
-        }
+        CollectInput { execution: "cfinv-20261126T054010Z".into(), state_machine: Some("arn:sm".into()) }
     }
 
     #[tokio::test]
     async fn drains_plans_stores_then_deletes() {
         let bodies: Vec<String> = (0..7).map(|i| body(&format!("k{i}"))).collect();
-        let c = collect(
-            FakeQueue::default().with_messages(bodies),
-            None,
-            settings(&[]),
-        );
+        let c = collect(FakeQueue::default().with_messages(bodies), None, settings(&[]));
         let out = c.handle(input()).await.unwrap();
         assert_eq!(out.messages, 7);
         assert_eq!(out.paths, 14);
-        let order: Vec<(usize, &str)> = out
-            .sets
-            .iter()
-            .map(|s| (s.set, s.distribution_id.as_str()))
-            .collect();
-        assert_eq!(
-            order,
-            [
-                (1, "E1"),
-                (1, "E2"),
-                (2, "E1"),
-                (2, "E2"),
-                (3, "E1"),
-                (3, "E2")
-            ]
-        );
-        let stored: SetFile =
-            serde_json::from_str(&c.objects.get_now("plans", &out.sets[0].key).unwrap()).unwrap();
+        let order: Vec<(usize, &str)> = out.sets.iter().map(|s| (s.set, s.distribution_id.as_str())).collect();
+        assert_eq!(order, [(1, "E1"), (1, "E2"), (2, "E1"), (2, "E2"), (3, "E1"), (3, "E2")]);
+        let stored: SetFile = serde_json::from_str(&c.objects.get_now("plans", &out.sets[0].key).unwrap()).unwrap();
         assert_eq!(stored.paths, ["/k0", "/k1", "/k2"]);
-        assert_eq!(
-            out.sets[0].key,
-            "plans/cfinv-20261126T054010Z/E1/set-0001.json"
-        );
+        assert_eq!(out.sets[0].key, "plans/cfinv-20261126T054010Z/E1/set-0001.json");
         assert_eq!(c.queue.deleted.lock().unwrap().len(), 7);
         assert!(!out.more);
         assert!(c.executions.starts().is_empty());
@@ -603,11 +503,7 @@ mod tests {
 
     #[tokio::test]
     async fn nothing_is_deleted_when_storing_fails() {
-        let c = collect(
-            FakeQueue::default().with_messages(vec![body("a")]),
-            None,
-            settings(&[]),
-        );
+        let c = collect(FakeQueue::default().with_messages(vec![body("a")]), None, settings(&[]));
         c.objects.failing_puts.store(1, Ordering::SeqCst);
         let err = c.handle(input()).await.unwrap_err();
         assert_eq!(err.error_type(), "StorageUnavailable");
@@ -616,27 +512,16 @@ mod tests {
 
     #[tokio::test]
     async fn a_retried_collect_returns_the_stored_plan() {
-        let c = collect(
-            FakeQueue::default().with_messages(vec![body("a")]),
-            None,
-            settings(&[]),
-        );
+        let c = collect(FakeQueue::default().with_messages(vec![body("a")]), None, settings(&[]));
         let first = c.handle(input()).await.unwrap();
-        c.queue.waiting.lock().unwrap().extend(
-            FakeQueue::default()
-                .with_messages(vec![body("b")])
-                .waiting
-                .lock()
-                .unwrap()
-                .drain(..),
-        );
+        c.queue
+            .waiting
+            .lock()
+            .unwrap()
+            .extend(FakeQueue::default().with_messages(vec![body("b")]).waiting.lock().unwrap().drain(..));
         let second = c.handle(input()).await.unwrap();
         assert_eq!(first, second);
-        assert_eq!(
-            c.queue.waiting.lock().unwrap().len(),
-            1,
-            "the retry did not drain"
-        );
+        assert_eq!(c.queue.waiting.lock().unwrap().len(), 1, "the retry did not drain");
     }
 
     #[tokio::test]
@@ -652,11 +537,7 @@ mod tests {
     #[tokio::test]
     async fn a_budget_leaves_the_rest_and_starts_the_next_execution() {
         let bodies: Vec<String> = (0..25).map(|i| body(&format!("k{i}"))).collect();
-        let c = collect(
-            FakeQueue::default().with_messages(bodies),
-            None,
-            settings(&[("CFINV_MAX_MESSAGES", "12")]),
-        );
+        let c = collect(FakeQueue::default().with_messages(bodies), None, settings(&[("CFINV_MAX_MESSAGES", "12")]));
         let out = c.handle(input()).await.unwrap();
         assert_eq!(out.messages, 12);
         assert!(out.more);
@@ -667,41 +548,19 @@ mod tests {
 
     #[tokio::test]
     async fn empty_receives_end_the_drain_and_distributions_are_cached() {
-        let c = collect(
-            FakeQueue::default(),
-            None,
-            settings(&[("CFINV_EMPTY_RECEIVES", "3")]),
-        );
+        let c = collect(FakeQueue::default(), None, settings(&[("CFINV_EMPTY_RECEIVES", "3")]));
         let out = c.handle(input()).await.unwrap();
         assert_eq!((out.messages, out.sets.len()), (0, 0));
         assert_eq!(c.queue.receives.load(Ordering::SeqCst), 3);
-        let c = collect(
-            FakeQueue::default().with_messages(vec![body("a")]),
-            None,
-            settings(&[]),
-        );
+        let c = collect(FakeQueue::default().with_messages(vec![body("a")]), None, settings(&[]));
         c.handle(input()).await.unwrap();
-        c.queue.waiting.lock().unwrap().extend(
-            FakeQueue::default()
-                .with_messages(vec![body("b")])
-                .waiting
-                .lock()
-                .unwrap()
-                .drain(..),
-        );
-        c.handle(CollectInput {
-            execution: "cfinv-next".into(),
-            state_machine: None,
-        })
-        .await
-        .unwrap();
+        c.queue
+            .waiting
+            .lock()
+            .unwrap()
+            .extend(FakeQueue::default().with_messages(vec![body("b")]).waiting.lock().unwrap().drain(..));
+        c.handle(CollectInput { execution: "cfinv-next".into(), state_machine: None }).await.unwrap();
         assert_eq!(c.cloudfront.lists.load(Ordering::SeqCst), 1);
-        assert!(c
-            .handle(CollectInput {
-                execution: "bad/name".into(),
-                state_machine: None
-            })
-            .await
-            .is_err());
+        assert!(c.handle(CollectInput { execution: "bad/name".into(), state_machine: None }).await.is_err());
     }
 }

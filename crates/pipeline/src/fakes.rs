@@ -10,9 +10,7 @@ use crate::ports::*;
 use crate::Clock;
 
 pub fn fixed_clock(at: &str) -> Clock {
-    let t = chrono::DateTime::parse_from_rfc3339(at)
-        .unwrap()
-        .with_timezone(&chrono::Utc);
+    let t = chrono::DateTime::parse_from_rfc3339(at).unwrap().with_timezone(&chrono::Utc);
     Arc::new(move || t)
 }
 
@@ -60,28 +58,17 @@ impl Queue for FakeQueue {
             self.refuse_calls.fetch_sub(1, Ordering::SeqCst);
             return Ok(messages.iter().map(|m| m.id.clone()).collect());
         }
-        self.sent
-            .lock()
-            .unwrap()
-            .extend(messages.iter().map(|m| m.body.clone()));
+        self.sent.lock().unwrap().extend(messages.iter().map(|m| m.body.clone()));
         Ok(vec![])
     }
-    async fn receive(
-        &self,
-        max: u32,
-        _wait: u32,
-        _vis: u32,
-    ) -> Result<Vec<ReceivedMessage>, PortError> {
+    async fn receive(&self, max: u32, _wait: u32, _vis: u32) -> Result<Vec<ReceivedMessage>, PortError> {
         self.receives.fetch_add(1, Ordering::SeqCst);
         let mut w = self.waiting.lock().unwrap();
         let n = (max as usize).min(w.len());
         Ok(w.drain(..n).collect())
     }
     async fn delete_batch(&self, messages: &[Delete]) -> Result<Vec<String>, PortError> {
-        self.deleted
-            .lock()
-            .unwrap()
-            .extend(messages.iter().map(|m| m.receipt_handle.clone()));
+        self.deleted.lock().unwrap().extend(messages.iter().map(|m| m.receipt_handle.clone()));
         Ok(vec![])
     }
 }
@@ -90,6 +77,7 @@ impl Queue for FakeQueue {
 pub struct FakeExecutions {
     starts: Mutex<Vec<(String, String, String)>>,
     fail: Option<ErrorKind>,
+    pub redrives: AtomicUsize,
 }
 
 impl FakeExecutions {
@@ -103,15 +91,15 @@ impl FakeExecutions {
 }
 
 impl Executions for FakeExecutions {
-    async fn start(&self, arn: &str, name: &str, input: &str) -> Result<Started, PortError> {
-        self.starts
-            .lock()
-            .unwrap()
-            .push((arn.into(), name.into(), input.into()));
+    async fn start(&self, arn: &str, name: &str, input: &str) -> Result<(), PortError> {
+        self.starts.lock().unwrap().push((arn.into(), name.into(), input.into()));
         match self.fail {
             Some(kind) => Err(err(kind)),
-            None => Ok(Started::New),
+            None => Ok(()),
         }
+    }
+    async fn redrive_count(&self, _arn: &str) -> Result<u32, PortError> {
+        Ok(self.redrives.load(Ordering::SeqCst) as u32)
     }
 }
 
@@ -155,11 +143,7 @@ pub struct FakeObjects {
 
 impl FakeObjects {
     pub fn get_now(&self, bucket: &str, key: &str) -> Option<String> {
-        self.objects
-            .lock()
-            .unwrap()
-            .get(&(bucket.to_owned(), key.to_owned()))
-            .cloned()
+        self.objects.lock().unwrap().get(&(bucket.to_owned(), key.to_owned())).cloned()
     }
 }
 
@@ -169,10 +153,7 @@ impl Objects for FakeObjects {
             self.failing_puts.fetch_sub(1, Ordering::SeqCst);
             return Err(err(ErrorKind::Unavailable));
         }
-        self.objects
-            .lock()
-            .unwrap()
-            .insert((bucket.into(), key.into()), body);
+        self.objects.lock().unwrap().insert((bucket.into(), key.into()), body);
         Ok(())
     }
     async fn get(&self, bucket: &str, key: &str) -> Result<Option<String>, PortError> {
@@ -193,37 +174,20 @@ pub struct FakeCloudFront {
 
 impl FakeCloudFront {
     pub fn fail(&self, distribution: &str, kinds: &[ErrorKind]) {
-        self.errors
-            .lock()
-            .unwrap()
-            .insert(distribution.into(), kinds.iter().copied().collect());
+        self.errors.lock().unwrap().insert(distribution.into(), kinds.iter().copied().collect());
     }
 }
 
 impl CloudFront for FakeCloudFront {
     async fn list_distributions(&self) -> Result<Listed, PortError> {
         self.lists.fetch_add(1, Ordering::SeqCst);
-        Ok(Listed {
-            distributions: self.distributions.clone(),
-            skipped: vec![],
-        })
+        Ok(Listed { distributions: self.distributions.clone(), skipped: vec![] })
     }
     async fn cache_policy(&self, id: &str) -> Result<Option<CachePolicy>, PortError> {
         Ok(self.policies.iter().find(|p| p.id == id).cloned())
     }
-    async fn create_invalidation(
-        &self,
-        d: &str,
-        caller: &str,
-        paths: &[String],
-    ) -> Result<Invalidation, PortError> {
-        if let Some(kind) = self
-            .errors
-            .lock()
-            .unwrap()
-            .get_mut(d)
-            .and_then(VecDeque::pop_front)
-        {
+    async fn create_invalidation(&self, d: &str, caller: &str, paths: &[String]) -> Result<Invalidation, PortError> {
+        if let Some(kind) = self.errors.lock().unwrap().get_mut(d).and_then(VecDeque::pop_front) {
             return Err(err(kind));
         }
         let mut created = self.created.lock().unwrap();
@@ -231,16 +195,10 @@ impl CloudFront for FakeCloudFront {
             if created[i].2 != paths {
                 return Err(err(ErrorKind::BatchMismatch));
             }
-            return Ok(Invalidation {
-                id: format!("I{i}"),
-                status: "InProgress".into(),
-            });
+            return Ok(Invalidation { id: format!("I{i}"), status: "InProgress".into() });
         }
         created.push((d.into(), caller.into(), paths.to_vec()));
-        Ok(Invalidation {
-            id: format!("I{}", created.len() - 1),
-            status: "InProgress".into(),
-        })
+        Ok(Invalidation { id: format!("I{}", created.len() - 1), status: "InProgress".into() })
     }
 }
 
@@ -251,10 +209,7 @@ pub struct FakeAlerts {
 
 impl Alerts for FakeAlerts {
     async fn publish(&self, topic: &str, subject: &str, body: &str) -> Result<(), PortError> {
-        self.published
-            .lock()
-            .unwrap()
-            .push((topic.into(), subject.into(), body.into()));
+        self.published.lock().unwrap().push((topic.into(), subject.into(), body.into()));
         Ok(())
     }
 }

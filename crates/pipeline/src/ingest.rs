@@ -23,7 +23,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::{info, warn};
 
-use crate::ports::{BucketTags, ErrorKind, Executions, OutgoingMessage, PortError, Queue, Started};
+use crate::ports::{BucketTags, ErrorKind, Executions, OutgoingMessage, PortError, Queue};
 use crate::settings::IngestSettings;
 use crate::window::Window;
 use crate::{Clock, ErrorName};
@@ -38,11 +38,7 @@ pub enum IngestError {
     #[error("malformed event: {0}")]
     MalformedEvent(#[from] EventError),
     #[error("{unsent} of {total} events could not be queued: {last_error}")]
-    QueueFailed {
-        unsent: usize,
-        total: usize,
-        last_error: String,
-    },
+    QueueFailed { unsent: usize, total: usize, last_error: String },
     #[error("could not start execution {name}: {source}")]
     StartFailed {
         name: String,
@@ -110,18 +106,10 @@ impl<Q: Queue, E: Executions, T: BucketTags> Ingest<Q, E, T> {
                 None => keep.push(ev),
             }
         }
-        let mut skipped: Vec<(String, usize)> = skipped
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect();
+        let mut skipped: Vec<(String, usize)> = skipped.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         skipped.sort();
 
-        let mut report = IngestReport {
-            received: events.len(),
-            queued: 0,
-            skipped,
-            execution: None,
-        };
+        let mut report = IngestReport { received: events.len(), queued: 0, skipped, execution: None };
         if keep.is_empty() {
             info!(received = report.received, "nothing to queue");
             return Ok(report);
@@ -194,11 +182,7 @@ impl<Q: Queue, E: Executions, T: BucketTags> Ingest<Q, E, T> {
                     break;
                 }
                 if attempt < self.settings.send_attempts {
-                    warn!(
-                        attempt,
-                        remaining = pending.len(),
-                        "SendMessageBatch left entries unsent; retrying"
-                    );
+                    warn!(attempt, remaining = pending.len(), "SendMessageBatch left entries unsent; retrying");
                     tokio::time::sleep(delay).await;
                     delay *= 2;
                 }
@@ -209,11 +193,7 @@ impl<Q: Queue, E: Executions, T: BucketTags> Ingest<Q, E, T> {
             unsent += pending.len();
         }
         if unsent > 0 {
-            return Err(IngestError::QueueFailed {
-                unsent,
-                total,
-                last_error,
-            });
+            return Err(IngestError::QueueFailed { unsent, total, last_error });
         }
         Ok(())
     }
@@ -227,13 +207,8 @@ impl<Q: Queue, E: Executions, T: BucketTags> Ingest<Q, E, T> {
             return Ok(name);
         }
         let input = window.execution_input(w.settle_seconds).to_string();
-        match self
-            .executions
-            .start(&self.settings.state_machine_arn, &name, &input)
-            .await
-        {
-            Ok(Started::New) => info!(execution = %name, "started the window's execution"),
-            Ok(Started::Running) => {}
+        match self.executions.start(&self.settings.state_machine_arn, &name, &input).await {
+            Ok(()) => info!(execution = %name, "started (or found) the window's execution"),
             Err(e) if e.kind == ErrorKind::AlreadyExists => {
                 warn!(execution = %name, error = %e, "the window's execution already exists");
             }
@@ -274,18 +249,8 @@ mod tests {
                "s3": {"bucket": {"name": bucket}, "object": {"key": key, "sequencer": "01"}}})
     }
 
-    fn ingest(
-        queue: FakeQueue,
-        ex: FakeExecutions,
-        tags: FakeTags,
-    ) -> Ingest<FakeQueue, FakeExecutions, FakeTags> {
-        Ingest::new(
-            queue,
-            ex,
-            tags,
-            settings(),
-            fixed_clock("2026-11-26T05:40:19Z"),
-        )
+    fn ingest(queue: FakeQueue, ex: FakeExecutions, tags: FakeTags) -> Ingest<FakeQueue, FakeExecutions, FakeTags> {
+        Ingest::new(queue, ex, tags, settings(), fixed_clock("2026-11-26T05:40:19Z"))
     }
 
     #[tokio::test]
@@ -305,9 +270,7 @@ mod tests {
         assert_eq!(sent.len(), 2);
         let first: ObjectEvent = serde_json::from_str(&sent[0]).unwrap();
         assert_eq!(first.key, "a b.jpg");
-        i.handle(&json!({"Records": [record("ObjectCreated:Put", "site", "c")]}))
-            .await
-            .unwrap();
+        i.handle(&json!({"Records": [record("ObjectCreated:Put", "site", "c")]})).await.unwrap();
         let starts = i.executions.starts();
         assert_eq!(starts.len(), 1, "a warm container starts its window once");
         assert_eq!(starts[0].1, "cfinv-20261126T054010Z");
@@ -320,64 +283,34 @@ mod tests {
     async fn already_exists_is_success_and_other_errors_fail() {
         let ex = FakeExecutions::default().failing(ErrorKind::AlreadyExists);
         let i = ingest(FakeQueue::default(), ex, FakeTags::default());
-        assert!(i
-            .handle(&json!({"Records": [record("ObjectCreated:Put", "b", "k")]}))
-            .await
-            .is_ok());
+        assert!(i.handle(&json!({"Records": [record("ObjectCreated:Put", "b", "k")]})).await.is_ok());
 
         let ex = FakeExecutions::default().failing(ErrorKind::AccessDenied);
         let i = ingest(FakeQueue::default(), ex, FakeTags::default());
-        let err = i
-            .handle(&json!({"Records": [record("ObjectCreated:Put", "b", "k")]}))
-            .await
-            .unwrap_err();
+        let err = i.handle(&json!({"Records": [record("ObjectCreated:Put", "b", "k")]})).await.unwrap_err();
         assert_eq!(err.error_type(), "StartFailed");
     }
 
     #[tokio::test]
     async fn refused_entries_are_retried_then_fail_the_event() {
-        let i = ingest(
-            FakeQueue::default().refusing(2),
-            FakeExecutions::default(),
-            FakeTags::default(),
-        );
-        let payload = json!({"Records": [record("ObjectCreated:Put", "b", "k1"), record("ObjectCreated:Put", "b", "k2")]});
+        let i = ingest(FakeQueue::default().refusing(2), FakeExecutions::default(), FakeTags::default());
+        let payload =
+            json!({"Records": [record("ObjectCreated:Put", "b", "k1"), record("ObjectCreated:Put", "b", "k2")]});
         assert_eq!(i.handle(&payload).await.unwrap().queued, 2);
-        assert_eq!(
-            i.queue.sent().len(),
-            2,
-            "each event queued exactly once in the end"
-        );
+        assert_eq!(i.queue.sent().len(), 2, "each event queued exactly once in the end");
 
-        let i = ingest(
-            FakeQueue::default().refusing(100),
-            FakeExecutions::default(),
-            FakeTags::default(),
-        );
+        let i = ingest(FakeQueue::default().refusing(100), FakeExecutions::default(), FakeTags::default());
         let err = i.handle(&payload).await.unwrap_err();
         assert_eq!(err.error_type(), "QueueFailed");
-        assert!(
-            i.executions.starts().is_empty(),
-            "no execution without queued events"
-        );
+        assert!(i.executions.starts().is_empty(), "no execution without queued events");
     }
 
     #[tokio::test]
     async fn unreadable_tags_mean_no_exceptions_and_test_events_are_ignored() {
-        let i = ingest(
-            FakeQueue::default(),
-            FakeExecutions::default(),
-            FakeTags::default().broken(),
-        );
-        let r = i
-            .handle(&json!({"Records": [record("ObjectCreated:Put", "b", "up/1.jpg")]}))
-            .await
-            .unwrap();
+        let i = ingest(FakeQueue::default(), FakeExecutions::default(), FakeTags::default().broken());
+        let r = i.handle(&json!({"Records": [record("ObjectCreated:Put", "b", "up/1.jpg")]})).await.unwrap();
         assert_eq!(r.queued, 1);
-        let r = i
-            .handle(&json!({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "b"}))
-            .await
-            .unwrap();
+        let r = i.handle(&json!({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "b"})).await.unwrap();
         assert_eq!((r.queued, r.execution.clone()), (0, None));
         assert_eq!(r.skipped, [("test-event".to_owned(), 1)]);
         let err = i.handle(&json!({"hello": 1})).await.unwrap_err();

@@ -9,16 +9,16 @@
 //! retrying; `AccessDenied`, `NoSuchDistribution`, `InvalidArgument`, `BatchMismatch` and
 //! `SetUnreadable` are not.
 //!
-//! In `gate` mode (the state machine's redrive gate, see `statemachine/README.md`) the first call
-//! for a set fails with `SetNotInvalidated` without calling CloudFront, leaving a marker; any later
-//! call (a redrive) invalidates.
+//! In `gate` mode (the state machine's redrive gate, see `statemachine/README.md`) a set fails with
+//! `SetNotInvalidated`, without calling CloudFront, unless the execution has been redriven: so the
+//! execution ends failed after reporting, and a console redrive re-attempts exactly these sets.
 
 use serde::Deserialize;
 use tracing::{info, warn};
 
 use crate::collect::check_execution_name;
-use crate::ports::{CloudFront, ErrorKind, Objects, PortError};
-use crate::sets::{execution_prefix, SetDone, SetFile, SetRef};
+use crate::ports::{CloudFront, ErrorKind, Executions, Objects, PortError};
+use crate::sets::{SetDone, SetFile, SetRef};
 use crate::settings::InvalidateSettings;
 use crate::ErrorName;
 
@@ -30,6 +30,9 @@ pub struct InvalidateInput {
     pub set: SetRef,
     #[serde(default)]
     pub gate: bool,
+    /// `$$.Execution.Id`, needed by the gate to ask whether the execution was redriven.
+    #[serde(default)]
+    pub execution_arn: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +50,8 @@ pub enum InvalidateError {
     SetUnreadable(String, String),
     #[error("plan storage unavailable: {0}")]
     StorageUnavailable(#[source] PortError),
+    #[error("cannot tell whether the execution was redriven: {0}")]
+    StatesUnavailable(#[source] PortError),
     #[error("distribution {distribution}, set {set} was not invalidated; redrive the execution to try again")]
     SetNotInvalidated { distribution: String, set: usize },
 }
@@ -66,6 +71,7 @@ impl ErrorName for InvalidateError {
             },
             InvalidateError::SetUnreadable(..) => "SetUnreadable",
             InvalidateError::StorageUnavailable(_) => "StorageUnavailable",
+            InvalidateError::StatesUnavailable(_) => "StatesUnavailable",
             InvalidateError::SetNotInvalidated { .. } => "SetNotInvalidated",
         }
     }
@@ -77,19 +83,16 @@ pub fn caller_reference(execution: &str, distribution_id: &str, set: usize) -> S
     format!("cfinv/{execution}/{distribution_id}/{set}")
 }
 
-pub struct Invalidate<O, C> {
+pub struct Invalidate<O, C, E> {
     objects: O,
     cloudfront: C,
+    executions: E,
     settings: InvalidateSettings,
 }
 
-impl<O: Objects, C: CloudFront> Invalidate<O, C> {
-    pub fn new(objects: O, cloudfront: C, settings: InvalidateSettings) -> Self {
-        Invalidate {
-            objects,
-            cloudfront,
-            settings,
-        }
+impl<O: Objects, C: CloudFront, E: Executions> Invalidate<O, C, E> {
+    pub fn new(objects: O, cloudfront: C, executions: E, settings: InvalidateSettings) -> Self {
+        Invalidate { objects, cloudfront, executions, settings }
     }
 
     pub async fn handle(&self, input: InvalidateInput) -> Result<SetDone, InvalidateError> {
@@ -97,28 +100,18 @@ impl<O: Objects, C: CloudFront> Invalidate<O, C> {
         let set = &input.set;
         let bucket = &self.settings.plan_bucket;
         if input.gate {
-            let marker = format!(
-                "{}gate/{}-set-{:04}",
-                execution_prefix(&self.settings.plan_prefix, &input.execution),
-                set.distribution_id,
-                set.set
-            );
-            let seen = self
-                .objects
-                .get(bucket, &marker)
-                .await
-                .map_err(InvalidateError::StorageUnavailable)?;
-            if seen.is_none() {
-                self.objects
-                    .put(bucket, &marker, String::new(), "text/plain")
-                    .await
-                    .map_err(InvalidateError::StorageUnavailable)?;
+            let arn = input
+                .execution_arn
+                .as_deref()
+                .ok_or_else(|| InvalidateError::InvalidInput("the gate needs executionArn".into()))?;
+            let redrives = self.executions.redrive_count(arn).await.map_err(InvalidateError::StatesUnavailable)?;
+            if redrives == 0 {
                 return Err(InvalidateError::SetNotInvalidated {
                     distribution: set.distribution_id.clone(),
                     set: set.set,
                 });
             }
-            info!(distribution = %set.distribution_id, set = set.set, "redrive: invalidating a set that failed");
+            info!(distribution = %set.distribution_id, set = set.set, redrives, "redrive: invalidating a set that failed");
         }
 
         let text = self
@@ -127,29 +120,17 @@ impl<O: Objects, C: CloudFront> Invalidate<O, C> {
             .await
             .map_err(InvalidateError::StorageUnavailable)?
             .ok_or_else(|| InvalidateError::SetUnreadable(set.key.clone(), "no such key".into()))?;
-        let file: SetFile = serde_json::from_str(&text)
-            .map_err(|e| InvalidateError::SetUnreadable(set.key.clone(), e.to_string()))?;
-        if file.distribution_id != set.distribution_id
-            || file.set != set.set
-            || file.paths.is_empty()
-        {
+        let file: SetFile =
+            serde_json::from_str(&text).map_err(|e| InvalidateError::SetUnreadable(set.key.clone(), e.to_string()))?;
+        if file.distribution_id != set.distribution_id || file.set != set.set || file.paths.is_empty() {
             return Err(InvalidateError::SetUnreadable(
                 set.key.clone(),
-                format!(
-                    "holds set {} of {} with {} paths",
-                    file.set,
-                    file.distribution_id,
-                    file.paths.len()
-                ),
+                format!("holds set {} of {} with {} paths", file.set, file.distribution_id, file.paths.len()),
             ));
         }
 
         let reference = caller_reference(&input.execution, &set.distribution_id, set.set);
-        match self
-            .cloudfront
-            .create_invalidation(&set.distribution_id, &reference, &file.paths)
-            .await
-        {
+        match self.cloudfront.create_invalidation(&set.distribution_id, &reference, &file.paths).await {
             Ok(inv) => {
                 info!(
                     execution = %input.execution,
@@ -160,17 +141,15 @@ impl<O: Objects, C: CloudFront> Invalidate<O, C> {
                     "invalidation created"
                 );
                 Ok(SetDone {
-                    set: set.clone(),
+                    distribution_id: set.distribution_id.clone(),
+                    set: set.set,
                     invalidation_id: inv.id,
                     status: inv.status,
                 })
             }
             Err(source) => {
-                let err = InvalidateError::CloudFront {
-                    distribution: set.distribution_id.clone(),
-                    set: set.set,
-                    source,
-                };
+                let err =
+                    InvalidateError::CloudFront { distribution: set.distribution_id.clone(), set: set.set, source };
                 warn!(execution = %input.execution, error_type = err.error_type(), error = %err, "CreateInvalidation failed");
                 Err(err)
             }
@@ -184,7 +163,7 @@ mod tests {
     use crate::fakes::*;
     use crate::sets::set_key;
 
-    fn setup(paths: &[&str]) -> (Invalidate<FakeObjects, FakeCloudFront>, InvalidateInput) {
+    fn setup(paths: &[&str]) -> (Invalidate<FakeObjects, FakeCloudFront, FakeExecutions>, InvalidateInput) {
         let key = set_key("plans/", "x-1", "E1", 1);
         let objects = FakeObjects::default();
         let file = SetFile {
@@ -193,34 +172,15 @@ mod tests {
             of: 1,
             paths: paths.iter().map(|p| p.to_string()).collect(),
         };
-        objects.objects.lock().unwrap().insert(
-            ("b".into(), key.clone()),
-            serde_json::to_string(&file).unwrap(),
-        );
+        objects.objects.lock().unwrap().insert(("b".into(), key.clone()), serde_json::to_string(&file).unwrap());
         let inv = Invalidate::new(
             objects,
             FakeCloudFront::default(),
-            InvalidateSettings {
-                plan_bucket: "b".into(),
-                plan_prefix: "plans/".into(),
-            },
+            FakeExecutions::default(),
+            InvalidateSettings { plan_bucket: "b".into(), plan_prefix: "plans/".into() },
         );
-        let set = SetRef {
-            distribution_id: "E1".into(),
-            set: 1,
-            of: 1,
-            key,
-            path_count: paths.len(),
-            preview: vec![],
-        };
-        (
-            inv,
-            InvalidateInput {
-                execution: "x-1".into(),
-                set,
-                gate: false,
-            },
-        )
+        let set = SetRef { distribution_id: "E1".into(), set: 1, of: 1, key, path_count: paths.len(), preview: vec![] };
+        (inv, InvalidateInput { execution: "x-1".into(), set, gate: false, execution_arn: None })
     }
 
     #[tokio::test]
@@ -239,10 +199,7 @@ mod tests {
         let (inv, input) = setup(&["/a"]);
         for (kind, name) in [
             (ErrorKind::Throttled, "Throttled"),
-            (
-                ErrorKind::TooManyInvalidationsInProgress,
-                "TooManyInvalidationsInProgress",
-            ),
+            (ErrorKind::TooManyInvalidationsInProgress, "TooManyInvalidationsInProgress"),
             (ErrorKind::Unavailable, "CloudFrontUnavailable"),
             (ErrorKind::AccessDenied, "AccessDenied"),
             (ErrorKind::NotFound, "NoSuchDistribution"),
@@ -250,28 +207,23 @@ mod tests {
             (ErrorKind::BatchMismatch, "BatchMismatch"),
         ] {
             inv.cloudfront.fail("E1", &[kind]);
-            assert_eq!(
-                inv.handle(input.clone()).await.unwrap_err().error_type(),
-                name
-            );
+            assert_eq!(inv.handle(input.clone()).await.unwrap_err().error_type(), name);
         }
         let mut missing = input.clone();
         missing.set.key = "nope".into();
-        assert_eq!(
-            inv.handle(missing).await.unwrap_err().error_type(),
-            "SetUnreadable"
-        );
+        assert_eq!(inv.handle(missing).await.unwrap_err().error_type(), "SetUnreadable");
     }
 
     #[tokio::test]
-    async fn the_gate_fails_once_then_invalidates() {
+    async fn the_gate_fails_until_the_execution_is_redriven() {
         let (inv, mut input) = setup(&["/a"]);
         input.gate = true;
-        assert_eq!(
-            inv.handle(input.clone()).await.unwrap_err().error_type(),
-            "SetNotInvalidated"
-        );
+        assert_eq!(inv.handle(input.clone()).await.unwrap_err().error_type(), "InvalidInput");
+        input.execution_arn = Some("arn:aws:states:us-east-1:1:execution:sm:x-1".into());
+        assert_eq!(inv.handle(input.clone()).await.unwrap_err().error_type(), "SetNotInvalidated");
+        assert_eq!(inv.handle(input.clone()).await.unwrap_err().error_type(), "SetNotInvalidated");
         assert!(inv.cloudfront.created.lock().unwrap().is_empty());
+        inv.executions.redrives.store(1, std::sync::atomic::Ordering::SeqCst);
         assert!(inv.handle(input).await.is_ok(), "a redrive invalidates");
     }
 }

@@ -34,10 +34,7 @@ pub struct PortError {
 
 impl PortError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        PortError {
-            kind,
-            message: message.into(),
-        }
+        PortError { kind, message: message.into() }
     }
 }
 
@@ -69,10 +66,7 @@ pub struct Delete {
 /// An SQS queue.
 pub trait Queue: Send + Sync {
     /// SendMessageBatch (at most 10). Returns the ids of the entries that failed.
-    fn send_batch(
-        &self,
-        messages: &[OutgoingMessage],
-    ) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
+    fn send_batch(&self, messages: &[OutgoingMessage]) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
     /// ReceiveMessage: at most `max` (1-10), long polling for `wait_seconds`, hidden from other
     /// receivers for `visibility_timeout` seconds.
     fn receive(
@@ -82,39 +76,27 @@ pub trait Queue: Send + Sync {
         visibility_timeout: u32,
     ) -> impl Future<Output = Result<Vec<ReceivedMessage>, PortError>> + Send;
     /// DeleteMessageBatch (at most 10). Returns the ids of the entries that failed.
-    fn delete_batch(
-        &self,
-        messages: &[Delete],
-    ) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
-}
-
-/// Whether StartExecution made a new execution or found this one running.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Started {
-    New,
-    Running,
+    fn delete_batch(&self, messages: &[Delete]) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
 }
 
 /// Step Functions executions.
 pub trait Executions: Send + Sync {
-    /// StartExecution. `AlreadyExists` when an execution with this name has closed or has another
-    /// input.
+    /// StartExecution. Succeeds when it starts the execution or finds it running with the same
+    /// input; `AlreadyExists` when an execution with this name has closed or has another input.
     fn start(
         &self,
         state_machine_arn: &str,
         name: &str,
         input: &str,
-    ) -> impl Future<Output = Result<Started, PortError>> + Send;
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+    /// DescribeExecution's `redriveCount`: 0 until the execution is redriven.
+    fn redrive_count(&self, execution_arn: &str) -> impl Future<Output = Result<u32, PortError>> + Send;
 }
 
 /// S3 bucket tags.
 pub trait BucketTags: Send + Sync {
     /// The value of one tag, `None` when the bucket has no such tag (or no tags at all).
-    fn tag(
-        &self,
-        bucket: &str,
-        key: &str,
-    ) -> impl Future<Output = Result<Option<String>, PortError>> + Send;
+    fn tag(&self, bucket: &str, key: &str) -> impl Future<Output = Result<Option<String>, PortError>> + Send;
 }
 
 /// S3 objects (plans, sets, error files).
@@ -127,11 +109,7 @@ pub trait Objects: Send + Sync {
         content_type: &str,
     ) -> impl Future<Output = Result<(), PortError>> + Send;
     /// `None` when there is no such key.
-    fn get(
-        &self,
-        bucket: &str,
-        key: &str,
-    ) -> impl Future<Output = Result<Option<String>, PortError>> + Send;
+    fn get(&self, bucket: &str, key: &str) -> impl Future<Output = Result<Option<String>, PortError>> + Send;
 }
 
 /// Every distribution of the account, as far as it could be read.
@@ -154,10 +132,7 @@ pub trait CloudFront: Send + Sync {
     /// ListDistributions, every page.
     fn list_distributions(&self) -> impl Future<Output = Result<Listed, PortError>> + Send;
     /// GetCachePolicy; `None` when there is no such policy.
-    fn cache_policy(
-        &self,
-        id: &str,
-    ) -> impl Future<Output = Result<Option<CachePolicy>, PortError>> + Send;
+    fn cache_policy(&self, id: &str) -> impl Future<Output = Result<Option<CachePolicy>, PortError>> + Send;
     /// CreateInvalidation.
     fn create_invalidation(
         &self,
@@ -169,10 +144,6 @@ pub trait CloudFront: Send + Sync {
 
 /// SNS.
 pub trait Alerts: Send + Sync {
-    fn publish(
-        &self,
-        topic_arn: &str,
-        subject: &str,
-        body: &str,
-    ) -> impl Future<Output = Result<(), PortError>> + Send;
+    fn publish(&self, topic_arn: &str, subject: &str, body: &str)
+        -> impl Future<Output = Result<(), PortError>> + Send;
 }

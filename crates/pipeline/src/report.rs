@@ -74,9 +74,7 @@ impl ErrorName for ReportError {
 /// FNV-1a: a hash that is the same on every platform and Rust version, for file names that must
 /// not change between a report and its retry.
 fn stable_hash(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 pub struct Report<O, A> {
@@ -88,12 +86,7 @@ pub struct Report<O, A> {
 
 impl<O: Objects, A: Alerts> Report<O, A> {
     pub fn new(objects: O, alerts: A, settings: ReportSettings, clock: Clock) -> Self {
-        Report {
-            objects,
-            alerts,
-            settings,
-            clock,
-        }
+        Report { objects, alerts, settings, clock }
     }
 
     pub async fn handle(&self, input: ReportInput) -> Result<ReportOutput, ReportError> {
@@ -125,10 +118,7 @@ impl<O: Objects, A: Alerts> Report<O, A> {
 
         let mut by_distribution: BTreeMap<&str, Vec<&SetRef>> = BTreeMap::new();
         for s in &failed {
-            by_distribution
-                .entry(&s.distribution_id)
-                .or_default()
-                .push(s);
+            by_distribution.entry(&s.distribution_id).or_default().push(s);
         }
         let mut error_files = Vec::new();
         for (distribution, mut sets) in by_distribution {
@@ -137,20 +127,13 @@ impl<O: Objects, A: Alerts> Report<O, A> {
             for s in sets {
                 contents.push((s.set, self.read_set(s).await?.paths));
             }
-            let borrowed: Vec<(usize, &[String])> =
-                contents.iter().map(|(n, p)| (*n, &p[..])).collect();
+            let borrowed: Vec<(usize, &[String])> = contents.iter().map(|(n, p)| (*n, &p[..])).collect();
             let seed = stable_hash(&format!("{}/{distribution}", input.execution));
-            let key = error_file_key(at, seed, distribution)
-                .map_err(|e| ReportError::InvalidInput(e.to_string()))?;
-            let body = error_file_body(distribution, &borrowed)
-                .map_err(|e| ReportError::InvalidInput(e.to_string()))?;
+            let key = error_file_key(at, seed, distribution).map_err(|e| ReportError::InvalidInput(e.to_string()))?;
+            let body =
+                error_file_body(distribution, &borrowed).map_err(|e| ReportError::InvalidInput(e.to_string()))?;
             self.objects
-                .put(
-                    &self.settings.error_bucket,
-                    &key,
-                    body,
-                    "text/plain; charset=utf-8",
-                )
+                .put(&self.settings.error_bucket, &key, body, "text/plain; charset=utf-8")
                 .await
                 .map_err(ReportError::StorageUnavailable)?;
             error_files.push(key);
@@ -163,13 +146,7 @@ impl<O: Objects, A: Alerts> Report<O, A> {
                 .map_err(ReportError::AlertFailed)?;
         }
         info!(execution = %input.execution, invalidated, failed = failed.len(), files = error_files.len(), "reported");
-        Ok(ReportOutput {
-            invalidated,
-            failed_count: failed.len(),
-            failed,
-            failures,
-            error_files,
-        })
+        Ok(ReportOutput { invalidated, failed_count: failed.len(), failed, failures, error_files })
     }
 
     async fn read_set(&self, s: &SetRef) -> Result<SetFile, ReportError> {
@@ -179,8 +156,7 @@ impl<O: Objects, A: Alerts> Report<O, A> {
             .await
             .map_err(ReportError::StorageUnavailable)?
             .ok_or_else(|| ReportError::SetUnreadable(s.key.clone(), "no such key".into()))?;
-        serde_json::from_str(&text)
-            .map_err(|e| ReportError::SetUnreadable(s.key.clone(), e.to_string()))
+        serde_json::from_str(&text).map_err(|e| ReportError::SetUnreadable(s.key.clone(), e.to_string()))
     }
 }
 
@@ -193,24 +169,10 @@ mod tests {
 
     fn set(d: &str, n: usize, paths: &[&str], objects: &FakeObjects) -> SetRef {
         let key = set_key("plans/", "x-1", d, n);
-        let file = SetFile {
-            distribution_id: d.into(),
-            set: n,
-            of: 2,
-            paths: paths.iter().map(|p| p.to_string()).collect(),
-        };
-        objects.objects.lock().unwrap().insert(
-            ("plans".into(), key.clone()),
-            serde_json::to_string(&file).unwrap(),
-        );
-        SetRef {
-            distribution_id: d.into(),
-            set: n,
-            of: 2,
-            key,
-            path_count: paths.len(),
-            preview: vec![],
-        }
+        let file =
+            SetFile { distribution_id: d.into(), set: n, of: 2, paths: paths.iter().map(|p| p.to_string()).collect() };
+        objects.objects.lock().unwrap().insert(("plans".into(), key.clone()), serde_json::to_string(&file).unwrap());
+        SetRef { distribution_id: d.into(), set: n, of: 2, key, path_count: paths.len(), preview: vec![] }
     }
 
     #[tokio::test]
@@ -223,10 +185,7 @@ mod tests {
             SetResult::Failed(SetFailed {
                 failed: true,
                 set: s,
-                error: CaughtError {
-                    error: "AccessDenied".into(),
-                    cause: "no".into(),
-                },
+                error: CaughtError { error: "AccessDenied".into(), cause: "no".into() },
             })
         };
         let input = ReportInput {
@@ -235,74 +194,42 @@ mod tests {
             results: vec![
                 failed(e1s2),
                 SetResult::Done(SetDone {
-                    set: e2s1,
+                    distribution_id: e2s1.distribution_id,
+                    set: 1,
                     invalidation_id: "I1".into(),
                     status: "InProgress".into(),
                 }),
                 failed(e1s1),
             ],
         };
-        let settings = ReportSettings {
-            plan_bucket: "plans".into(),
-            error_bucket: "errors".into(),
-            topic_arn: "arn:t".into(),
-        };
-        let report = Report::new(
-            objects,
-            FakeAlerts::default(),
-            settings,
-            fixed_clock("2026-11-26T06:00:00Z"),
-        );
+        let settings =
+            ReportSettings { plan_bucket: "plans".into(), error_bucket: "errors".into(), topic_arn: "arn:t".into() };
+        let report = Report::new(objects, FakeAlerts::default(), settings, fixed_clock("2026-11-26T06:00:00Z"));
         let out = report.handle(input.clone()).await.unwrap();
         assert_eq!((out.invalidated, out.failed_count), (1, 2));
         assert_eq!(out.error_files.len(), 1);
         let key = &out.error_files[0];
-        assert!(
-            key.starts_with("invalidation_error/20261126054022") && key.ends_with("_E1.txt"),
-            "{key}"
-        );
+        assert!(key.starts_with("invalidation_error/20261126054022") && key.ends_with("_E1.txt"), "{key}");
         let file = parse_error_file(&report.objects.get_now("errors", key).unwrap()).unwrap();
         assert_eq!(file.distribution_id, "E1");
-        assert_eq!(
-            file.sets
-                .iter()
-                .map(|s| (s.number, s.paths.len()))
-                .collect::<Vec<_>>(),
-            [(1, 2), (2, 1)]
-        );
+        assert_eq!(file.sets.iter().map(|s| (s.number, s.paths.len())).collect::<Vec<_>>(), [(1, 2), (2, 1)]);
         let published = report.alerts.published.lock().unwrap().clone();
         assert_eq!(published.len(), 1);
         assert_eq!(published[0].1, "[Error] CloudFront Invalidation");
         assert_eq!(published[0].2, format!("bucket : errors\n\n{key}\n"));
         drop(published);
         let again = report.handle(input).await.unwrap();
-        assert_eq!(
-            again.error_files, out.error_files,
-            "a retried report writes the same files"
-        );
+        assert_eq!(again.error_files, out.error_files, "a retried report writes the same files");
     }
 
     #[tokio::test]
     async fn no_failures_no_alert() {
-        let settings = ReportSettings {
-            plan_bucket: "plans".into(),
-            error_bucket: "errors".into(),
-            topic_arn: "arn:t".into(),
-        };
-        let report = Report::new(
-            FakeObjects::default(),
-            FakeAlerts::default(),
-            settings,
-            fixed_clock("2026-11-26T06:00:00Z"),
-        );
-        let out = report
-            .handle(ReportInput {
-                execution: "x".into(),
-                start_time: None,
-                results: vec![],
-            })
-            .await
-            .unwrap();
+        let settings =
+            ReportSettings { plan_bucket: "plans".into(), error_bucket: "errors".into(), topic_arn: "arn:t".into() };
+        let report =
+            Report::new(FakeObjects::default(), FakeAlerts::default(), settings, fixed_clock("2026-11-26T06:00:00Z"));
+        let out =
+            report.handle(ReportInput { execution: "x".into(), start_time: None, results: vec![] }).await.unwrap();
         assert_eq!(out.failed_count, 0);
         assert!(report.alerts.published.lock().unwrap().is_empty());
     }

@@ -11,10 +11,7 @@ pub fn execution_prefix(plan_prefix: &str, execution: &str) -> String {
 
 /// The key of one set: `{prefix}{execution}/{distributionId}/set-0001.json`.
 pub fn set_key(plan_prefix: &str, execution: &str, distribution_id: &str, set: usize) -> String {
-    format!(
-        "{}{distribution_id}/set-{set:04}.json",
-        execution_prefix(plan_prefix, execution)
-    )
+    format!("{}{distribution_id}/set-{set:04}.json", execution_prefix(plan_prefix, execution))
 }
 
 /// The key of an execution's plan summary, written last: its presence means collect finished.
@@ -48,12 +45,13 @@ pub struct SetRef {
     pub preview: Vec<String>,
 }
 
-/// What an invalidate iteration returns when the set was invalidated.
+/// What an invalidate iteration returns when the set was invalidated: small, because the Map
+/// collects one per set into a payload limited to 256 KiB.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SetDone {
-    #[serde(flatten)]
-    pub set: SetRef,
+    pub distribution_id: String,
+    pub set: usize,
     pub invalidation_id: String,
     pub status: String,
 }

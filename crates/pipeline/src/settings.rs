@@ -18,11 +18,7 @@ pub enum ConfigError {
     #[error("environment variable {0} is not set")]
     Missing(&'static str),
     #[error("environment variable {name} is {value:?}: {expected}")]
-    Invalid {
-        name: &'static str,
-        value: String,
-        expected: String,
-    },
+    Invalid { name: &'static str, value: String, expected: String },
 }
 
 impl ErrorName for ConfigError {
@@ -41,9 +37,7 @@ pub fn env() -> Vars<impl Fn(&str) -> Option<String>> {
 
 impl<F: Fn(&str) -> Option<String>> Vars<F> {
     fn raw(&self, name: &'static str) -> Option<String> {
-        (self.0)(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
+        (self.0)(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
     }
 
     /// A required string.
@@ -97,13 +91,9 @@ pub struct WindowSettings {
 
 impl WindowSettings {
     pub fn read<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Self, ConfigError> {
-        let execution_prefix = vars
-            .optional("CFINV_EXECUTION_PREFIX")
-            .unwrap_or_else(|| "cfinv".to_owned());
+        let execution_prefix = vars.optional("CFINV_EXECUTION_PREFIX").unwrap_or_else(|| "cfinv".to_owned());
         if execution_prefix.len() > 40
-            || !execution_prefix
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            || !execution_prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
             return Err(ConfigError::Invalid {
                 name: "CFINV_EXECUTION_PREFIX",
@@ -148,15 +138,9 @@ impl IngestSettings {
                 .clone()
                 .ok_or(ConfigError::Missing("CFINV_STATE_MACHINE_ARN"))?,
             window,
-            tag_cache: Duration::from_secs(vars.number(
-                "CFINV_TAG_CACHE_SECONDS",
-                60,
-                0..=86_400,
-            )?),
+            tag_cache: Duration::from_secs(vars.number("CFINV_TAG_CACHE_SECONDS", 60, 0..=86_400)?),
             default_exception_paths: ExceptionPaths::parse(
-                &vars
-                    .optional("CFINV_DEFAULT_EXCEPTION_PATHS")
-                    .unwrap_or_default(),
+                &vars.optional("CFINV_DEFAULT_EXCEPTION_PATHS").unwrap_or_default(),
             ),
             send_attempts: vars.number("CFINV_SEND_ATTEMPTS", 4, 1..=10)?,
             retry_base: Duration::from_millis(100),
@@ -194,20 +178,16 @@ pub struct CollectSettings {
     /// `CFINV_DISTRIBUTION_CACHE_SECONDS` (default 60): how long a warm container reuses the
     /// distributions it listed.
     pub distribution_cache: Duration,
-    /// `CFINV_MAP_CONCURRENCY` (default 2): how many sets the state machine invalidates at once.
-    pub map_concurrency: u32,
 }
 
 impl CollectSettings {
     pub fn read<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Self, ConfigError> {
         let max_set_size = vars.number("CFINV_MAX_SET_SIZE", MAX_SET_SIZE, 1..=MAX_SET_SIZE)?;
         let plan_options =
-            PlanOptions::new(max_set_size, MAX_WILDCARDS_IN_PROGRESS).map_err(|e| {
-                ConfigError::Invalid {
-                    name: "CFINV_MAX_SET_SIZE",
-                    value: max_set_size.to_string(),
-                    expected: e.to_string(),
-                }
+            PlanOptions::new(max_set_size, MAX_WILDCARDS_IN_PROGRESS).map_err(|e| ConfigError::Invalid {
+                name: "CFINV_MAX_SET_SIZE",
+                value: max_set_size.to_string(),
+                expected: e.to_string(),
             })?;
         Ok(CollectSettings {
             queue_url: vars.required("CFINV_QUEUE_URL")?,
@@ -220,25 +200,14 @@ impl CollectSettings {
             drain_budget: Duration::from_secs(vars.number("CFINV_COLLECT_SECONDS", 60, 1..=840)?),
             receive_wait_seconds: vars.number("CFINV_RECEIVE_WAIT_SECONDS", 1, 0..=20)?,
             empty_receives: vars.number("CFINV_EMPTY_RECEIVES", 2, 1..=20)?,
-            visibility_timeout_seconds: vars.number(
-                "CFINV_VISIBILITY_TIMEOUT_SECONDS",
-                300,
-                1..=43_200,
-            )?,
-            distribution_cache: Duration::from_secs(vars.number(
-                "CFINV_DISTRIBUTION_CACHE_SECONDS",
-                60,
-                0..=3600,
-            )?),
-            map_concurrency: vars.number("CFINV_MAP_CONCURRENCY", 2, 1..=40)?,
+            visibility_timeout_seconds: vars.number("CFINV_VISIBILITY_TIMEOUT_SECONDS", 300, 1..=43_200)?,
+            distribution_cache: Duration::from_secs(vars.number("CFINV_DISTRIBUTION_CACHE_SECONDS", 60, 0..=3600)?),
         })
     }
 }
 
 fn plan_prefix<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> String {
-    let p = vars
-        .optional("CFINV_PLAN_PREFIX")
-        .unwrap_or_else(|| "plans/".to_owned());
+    let p = vars.optional("CFINV_PLAN_PREFIX").unwrap_or_else(|| "plans/".to_owned());
     let p = p.trim_start_matches('/');
     if p.is_empty() || p.ends_with('/') {
         p.to_owned()
@@ -256,10 +225,7 @@ pub struct InvalidateSettings {
 
 impl InvalidateSettings {
     pub fn read<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Self, ConfigError> {
-        Ok(InvalidateSettings {
-            plan_bucket: vars.required("CFINV_PLAN_BUCKET")?,
-            plan_prefix: plan_prefix(vars),
-        })
+        Ok(InvalidateSettings { plan_bucket: vars.required("CFINV_PLAN_BUCKET")?, plan_prefix: plan_prefix(vars) })
     }
 }
 
@@ -289,20 +255,14 @@ mod tests {
     use std::collections::HashMap;
 
     fn vars(pairs: &[(&str, &str)]) -> Vars<impl Fn(&str) -> Option<String>> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Vars(move |k: &str| map.get(k).cloned())
     }
 
     #[test]
     fn missing_and_invalid_variables_are_named() {
         let err = IngestSettings::read(&vars(&[("CFINV_STATE_MACHINE_ARN", "arn")])).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "environment variable CFINV_QUEUE_URL is not set"
-        );
+        assert_eq!(err.to_string(), "environment variable CFINV_QUEUE_URL is not set");
         let err = IngestSettings::read(&vars(&[("CFINV_QUEUE_URL", "q")])).unwrap_err();
         assert_eq!(err, ConfigError::Missing("CFINV_STATE_MACHINE_ARN"));
         let err = CollectSettings::read(&vars(&[

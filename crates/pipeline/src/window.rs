@@ -15,20 +15,14 @@ pub struct Window {
 }
 
 fn rfc3339(unix: i64) -> String {
-    Utc.timestamp_opt(unix, 0)
-        .single()
-        .unwrap_or_default()
-        .to_rfc3339_opts(SecondsFormat::Secs, true)
+    Utc.timestamp_opt(unix, 0).single().unwrap_or_default().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 impl Window {
     /// The window that contains `now`.
     pub fn containing(now: DateTime<Utc>, seconds: u32) -> Self {
         let w = i64::from(seconds.max(1));
-        Window {
-            start: now.timestamp().div_euclid(w) * w,
-            seconds: seconds.max(1),
-        }
+        Window { start: now.timestamp().div_euclid(w) * w, seconds: seconds.max(1) }
     }
 
     pub fn end(&self) -> i64 {
@@ -37,19 +31,13 @@ impl Window {
 
     /// The window after this one.
     pub fn next(&self) -> Self {
-        Window {
-            start: self.end(),
-            seconds: self.seconds,
-        }
+        Window { start: self.end(), seconds: self.seconds }
     }
 
     /// `PREFIX-yyyyMMddTHHmmssZ` (letters, digits and `-`: valid for Step Functions and readable in
     /// the console).
     pub fn execution_name(&self, prefix: &str) -> String {
-        let at = Utc
-            .timestamp_opt(self.start, 0)
-            .single()
-            .unwrap_or_default();
+        let at = Utc.timestamp_opt(self.start, 0).single().unwrap_or_default();
         format!("{prefix}-{}", at.format("%Y%m%dT%H%M%SZ"))
     }
 
