@@ -1,0 +1,141 @@
+//! # cfinv-aws: the pipeline's ports, implemented with the AWS SDK
+//!
+//! Everything the Lambdas share lives here, once: the SDK clients ([`Clients`], built from the
+//! environment, `AWS_ENDPOINT_URL` included, so the same binaries run against the emulator),
+//! JSON logging ([`init_tracing`]), the Lambda loop that turns handler errors into `Diagnostic`s
+//! with stable `errorType`s ([`run`]), and one small adapter per service.
+
+pub mod cloudfront;
+pub mod errors;
+pub mod s3;
+pub mod sfn;
+pub mod sns;
+pub mod sqs;
+
+use std::fmt::Display;
+use std::future::Future;
+
+use cfinv_pipeline::ErrorName;
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+pub use cloudfront::CloudFrontClient;
+pub use s3::S3Client;
+pub use sfn::SfnClient;
+pub use sns::SnsClient;
+pub use sqs::SqsQueue;
+
+/// The SDK clients of one process, built once in `main` and shared by every invocation.
+#[derive(Clone)]
+pub struct Clients {
+    pub config: aws_config::SdkConfig,
+}
+
+impl Clients {
+    /// Loads region, credentials and endpoint the standard way (environment, profile, container
+    /// role). With `AWS_ENDPOINT_URL` set, every client talks to that endpoint, and S3 uses path-style
+    /// addressing (an emulator has no per-bucket host names).
+    pub async fn from_env() -> Self {
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Clients { config }
+    }
+
+    pub fn sqs(&self, queue_url: impl Into<String>) -> SqsQueue {
+        SqsQueue::new(aws_sdk_sqs::Client::new(&self.config), queue_url.into())
+    }
+
+    pub fn s3(&self) -> S3Client {
+        let path_style =
+            std::env::var_os("AWS_ENDPOINT_URL").is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+        let conf = aws_sdk_s3::config::Builder::from(&self.config).force_path_style(path_style).build();
+        S3Client::new(aws_sdk_s3::Client::from_conf(conf))
+    }
+
+    pub fn cloudfront(&self) -> CloudFrontClient {
+        CloudFrontClient::new(aws_sdk_cloudfront::Client::new(&self.config))
+    }
+
+    pub fn sfn(&self) -> SfnClient {
+        SfnClient::new(aws_sdk_sfn::Client::new(&self.config))
+    }
+
+    pub fn sns(&self) -> SnsClient {
+        SnsClient::new(aws_sdk_sns::Client::new(&self.config))
+    }
+}
+
+/// JSON logs, one object per line, level from `RUST_LOG` (default `info`). Lambda's own log format
+/// setting does not apply to custom runtimes, so we format ourselves.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_target(false)
+        .with_env_filter(filter)
+        .try_init();
+}
+
+/// A handler's error as Lambda reports it: `errorType` is the stable name the state machine
+/// matches, `errorMessage` says what happened.
+#[derive(Debug)]
+pub struct LambdaError {
+    pub error_type: &'static str,
+    pub message: String,
+}
+
+impl LambdaError {
+    pub fn from_handler<E: ErrorName + Display>(e: &E) -> Self {
+        LambdaError { error_type: e.error_type(), message: e.to_string() }
+    }
+}
+
+impl From<LambdaError> for Diagnostic {
+    fn from(e: LambdaError) -> Self {
+        Diagnostic { error_type: e.error_type.to_owned(), error_message: e.message }
+    }
+}
+
+/// Runs a handler in the Lambda loop: the payload is deserialised into its input (a payload that
+/// does not fit fails with `InvalidInput`), and its error becomes a [`LambdaError`].
+pub async fn run<I, O, E, F, Fut>(handler: F) -> Result<(), lambda_runtime::Error>
+where
+    I: DeserializeOwned,
+    O: Serialize,
+    E: ErrorName + Display,
+    F: Fn(I) -> Fut,
+    Fut: Future<Output = Result<O, E>>,
+{
+    let handler = &handler;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let input: I = serde_json::from_value(event.payload).map_err(|e| LambdaError {
+            error_type: "InvalidInput",
+            message: format!("the payload does not fit this function: {e}"),
+        })?;
+        match handler(input).await {
+            Ok(output) => serde_json::to_value(output)
+                .map_err(|e| LambdaError { error_type: "InternalError", message: e.to_string() }),
+            Err(e) => {
+                tracing::error!(error_type = e.error_type(), error = %e, "invocation failed");
+                Err(LambdaError::from_handler(&e))
+            }
+        }
+    }))
+    .await
+}
+
+/// Reads a function's settings, logging and returning the one clear error when a variable is
+/// missing or wrong (the function then fails its init, and the log says which variable).
+pub fn settings<T>(
+    read: impl FnOnce() -> Result<T, cfinv_pipeline::settings::ConfigError>,
+) -> Result<T, lambda_runtime::Error> {
+    read().map_err(|e| {
+        tracing::error!(error_type = "Misconfigured", error = %e, "invalid configuration");
+        lambda_runtime::Error::from(e.to_string())
+    })
+}

@@ -1,0 +1,72 @@
+//! S3: bucket tags (ingest), plans and sets (collect, invalidate, report), error files (report).
+
+use aws_sdk_s3::primitives::ByteStream;
+use cfinv_pipeline::ports::{BucketTags, ErrorKind, Objects, PortError};
+
+use crate::errors::port_error;
+
+#[derive(Clone)]
+pub struct S3Client {
+    client: aws_sdk_s3::Client,
+}
+
+impl S3Client {
+    pub fn new(client: aws_sdk_s3::Client) -> Self {
+        S3Client { client }
+    }
+}
+
+impl BucketTags for S3Client {
+    async fn tag(&self, bucket: &str, key: &str) -> Result<Option<String>, PortError> {
+        match self.client.get_bucket_tagging().bucket(bucket).send().await {
+            Ok(out) => Ok(out.tag_set().iter().find(|t| t.key() == key).map(|t| t.value().to_owned())),
+            Err(e) => {
+                let e = port_error(e);
+                // A bucket without any tag answers NoSuchTagSet.
+                if e.kind == ErrorKind::NotFound && e.message.contains("NoSuchTagSet") {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
+impl Objects for S3Client {
+    async fn put(&self, bucket: &str, key: &str, body: String, content_type: &str) -> Result<(), PortError> {
+        self.client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(ByteStream::from(body.into_bytes()))
+            .send()
+            .await
+            .map_err(port_error)?;
+        Ok(())
+    }
+
+    async fn get(&self, bucket: &str, key: &str) -> Result<Option<String>, PortError> {
+        let out = match self.client.get_object().bucket(bucket).key(key).send().await {
+            Ok(out) => out,
+            Err(e) => {
+                let e = port_error(e);
+                return if e.kind == ErrorKind::NotFound && !e.message.contains("NoSuchBucket") {
+                    Ok(None)
+                } else {
+                    Err(e)
+                };
+            }
+        };
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| PortError::new(ErrorKind::Unavailable, format!("reading s3://{bucket}/{key}: {e}")))?
+            .into_bytes();
+        String::from_utf8(bytes.to_vec())
+            .map(Some)
+            .map_err(|_| PortError::new(ErrorKind::InvalidArgument, format!("s3://{bucket}/{key} is not UTF-8")))
+    }
+}

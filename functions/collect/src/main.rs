@@ -1,0 +1,25 @@
+//! The collect Lambda: drains the queue, plans, stores the sets; see `cfinv_pipeline::collect`.
+
+use cfinv_aws::{init_tracing, run, settings, Clients};
+use cfinv_pipeline::collect::{Collect, CollectInput};
+use cfinv_pipeline::settings::{env, CollectSettings};
+use cfinv_pipeline::system_clock;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    init_tracing();
+    let settings = settings(|| CollectSettings::read(&env()))?;
+    let clients = Clients::from_env().await;
+    let dead_letter = settings.dead_letter_queue_url.as_ref().map(|url| clients.sqs(url));
+    let collect = Collect::new(
+        clients.sqs(&settings.queue_url),
+        dead_letter,
+        clients.s3(),
+        clients.cloudfront(),
+        clients.sfn(),
+        settings,
+        system_clock(),
+    );
+    let collect = &collect;
+    run(|input: CollectInput| async move { collect.handle(input).await }).await
+}

@@ -1,0 +1,15 @@
+//! The invalidate Lambda: one set, one CreateInvalidation; see `cfinv_pipeline::invalidate`.
+
+use cfinv_aws::{init_tracing, run, settings, Clients};
+use cfinv_pipeline::invalidate::{Invalidate, InvalidateInput};
+use cfinv_pipeline::settings::{env, InvalidateSettings};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    init_tracing();
+    let settings = settings(|| InvalidateSettings::read(&env()))?;
+    let clients = Clients::from_env().await;
+    let invalidate = Invalidate::new(clients.s3(), clients.cloudfront(), clients.sfn(), settings);
+    let invalidate = &invalidate;
+    run(|input: InvalidateInput| async move { invalidate.handle(input).await }).await
+}
