@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod plan;
 mod render;
+mod statemachine;
 
 #[derive(Parser)]
 #[command(name = "cfinv", version, about = "CloudFront invalidations for S3 origins, planned and explained")]
@@ -21,12 +22,15 @@ struct Cli {
 enum Command {
     /// Plan the invalidations for S3 events, offline, from AWS CLI JSON.
     Plan(plan::PlanArgs),
+    /// Print the state machine definition with its ${...} placeholders filled.
+    Statemachine(statemachine::StatemachineArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Plan(args) => plan::run(&args),
+        Command::Plan(args) => plan::run(&args).map_err(|e| e.to_string()),
+        Command::Statemachine(args) => statemachine::run(&args).map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

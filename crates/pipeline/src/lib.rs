@@ -22,6 +22,7 @@ pub mod ports;
 pub mod report;
 pub mod sets;
 pub mod settings;
+pub mod statemachine;
 pub mod window;
 
 #[cfg(test)]

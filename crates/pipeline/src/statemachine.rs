@@ -1,0 +1,120 @@
+//! The state machine definition (`statemachine/cfinv.asl.json`) and its `${...}` substitutions.
+//!
+//! CloudFormation fills the placeholders through `DefinitionSubstitutions`; local runs and tests
+//! fill them here, the same textual way, so both see the same definition.
+
+use std::collections::BTreeMap;
+
+/// The definition, as committed.
+pub const DEFINITION: &str = include_str!("../../../statemachine/cfinv.asl.json");
+
+/// The numeric placeholders and their defaults (documented in `statemachine/README.md`).
+pub const DEFAULTS: &[(&str, &str)] = &[
+    ("MapConcurrency", "2"),
+    ("ThrottleRetrySeconds", "2"),
+    ("ThrottleMaxAttempts", "8"),
+    ("BusyRetrySeconds", "30"),
+    ("BusyMaxAttempts", "10"),
+    ("MaxRetryDelaySeconds", "300"),
+    ("CollectCrashRetrySeconds", "330"),
+];
+
+/// The placeholders that name the functions: no default, the deployment supplies them.
+pub const FUNCTION_ARNS: &[&str] = &["CollectFunctionArn", "InvalidateFunctionArn", "ReportFunctionArn"];
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    #[error("no value for ${{{0}}}")]
+    Missing(String),
+    #[error("unknown substitution {0}")]
+    Unknown(String),
+    #[error("the rendered definition is not JSON: {0}")]
+    NotJson(String),
+}
+
+/// Every placeholder name in a template, in order of first appearance.
+pub fn placeholders(template: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else { break };
+        let name = after[..end].to_owned();
+        if !out.contains(&name) {
+            out.push(name);
+        }
+        rest = &after[end + 1..];
+    }
+    out
+}
+
+/// Renders the definition: `values` override the defaults and must give the function ARNs.
+pub fn render(template: &str, values: &BTreeMap<String, String>) -> Result<String, RenderError> {
+    let names = placeholders(template);
+    if let Some(unknown) = values.keys().find(|k| !names.contains(k)) {
+        return Err(RenderError::Unknown(unknown.clone()));
+    }
+    let mut out = template.to_owned();
+    for name in &names {
+        let value = values
+            .get(name)
+            .map(String::as_str)
+            .or_else(|| DEFAULTS.iter().find(|(n, _)| n == name).map(|(_, v)| *v))
+            .ok_or_else(|| RenderError::Missing(name.clone()))?;
+        out = out.replace(&format!("${{{name}}}"), value);
+    }
+    serde_json::from_str::<serde_json::Value>(&out).map_err(|e| RenderError::NotJson(e.to_string()))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arns() -> BTreeMap<String, String> {
+        FUNCTION_ARNS
+            .iter()
+            .map(|n| (n.to_string(), format!("arn:aws:lambda:us-east-1:123456789012:function:{n}")))
+            .collect()
+    }
+
+    #[test]
+    fn every_placeholder_has_a_value_or_a_default() {
+        let names = placeholders(DEFINITION);
+        for n in &names {
+            assert!(
+                DEFAULTS.iter().any(|(d, _)| d == n) || FUNCTION_ARNS.contains(&n.as_str()),
+                "${{{n}}} has neither a default nor is a function ARN"
+            );
+        }
+        let rendered = render(DEFINITION, &arns()).unwrap();
+        assert!(!rendered.contains("${"));
+        let v: serde_json::Value = serde_json::from_str(&rendered).unwrap();
+        assert_eq!(v["States"]["InvalidateSets"]["MaxConcurrency"], 2);
+    }
+
+    #[test]
+    fn every_placeholder_is_documented_with_its_default() {
+        let readme = include_str!("../../../statemachine/README.md");
+        for n in placeholders(DEFINITION) {
+            let row = readme
+                .lines()
+                .find(|l| l.starts_with(&format!("| `${{{n}}}` |")))
+                .unwrap_or_else(|| panic!("${{{n}}} is not in the substitutions table of statemachine/README.md"));
+            if let Some((_, default)) = DEFAULTS.iter().find(|(d, _)| *d == n) {
+                assert!(row.contains(&format!("| {default} |")), "README default for {n} differs: {row}");
+            }
+        }
+    }
+
+    #[test]
+    fn missing_and_unknown_values_are_errors() {
+        assert_eq!(render(DEFINITION, &BTreeMap::new()), Err(RenderError::Missing("CollectFunctionArn".into())));
+        let mut v = arns();
+        v.insert("Nope".into(), "1".into());
+        assert_eq!(render(DEFINITION, &v), Err(RenderError::Unknown("Nope".into())));
+        let mut v = arns();
+        v.insert("MapConcurrency".into(), "two".into());
+        assert!(matches!(render(DEFINITION, &v), Err(RenderError::NotJson(_))));
+    }
+}
