@@ -12,7 +12,7 @@
 //! - A message that cannot be read is moved to the dead-letter queue (or, without one, left for the
 //!   queue's redrive policy): it never blocks the others.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -117,6 +117,12 @@ pub struct Collect<Q, O, C, E> {
     planner: Mutex<Option<(Instant, Arc<Planner>)>>,
 }
 
+#[derive(Clone, Copy)]
+enum Seen {
+    Event(usize),
+    Unreadable(usize),
+}
+
 struct Drained {
     events: Vec<ObjectEvent>,
     /// Receipts of the messages whose events are in `events`.
@@ -211,6 +217,7 @@ impl<Q: Queue, O: Objects, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
         let mut out =
             Drained { events: Vec::new(), receipts: Vec::new(), unreadable: Vec::new(), messages: 0, more: false };
         let mut empty = 0;
+        let mut seen: HashMap<String, Seen> = HashMap::new();
         loop {
             if out.messages >= s.max_messages || started.elapsed() >= s.drain_budget {
                 out.more = true;
@@ -230,15 +237,26 @@ impl<Q: Queue, O: Objects, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
                 continue;
             }
             empty = 0;
-            out.messages += batch.len();
             for m in batch {
+                // Received again within this drain (its visibility timeout ran out): keep the newest
+                // receipt, count and plan it once.
+                if let Some(&i) = seen.get(&m.message_id) {
+                    match i {
+                        Seen::Event(i) => out.receipts[i].receipt_handle = m.receipt_handle,
+                        Seen::Unreadable(i) => out.unreadable[i] = m,
+                    }
+                    continue;
+                }
+                out.messages += 1;
                 match serde_json::from_str::<ObjectEvent>(&m.body) {
                     Ok(ev) => {
+                        seen.insert(m.message_id.clone(), Seen::Event(out.receipts.len()));
                         out.events.push(ev);
                         out.receipts.push(Delete { id: m.message_id, receipt_handle: m.receipt_handle });
                     }
                     Err(e) => {
                         warn!(message_id = %m.message_id, receive_count = m.receive_count, error = %e, "unreadable message");
+                        seen.insert(m.message_id.clone(), Seen::Unreadable(out.unreadable.len()));
                         out.unreadable.push(m);
                     }
                 }
@@ -522,6 +540,18 @@ mod tests {
         let second = c.handle(input()).await.unwrap();
         assert_eq!(first, second);
         assert_eq!(c.queue.waiting.lock().unwrap().len(), 1, "the retry did not drain");
+    }
+
+    #[tokio::test]
+    async fn a_message_received_twice_in_one_drain_counts_once() {
+        let q = FakeQueue::default().with_messages(vec![body("a"), body("b")]);
+        let again = q.waiting.lock().unwrap()[0].clone();
+        q.waiting.lock().unwrap().push_back(ReceivedMessage { receipt_handle: "r-again".into(), ..again });
+        let c = collect(q, None, settings(&[]));
+        let out = c.handle(input()).await.unwrap();
+        assert_eq!((out.messages, out.paths), (2, 4));
+        let deleted = c.queue.deleted.lock().unwrap().clone();
+        assert_eq!(deleted, ["r-again", "r1"], "the newest receipt is the one deleted");
     }
 
     #[tokio::test]

@@ -189,6 +189,17 @@ impl CollectSettings {
                 value: max_set_size.to_string(),
                 expected: e.to_string(),
             })?;
+        let drain_seconds = vars.number("CFINV_COLLECT_SECONDS", 60, 1..=840)?;
+        let visibility_timeout_seconds = vars.number("CFINV_VISIBILITY_TIMEOUT_SECONDS", 300, 1..=43_200)?;
+        // Drained messages must stay hidden until they are stored and deleted, or they come back
+        // in the middle of the run.
+        if u64::from(visibility_timeout_seconds) <= drain_seconds {
+            return Err(ConfigError::Invalid {
+                name: "CFINV_VISIBILITY_TIMEOUT_SECONDS",
+                value: visibility_timeout_seconds.to_string(),
+                expected: format!("more than CFINV_COLLECT_SECONDS ({drain_seconds})"),
+            });
+        }
         Ok(CollectSettings {
             queue_url: vars.required("CFINV_QUEUE_URL")?,
             dead_letter_queue_url: vars.optional("CFINV_DEAD_LETTER_QUEUE_URL"),
@@ -197,10 +208,10 @@ impl CollectSettings {
             window: WindowSettings::read(vars)?,
             plan_options,
             max_messages: vars.number("CFINV_MAX_MESSAGES", 20_000, 1..=1_000_000)?,
-            drain_budget: Duration::from_secs(vars.number("CFINV_COLLECT_SECONDS", 60, 1..=840)?),
+            drain_budget: Duration::from_secs(drain_seconds),
             receive_wait_seconds: vars.number("CFINV_RECEIVE_WAIT_SECONDS", 1, 0..=20)?,
             empty_receives: vars.number("CFINV_EMPTY_RECEIVES", 2, 1..=20)?,
-            visibility_timeout_seconds: vars.number("CFINV_VISIBILITY_TIMEOUT_SECONDS", 300, 1..=43_200)?,
+            visibility_timeout_seconds,
             distribution_cache: Duration::from_secs(vars.number("CFINV_DISTRIBUTION_CACHE_SECONDS", 60, 0..=3600)?),
         })
     }
