@@ -1,8 +1,12 @@
 # cfinv: every command a user or CI needs. `make help` lists them.
 SHELL := /bin/bash
 CARGO ?= cargo
+PYTHON ?= python3
+VENV := .venv
+TOOLS := .tools
+ACCOUNT_ARN := arn:aws:lambda:us-east-1:123456789012:function
 
-.PHONY: help build test lint fmt bench plan-example
+.PHONY: help build test lint fmt bench plan-example venv tools asl-check
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -10,8 +14,9 @@ help: ## List the targets
 build: ## Build every crate (debug)
 	$(CARGO) build --workspace
 
-test: lint ## Run every check and test: formatting, clippy, unit, property and golden tests
+test: lint venv tools ## Every check and test: formatting, clippy, unit, property, golden, emulator, ASL
 	$(CARGO) test --workspace
+	$(MAKE) --no-print-directory asl-check
 
 lint: ## rustfmt --check and clippy with warnings as errors
 	$(CARGO) fmt --all -- --check
@@ -19,6 +24,25 @@ lint: ## rustfmt --check and clippy with warnings as errors
 
 fmt: ## Format the code
 	$(CARGO) fmt --all
+
+venv: $(VENV)/.installed ## The Python environment of the emulated AWS (moto, pinned)
+$(VENV)/.installed: tests/emulator/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/emulator/requirements.txt
+	touch $@
+
+tools: $(TOOLS)/.installed ## Node tools: the ASL validator
+$(TOOLS)/.installed:
+	npm install --silent --no-audit --no-fund --prefix $(TOOLS) asl-validator@4
+	touch $@
+
+asl-check: tools ## Validate the state machine definition (placeholders filled) with asl-validator
+	@mkdir -p target
+	$(CARGO) run -q -p cfinv -- statemachine \
+	  --set CollectFunctionArn=$(ACCOUNT_ARN):collect \
+	  --set InvalidateFunctionArn=$(ACCOUNT_ARN):invalidate \
+	  --set ReportFunctionArn=$(ACCOUNT_ARN):report > target/cfinv.asl.rendered.json
+	$(TOOLS)/node_modules/.bin/asl-validator --json-path target/cfinv.asl.rendered.json
 
 bench: ## Criterion benchmarks of the planner (see docs/BENCHMARKS.md)
 	$(CARGO) bench -p cfinv-core --bench plan

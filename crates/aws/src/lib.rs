@@ -31,15 +31,30 @@ pub use sqs::SqsQueue;
 #[derive(Clone)]
 pub struct Clients {
     pub config: aws_config::SdkConfig,
+    /// Path-style S3 addressing: an emulator has no per-bucket host names.
+    pub s3_path_style: bool,
 }
 
 impl Clients {
     /// Loads region, credentials and endpoint the standard way (environment, profile, container
-    /// role). With `AWS_ENDPOINT_URL` set, every client talks to that endpoint, and S3 uses path-style
-    /// addressing (an emulator has no per-bucket host names).
+    /// role). With `AWS_ENDPOINT_URL` set, every client talks to that endpoint (the emulator).
     pub async fn from_env() -> Self {
         let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        Clients { config }
+        let s3_path_style =
+            std::env::var_os("AWS_ENDPOINT_URL").is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+        Clients { config, s3_path_style }
+    }
+
+    /// Clients for an emulator at `endpoint`, with fixed test credentials (tests and local runs).
+    pub async fn for_endpoint(endpoint: &str, region: &str) -> Self {
+        let credentials = aws_sdk_sqs::config::Credentials::new("cfinv", "cfinv", None, None, "cfinv-local");
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(aws_config::Region::new(region.to_owned()))
+            .credentials_provider(credentials)
+            .load()
+            .await;
+        Clients { config, s3_path_style: true }
     }
 
     pub fn sqs(&self, queue_url: impl Into<String>) -> SqsQueue {
@@ -47,9 +62,7 @@ impl Clients {
     }
 
     pub fn s3(&self) -> S3Client {
-        let path_style =
-            std::env::var_os("AWS_ENDPOINT_URL").is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
-        let conf = aws_sdk_s3::config::Builder::from(&self.config).force_path_style(path_style).build();
+        let conf = aws_sdk_s3::config::Builder::from(&self.config).force_path_style(self.s3_path_style).build();
         S3Client::new(aws_sdk_s3::Client::from_conf(conf))
     }
 

@@ -1,0 +1,416 @@
+//! The handlers, with the real AWS SDK, over real HTTP, against the emulated AWS.
+
+mod emulator;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use cfinv_core::report::parse_error_file;
+use cfinv_core::{Change, ObjectEvent};
+use cfinv_pipeline::collect::{Collect, CollectInput};
+use cfinv_pipeline::ingest::Ingest;
+use cfinv_pipeline::invalidate::{Invalidate, InvalidateInput};
+use cfinv_pipeline::report::{Report, ReportInput};
+use cfinv_pipeline::sets::{set_key, CaughtError, SetFailed, SetFile, SetRef, SetResult};
+use cfinv_pipeline::settings::{CollectSettings, IngestSettings, InvalidateSettings, ReportSettings, Vars};
+use cfinv_pipeline::{Clock, ErrorName};
+use emulator::{create_distribution, emulator, s3, unique};
+use serde_json::{json, Value};
+
+fn vars(pairs: &[(&str, &str)]) -> Vars<impl Fn(&str) -> Option<String>> {
+    let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    Vars(move |k: &str| map.get(k).cloned())
+}
+
+fn frozen_clock() -> Clock {
+    let now = chrono::Utc::now();
+    Arc::new(move || now)
+}
+
+async fn create_queue(clients: &cfinv_aws::Clients, name: &str) -> String {
+    let sqs = aws_sdk_sqs::Client::new(&clients.config);
+    sqs.create_queue().queue_name(name).send().await.expect("create queue").queue_url().expect("url").to_owned()
+}
+
+async fn create_bucket(clients: &cfinv_aws::Clients, name: &str) {
+    s3(clients).create_bucket().bucket(name).send().await.expect("create bucket");
+}
+
+/// Receives everything visible in a queue (bodies), without deleting.
+async fn receive_all(clients: &cfinv_aws::Clients, url: &str) -> Vec<String> {
+    let sqs = aws_sdk_sqs::Client::new(&clients.config);
+    let mut out = Vec::new();
+    loop {
+        let r = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .visibility_timeout(30)
+            .wait_time_seconds(0)
+            .send()
+            .await
+            .expect("receive");
+        if r.messages().is_empty() {
+            return out;
+        }
+        out.extend(r.messages().iter().filter_map(|m| m.body().map(str::to_owned)));
+    }
+}
+
+fn record(name: &str, bucket: &str, key: &str) -> Value {
+    json!({"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+           "eventTime": "2026-11-26T05:40:15.000Z", "eventName": name,
+           "userIdentity": {"principalId": "AWS:AIDA"}, "requestParameters": {"sourceIPAddress": "10.0.0.1"},
+           "responseElements": {"x-amz-request-id": "R", "x-amz-id-2": "I"},
+           "s3": {"s3SchemaVersion": "1.0", "configurationId": "cfinv",
+                  "bucket": {"name": bucket, "ownerIdentity": {"principalId": "A"}, "arn": format!("arn:aws:s3:::{bucket}")},
+                  "object": {"key": key, "size": 1, "eTag": "e", "sequencer": "0055AED6DCD90281E5"}}})
+}
+
+#[tokio::test]
+async fn ingest_queues_what_the_tag_allows_and_starts_the_window_once() {
+    let emu = emulator();
+    let clients = emu.clients().await;
+    let queue = create_queue(&clients, &unique("ingest")).await;
+    let (site, bare) = (unique("site"), unique("bare"));
+    create_bucket(&clients, &site).await;
+    create_bucket(&clients, &bare).await;
+    let tagging = aws_sdk_s3::types::Tagging::builder()
+        .tag_set(aws_sdk_s3::types::Tag::builder().key("exceptionPaths").value(" up/ ,tmp").build().unwrap())
+        .build()
+        .unwrap();
+    s3(&clients).put_bucket_tagging().bucket(&site).tagging(tagging).send().await.expect("tag");
+    let sfn = aws_sdk_sfn::Client::new(&clients.config);
+    let definition = json!({"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 600, "End": true}}});
+    let sm = sfn
+        .create_state_machine()
+        .name(unique("sm"))
+        .definition(definition.to_string())
+        .role_arn("arn:aws:iam::123456789012:role/cfinv")
+        .send()
+        .await
+        .expect("state machine")
+        .state_machine_arn()
+        .to_owned();
+
+    let settings =
+        || IngestSettings::read(&vars(&[("CFINV_QUEUE_URL", &queue), ("CFINV_STATE_MACHINE_ARN", &sm)])).unwrap();
+    let clock = frozen_clock();
+    let ingest = Ingest::new(clients.sqs(&queue), clients.sfn(), clients.s3(), settings(), clock.clone());
+    let first = ingest
+        .handle(&json!({"Records": [
+            record("ObjectCreated:Put", &site, "a+b.jpg"),
+            record("ObjectCreated:Put", &site, "up/1.jpg"),
+            record("ObjectRemoved:Delete", &site, "up/2.jpg"),
+            record("ObjectCreated:Copy", &bare, "%ED%95%9C/x%2By.txt"),
+        ]}))
+        .await
+        .expect("ingest");
+    assert_eq!(first.queued, 3);
+    assert_eq!(first.skipped, [("exception-path".to_owned(), 1)]);
+    ingest.handle(&json!({"Records": [record("ObjectCreated:Put", &site, "b")]})).await.expect("warm");
+    // A cold container in the same window calls StartExecution again: same name, same input.
+    let cold = Ingest::new(clients.sqs(&queue), clients.sfn(), clients.s3(), settings(), clock);
+    cold.handle(&json!({"Records": [record("ObjectCreated:Put", &site, "c")]})).await.expect("cold");
+
+    let executions = sfn.list_executions().state_machine_arn(&sm).send().await.expect("list").executions().to_vec();
+    assert_eq!(executions.len(), 1, "one execution for the window");
+    assert_eq!(Some(executions[0].name()), first.execution.as_deref());
+    let mut keys: Vec<String> = receive_all(&clients, &queue)
+        .await
+        .iter()
+        .map(|b| serde_json::from_str::<ObjectEvent>(b).expect("an ObjectEvent").key)
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["a b.jpg", "b", "c", "up/2.jpg", "한/x+y.txt"]);
+}
+
+fn event_body(bucket: &str, key: &str) -> String {
+    serde_json::to_string(&ObjectEvent {
+        bucket: bucket.into(),
+        key: key.into(),
+        change: Change::Created,
+        event_name: "ObjectCreated:Put".into(),
+        event_time: None,
+        sequencer: None,
+    })
+    .unwrap()
+}
+
+async fn fill_queue(clients: &cfinv_aws::Clients, url: &str, bodies: Vec<String>) {
+    let sqs = aws_sdk_sqs::Client::new(&clients.config);
+    for chunk in bodies.chunks(10) {
+        let entries: Vec<SendMessageBatchRequestEntry> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, b)| SendMessageBatchRequestEntry::builder().id(i.to_string()).message_body(b).build().unwrap())
+            .collect();
+        let out = sqs.send_message_batch().queue_url(url).set_entries(Some(entries)).send().await.expect("send");
+        assert!(out.failed().is_empty());
+    }
+}
+
+fn collect_settings(queue: &str, plan_bucket: &str, extra: &[(&str, &str)]) -> CollectSettings {
+    let mut all = vec![
+        ("CFINV_QUEUE_URL", queue),
+        ("CFINV_PLAN_BUCKET", plan_bucket),
+        ("CFINV_RECEIVE_WAIT_SECONDS", "1"),
+        ("CFINV_EMPTY_RECEIVES", "2"),
+    ];
+    all.extend_from_slice(extra);
+    CollectSettings::read(&vars(&all)).unwrap()
+}
+
+#[tokio::test]
+async fn collect_drains_ten_thousand_messages_into_sets_of_3000_and_deletes_them_after_storing() {
+    let emu = emulator();
+    let clients = emu.clients().await;
+    let (site, plans) = (unique("burst"), unique("plans"));
+    create_bucket(&clients, &site).await;
+    create_bucket(&clients, &plans).await;
+    let dist = create_distribution(&clients, &site, "").await;
+    let queue = create_queue(&clients, &unique("collect")).await;
+    let keys: Vec<String> = (0..10_000).map(|i| format!("deploy/{i:05} file.js")).collect();
+    fill_queue(&clients, &queue, keys.iter().map(|k| event_body(&site, k)).collect()).await;
+
+    let collect = Collect::new(
+        clients.sqs(&queue),
+        None,
+        clients.s3(),
+        clients.cloudfront(),
+        clients.sfn(),
+        collect_settings(&queue, &plans, &[("CFINV_VISIBILITY_TIMEOUT_SECONDS", "120")]),
+        frozen_clock(),
+    );
+    let out = collect.handle(CollectInput { execution: unique("exec"), state_machine: None }).await.expect("collect");
+    assert_eq!(out.messages, 10_000);
+    let ours: Vec<&SetRef> = out.sets.iter().filter(|s| s.distribution_id == dist).collect();
+    assert_eq!(ours.iter().map(|s| s.path_count).collect::<Vec<_>>(), [3000, 3000, 3000, 1000]);
+
+    let mut stored = Vec::new();
+    for set in &ours {
+        let body = s3(&clients).get_object().bucket(&plans).key(&set.key).send().await.expect("set stored");
+        let bytes = body.body.collect().await.unwrap().into_bytes();
+        let file: SetFile = serde_json::from_slice(&bytes).unwrap();
+        assert!(file.paths.len() <= 3000);
+        stored.extend(file.paths);
+    }
+    let mut expected: Vec<String> = keys.iter().map(|k| format!("/{}", k.replace(' ', "%20"))).collect();
+    expected.sort();
+    stored.sort();
+    assert_eq!(stored, expected, "every key planned once");
+
+    // Deleted, not merely hidden: nothing visible, nothing in flight. (The counts are approximate
+    // and refreshed lazily, as on AWS; the emulator refreshes them every half second.)
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let sqs = aws_sdk_sqs::Client::new(&clients.config);
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&queue)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+        .send()
+        .await
+        .unwrap();
+    let attr = |n: aws_sdk_sqs::types::QueueAttributeName| attrs.attributes().and_then(|a| a.get(&n)).cloned();
+    assert_eq!(attr(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages).as_deref(), Some("0"));
+    assert_eq!(
+        attr(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible).as_deref(),
+        Some("0")
+    );
+}
+
+#[tokio::test]
+async fn collect_deletes_nothing_when_the_sets_cannot_be_stored() {
+    let emu = emulator();
+    let clients = emu.clients().await;
+    let (site, plans) = (unique("nostore"), unique("plans"));
+    create_bucket(&clients, &site).await;
+    create_bucket(&clients, &plans).await;
+    create_distribution(&clients, &site, "").await;
+    let queue = create_queue(&clients, &unique("nostore")).await;
+    fill_queue(&clients, &queue, (0..25).map(|i| event_body(&site, &format!("k{i}"))).collect()).await;
+    emu.fault("s3", "PutObject", "ServiceUnavailable", 1, &plans);
+
+    let collect = Collect::new(
+        clients.sqs(&queue),
+        None,
+        clients.s3(),
+        clients.cloudfront(),
+        clients.sfn(),
+        collect_settings(&queue, &plans, &[("CFINV_VISIBILITY_TIMEOUT_SECONDS", "3"), ("CFINV_COLLECT_SECONDS", "2")]),
+        frozen_clock(),
+    );
+    let err = collect.handle(CollectInput { execution: unique("exec"), state_machine: None }).await.unwrap_err();
+    assert_eq!(err.error_type(), "StorageUnavailable");
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    assert_eq!(receive_all(&clients, &queue).await.len(), 25, "every message is back in the queue");
+}
+
+async fn stored_set(
+    clients: &cfinv_aws::Clients,
+    plans: &str,
+    execution: &str,
+    dist: &str,
+    n: usize,
+    paths: &[&str],
+) -> SetRef {
+    let key = set_key("plans/", execution, dist, n);
+    let file =
+        SetFile { distribution_id: dist.into(), set: n, of: n, paths: paths.iter().map(|p| p.to_string()).collect() };
+    s3(clients)
+        .put_object()
+        .bucket(plans)
+        .key(&key)
+        .body(serde_json::to_vec(&file).unwrap().into())
+        .send()
+        .await
+        .expect("put set");
+    SetRef { distribution_id: dist.into(), set: n, of: n, key, path_count: paths.len(), preview: vec![] }
+}
+
+#[tokio::test]
+async fn invalidate_is_idempotent_and_names_cloudfront_errors() {
+    let emu = emulator();
+    let clients = emu.clients().await;
+    let (site, plans) = (unique("inv"), unique("plans"));
+    create_bucket(&clients, &site).await;
+    create_bucket(&clients, &plans).await;
+    let dist = create_distribution(&clients, &site, "").await;
+    let execution = unique("exec");
+    let settings = InvalidateSettings::read(&vars(&[("CFINV_PLAN_BUCKET", &plans)])).unwrap();
+    let invalidate = Invalidate::new(clients.s3(), clients.cloudfront(), clients.sfn(), settings);
+    let input = |set: SetRef| InvalidateInput { execution: execution.clone(), set, gate: false, execution_arn: None };
+
+    let one = stored_set(&clients, &plans, &execution, &dist, 1, &["/a%20b.jpg", "/c"]).await;
+    let first = invalidate.handle(input(one.clone())).await.expect("invalidate");
+    let again = invalidate.handle(input(one.clone())).await.expect("repeat");
+    assert_eq!(first.invalidation_id, again.invalidation_id, "a repeated set returns the same invalidation");
+    let cf = aws_sdk_cloudfront::Client::new(&clients.config);
+    let listed = cf.list_invalidations().distribution_id(&dist).send().await.unwrap();
+    assert_eq!(listed.invalidation_list().map(|l| l.items().len()), Some(1));
+
+    for code in ["Throttling", "TooManyInvalidationsInProgress", "AccessDenied"] {
+        emu.fault("cloudfront", "CreateInvalidation", code, 1, &dist);
+        let err = invalidate.handle(input(one.clone())).await.unwrap_err();
+        let expected = if code == "Throttling" { "Throttled" } else { code };
+        assert_eq!(err.error_type(), expected, "{code}");
+    }
+
+    // The emulator enforces CloudFront's 3000 paths in progress: a second full set must wait.
+    let many: Vec<String> = (0..3000).map(|i| format!("/p{i}")).collect();
+    let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+    let two = stored_set(&clients, &plans, &execution, &dist, 2, &refs).await;
+    assert_eq!(invalidate.handle(input(two)).await.unwrap_err().error_type(), "TooManyInvalidationsInProgress");
+
+    let mut gone = stored_set(&clients, &plans, &execution, "ENOSUCHDIST1", 1, &["/x"]).await;
+    gone.distribution_id = "ENOSUCHDIST1".into();
+    assert_eq!(invalidate.handle(input(gone)).await.unwrap_err().error_type(), "NoSuchDistribution");
+}
+
+#[tokio::test]
+async fn report_writes_the_seed_error_file_and_one_alert() {
+    let emu = emulator();
+    let clients = emu.clients().await;
+    let (plans, errors) = (unique("plans"), unique("errors"));
+    create_bucket(&clients, &plans).await;
+    create_bucket(&clients, &errors).await;
+    let sns = aws_sdk_sns::Client::new(&clients.config);
+    let topic = sns.create_topic().name(unique("alerts")).send().await.unwrap().topic_arn().unwrap().to_owned();
+    let execution = unique("exec");
+    let s1 = stored_set(&clients, &plans, &execution, "EREPORT1", 1, &["/a", "/b%20c"]).await;
+    let s2 = stored_set(&clients, &plans, &execution, "EREPORT1", 2, &["/d"]).await;
+    let failed = |set: SetRef| {
+        SetResult::Failed(SetFailed {
+            failed: true,
+            set,
+            error: CaughtError { error: "AccessDenied".into(), cause: "not allowed".into() },
+        })
+    };
+    let settings = ReportSettings::read(&vars(&[
+        ("CFINV_PLAN_BUCKET", &plans),
+        ("CFINV_ERROR_BUCKET", &errors),
+        ("CFINV_TOPIC_ARN", &topic),
+    ]))
+    .unwrap();
+    let report = Report::new(clients.s3(), clients.sns(), settings, frozen_clock());
+    let out = report
+        .handle(ReportInput {
+            execution: execution.clone(),
+            start_time: Some("2026-11-26T05:40:22.5Z".into()),
+            results: vec![failed(s2), failed(s1)],
+        })
+        .await
+        .expect("report");
+    assert_eq!(out.failed_count, 2);
+    let key = &out.error_files[0];
+    assert!(key.starts_with("invalidation_error/20261126054022") && key.ends_with("_EREPORT1.txt"), "{key}");
+    let body = s3(&clients).get_object().bucket(&errors).key(key).send().await.expect("error file");
+    let text = String::from_utf8(body.body.collect().await.unwrap().into_bytes().to_vec()).unwrap();
+    assert_eq!(
+        text,
+        "CloudFront Id [EREPORT1]\n(Set 1 Start)\n/a\n/b%20c\n(Set 1 End)\n(Set 2 Start)\n/d\n(Set 2 End)\n"
+    );
+    assert_eq!(parse_error_file(&text).unwrap().sets.len(), 2);
+
+    let alerts: Vec<Value> = emu.sns_messages().into_iter().filter(|m| m["topicArn"] == topic.as_str()).collect();
+    assert_eq!(alerts.len(), 1, "one alert");
+    assert_eq!(alerts[0]["subject"], "[Error] CloudFront Invalidation");
+    assert_eq!(alerts[0]["message"], format!("bucket : {errors}\n\n{key}\n"));
+}
+
+#[tokio::test]
+async fn the_state_machine_loads_and_runs_in_the_emulator() {
+    let emu = emulator();
+    let clients = emu.clients().await;
+    let arn = |name: &str| format!("arn:aws:lambda:us-east-1:123456789012:function:{name}");
+    let values: BTreeMap<String, String> = [
+        ("CollectFunctionArn".to_owned(), arn(&unique("collect"))),
+        ("InvalidateFunctionArn".to_owned(), arn("invalidate")),
+        ("ReportFunctionArn".to_owned(), arn("report")),
+    ]
+    .into_iter()
+    .collect();
+    let definition =
+        cfinv_pipeline::statemachine::render(cfinv_pipeline::statemachine::DEFINITION, &values).expect("render");
+    let sfn = aws_sdk_sfn::Client::new(&clients.config);
+    let sm = sfn
+        .create_state_machine()
+        .name(unique("cfinv"))
+        .definition(definition)
+        .role_arn("arn:aws:iam::123456789012:role/cfinv")
+        .send()
+        .await
+        .expect("the definition loads")
+        .state_machine_arn()
+        .to_owned();
+    // Run it: the Wait passes (its time is in the past) and Collect is attempted; the function does
+    // not exist here, so the execution fails at Collect, which proves the interpreter parsed and ran it.
+    let input = json!({"window": {"start": "2026-01-01T00:00:00Z", "end": "2026-01-01T00:00:10Z", "seconds": 10},
+                       "waitUntil": "2026-01-01T00:00:12Z"});
+    let exec = sfn
+        .start_execution()
+        .state_machine_arn(&sm)
+        .name(unique("run"))
+        .input(input.to_string())
+        .send()
+        .await
+        .expect("start")
+        .execution_arn()
+        .to_owned();
+    let mut status = String::new();
+    for _ in 0..100 {
+        let d = sfn.describe_execution().execution_arn(&exec).send().await.expect("describe");
+        status = d.status().as_str().to_owned();
+        if status != "RUNNING" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, "FAILED");
+    let history = sfn.get_execution_history().execution_arn(&exec).send().await.expect("history");
+    let entered: Vec<String> =
+        history.events().iter().filter_map(|e| e.state_entered_event_details().map(|d| d.name().to_owned())).collect();
+    assert_eq!(entered, ["WaitForWindow", "Collect"]);
+}
