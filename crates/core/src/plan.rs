@@ -815,7 +815,8 @@ mod tests {
     #[test]
     fn notes_follow_the_wildcard_that_covers_them() {
         let d = dist("E1", vec![origin("s3", "site.s3.amazonaws.com", "")], vec![], "s3");
-        let plan = plan_of(&[d], &[ev("site", "promo/a*x", Change::Created), ev("site", "promo/ab*c", Change::Created)]);
+        let plan =
+            plan_of(&[d], &[ev("site", "promo/a*x", Change::Created), ev("site", "promo/ab*c", Change::Created)]);
         let e1 = &plan.invalidations[0];
         assert_eq!(e1.paths.iter().map(|p| &**p).collect::<Vec<_>>(), ["/promo/a*"]);
         let notes: Vec<(&str, &str)> = e1.wildcards.iter().map(|w| (&*w.path, w.key.as_str())).collect();
