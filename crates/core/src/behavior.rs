@@ -5,74 +5,246 @@
 //! *any* behavior whose pattern "contains" the key, which invalidates paths that another behavior
 //! (and another origin) actually serves.
 //!
-//! A planner asks this question for every event and every distribution that serves its bucket, so
-//! the ordered list is indexed by the first character after the leading `/`: a behavior whose
-//! pattern starts with a literal `/x` can only match paths whose second character is `x`, and most
-//! real patterns (`/images/*`, `/api/*`) do. The rest (`*.jpg`, `/*`, `/?x`) are candidates for
-//! every path. Order is preserved within each list, so the first match is still the first match.
+//! A planner asks this for every event and every distribution that serves its bucket, and the
+//! distributions of one bucket mostly share their patterns. So the question is split in two:
+//! - a [`PatternSet`] holds the *distinct* patterns of several distributions and answers, once per
+//!   path, which of them match (a bit per pattern);
+//! - a [`BehaviorOrder`] is one distribution's behaviors as pattern ids in evaluation order, and its
+//!   first match is the first id whose bit is set.
+//!
+//! Within a pattern set, patterns are indexed by the first character after the leading `/`: a
+//! pattern that starts with a literal `/x` can only match paths whose second character is `x`, and
+//! most real patterns (`/images/*`, `/api/*`) do. The rest (`*.jpg`, `/*`, `/?x`) are candidates for
+//! every path. Simple shapes (`/a/b`, `/a/*`, `/a/*.js`, `*.js`) are matched without the general
+//! glob.
 
 use crate::pattern::PathPattern;
 
-/// Behaviors of one distribution, in evaluation order, the default last.
+/// How a pattern is matched, from cheapest to most general.
 #[derive(Debug, Clone)]
-pub struct Behaviors {
-    patterns: Vec<PathPattern>,
-    /// Each pattern's literal prefix, checked before the full match.
-    prefixes: Vec<Box<[u8]>>,
-    /// For each possible second byte of a path, the behaviors that could match, in order.
-    by_second_byte: Vec<Box<[u16]>>,
-    /// Every behavior, in order (for the path `/`).
-    all: Box<[u16]>,
+enum Shape {
+    /// No wildcard: the whole path.
+    Exact(Box<[u8]>),
+    /// `literal*`.
+    Prefix(Box<[u8]>),
+    /// `prefix*suffix` (one star, no `?`), prefix possibly empty.
+    PrefixSuffix(Box<[u8]>, Box<[u8]>),
+    /// Anything else: the general matcher, after a literal-prefix check.
+    General(Box<[u8]>, PathPattern),
 }
 
-impl Behaviors {
-    /// Compiles the ordered non-default patterns followed by the default behavior's `*`.
-    /// The index returned by [`Behaviors::first_match`] is the position in `ordered`, or
-    /// `ordered.len()` for the default behavior.
-    pub fn new<'a>(ordered: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut patterns: Vec<PathPattern> = ordered.into_iter().map(PathPattern::new).collect();
-        patterns.push(PathPattern::new("*"));
-        let prefixes: Vec<Box<[u8]>> =
-            patterns.iter().map(|p| p.literal_prefix().into_bytes().into_boxed_slice()).collect();
-        let index = |i: usize| u16::try_from(i).unwrap_or(u16::MAX);
-        let all: Box<[u16]> = (0..patterns.len()).map(index).collect();
-        let by_second_byte = (0..=255u8)
-            .map(|b| {
-                prefixes.iter().enumerate().filter(|(_, p)| p.len() < 2 || p[1] == b).map(|(i, _)| index(i)).collect()
-            })
-            .collect();
-        Behaviors { patterns, prefixes, by_second_byte, all }
+impl Shape {
+    fn of(source: &str) -> Self {
+        let pattern = PathPattern::new(source);
+        let rooted = pattern.rooted();
+        let bytes = rooted.as_bytes();
+        let stars = bytes.iter().filter(|&&b| b == b'*').count();
+        let has_any = bytes.contains(&b'?');
+        if !rooted.is_ascii() || has_any || stars > 1 {
+            return Shape::General(pattern.literal_prefix().into_bytes().into(), pattern);
+        }
+        match rooted.split_once('*') {
+            None => Shape::Exact(bytes.into()),
+            Some((p, "")) => Shape::Prefix(p.as_bytes().into()),
+            Some((p, s)) => Shape::PrefixSuffix(p.as_bytes().into(), s.as_bytes().into()),
+        }
+    }
+
+    /// The literal every matching path starts with.
+    fn prefix(&self) -> &[u8] {
+        match self {
+            Shape::Exact(p) | Shape::Prefix(p) | Shape::PrefixSuffix(p, _) | Shape::General(p, _) => p,
+        }
+    }
+
+    #[inline]
+    fn matches(&self, path: &[u8], text: &str) -> bool {
+        match self {
+            Shape::Exact(p) => path.len() == p.len() && same(path, p),
+            Shape::Prefix(p) => path.len() >= p.len() && same(&path[..p.len()], p),
+            Shape::PrefixSuffix(p, s) => {
+                path.len() >= p.len() + s.len() && same(&path[..p.len()], p) && same(&path[path.len() - s.len()..], s)
+            }
+            Shape::General(p, pattern) => path.len() >= p.len() && same(&path[..p.len()], p) && pattern.matches(text),
+        }
+    }
+}
+
+/// Equality of two equally long short byte strings, eight bytes at a time. Patterns and paths are
+/// tens of bytes; a call into the C library's `memcmp` for each comparison cost more than the
+/// comparison itself (it was a third of all planning time).
+#[inline]
+fn same(mut a: &[u8], mut b: &[u8]) -> bool {
+    debug_assert_eq!(a.len(), b.len());
+    while let (Some(x), Some(y)) = (a.first_chunk::<8>(), b.first_chunk::<8>()) {
+        if u64::from_ne_bytes(*x) != u64::from_ne_bytes(*y) {
+            return false;
+        }
+        a = &a[8..];
+        b = &b[8..];
+    }
+    let mut diff = 0u8;
+    for (x, y) in a.iter().zip(b) {
+        diff |= x ^ y;
+    }
+    diff == 0
+}
+
+/// Distinct path patterns, matched together.
+#[derive(Debug, Clone, Default)]
+pub struct PatternSet {
+    sources: Vec<String>,
+    shapes: Vec<Shape>,
+    /// For each possible second byte of a path, the patterns that could match (flattened:
+    /// `candidates[offsets[b]..offsets[b + 1]]`).
+    candidates: Vec<u16>,
+    offsets: Vec<u32>,
+    /// Every pattern (for the path `/`).
+    all: Vec<u16>,
+}
+
+/// Which patterns of a [`PatternSet`] matched one path.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Matches {
+    words: Vec<u64>,
+}
+
+impl Matches {
+    #[inline]
+    pub fn contains(&self, id: u16) -> bool {
+        let id = usize::from(id);
+        self.words.get(id / 64).is_some_and(|w| w & (1 << (id % 64)) != 0)
+    }
+
+    /// The bits as words (a compact key for memoising decisions).
+    pub fn words(&self) -> &[u64] {
+        &self.words
+    }
+}
+
+impl PatternSet {
+    pub fn new() -> Self {
+        PatternSet::default()
+    }
+
+    /// The id of a pattern, adding it if it is new.
+    pub fn intern(&mut self, source: &str) -> u16 {
+        if let Some(i) = self.sources.iter().position(|s| s == source) {
+            return i as u16;
+        }
+        self.sources.push(source.to_owned());
+        self.shapes.push(Shape::of(source));
+        self.offsets.clear();
+        (self.sources.len() - 1) as u16
+    }
+
+    pub fn len(&self) -> usize {
+        self.sources.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sources.is_empty()
+    }
+
+    /// Builds the index; call after the last [`PatternSet::intern`].
+    pub fn build(&mut self) {
+        self.candidates.clear();
+        self.offsets.clear();
+        self.offsets.push(0);
+        self.all = (0..self.sources.len() as u16).collect();
+        for b in 0..=255u8 {
+            for (i, shape) in self.shapes.iter().enumerate() {
+                let p = shape.prefix();
+                if p.len() < 2 || p[1] == b {
+                    self.candidates.push(i as u16);
+                }
+            }
+            self.offsets.push(self.candidates.len() as u32);
+        }
+    }
+
+    /// Which patterns match `path` (a viewer path starting with `/`), into `out`.
+    pub fn matching(&self, path: &str, out: &mut Matches) {
+        debug_assert!(self.offsets.len() == 257, "PatternSet::build was not called");
+        out.words.clear();
+        out.words.resize(self.sources.len().div_ceil(64), 0);
+        let bytes = path.as_bytes();
+        let candidates: &[u16] = match bytes.get(1) {
+            Some(&b) => {
+                let b = usize::from(b);
+                &self.candidates[self.offsets[b] as usize..self.offsets[b + 1] as usize]
+            }
+            None => &self.all,
+        };
+        for &id in candidates {
+            if self.shapes[usize::from(id)].matches(bytes, path) {
+                out.words[usize::from(id) / 64] |= 1 << (id % 64);
+            }
+        }
+    }
+}
+
+/// One distribution's behaviors, as pattern ids in evaluation order, the default (`*`) last.
+#[derive(Debug, Clone)]
+pub struct BehaviorOrder {
+    ids: Box<[u16]>,
+}
+
+impl BehaviorOrder {
+    /// Interns the ordered patterns (and the default's `*`) into `set`.
+    pub fn new<'a>(set: &mut PatternSet, ordered: impl IntoIterator<Item = &'a str>) -> Self {
+        let ids = ordered.into_iter().chain(std::iter::once("*")).map(|p| set.intern(p)).collect();
+        BehaviorOrder { ids }
+    }
+
+    /// The index (in evaluation order) of the behavior that serves a path with these matches; the
+    /// default when nothing else matches.
+    #[inline]
+    pub fn first_match(&self, matches: &Matches) -> usize {
+        self.ids.iter().position(|&id| matches.contains(id)).unwrap_or(self.ids.len() - 1)
     }
 
     /// How many behaviors, the default included.
     pub fn len(&self) -> usize {
-        self.patterns.len()
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+/// One distribution's behaviors on their own: the simple way to ask which one serves a path.
+#[derive(Debug, Clone)]
+pub struct Behaviors {
+    set: PatternSet,
+    order: BehaviorOrder,
+}
+
+impl Behaviors {
+    /// The ordered non-default patterns; the default behavior's `*` is added last. The index that
+    /// [`Behaviors::first_match`] returns is the position in `ordered`, or `ordered.len()` for the
+    /// default behavior.
+    pub fn new<'a>(ordered: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut set = PatternSet::new();
+        let order = BehaviorOrder::new(&mut set, ordered);
+        set.build();
+        Behaviors { set, order }
+    }
+
+    pub fn len(&self) -> usize {
+        self.order.len()
     }
 
     pub fn is_empty(&self) -> bool {
         false
     }
 
-    /// The pattern of behavior `i`.
-    pub fn pattern(&self, i: usize) -> &PathPattern {
-        &self.patterns[i]
-    }
-
     /// The index of the behavior that serves `path` (a viewer path starting with `/`).
-    /// Always answers: the default behavior matches every path.
     pub fn first_match(&self, path: &str) -> usize {
-        let bytes = path.as_bytes();
-        let candidates = match bytes.get(1) {
-            Some(&b) => &self.by_second_byte[usize::from(b)],
-            None => &self.all,
-        };
-        for &i in candidates.iter() {
-            let i = usize::from(i);
-            if bytes.starts_with(&self.prefixes[i]) && self.patterns[i].matches(path) {
-                return i;
-            }
-        }
-        self.patterns.len() - 1
+        let mut m = Matches::default();
+        self.set.matching(path, &mut m);
+        self.order.first_match(&m)
     }
 }
 
@@ -83,21 +255,38 @@ mod tests {
 
     #[test]
     fn first_match_wins_default_last() {
-        let b = Behaviors::new(["/images/*.png", "/images/*", "*.png", "api/*"]);
+        let b = Behaviors::new(["/images/*.png", "/images/*", "*.png", "api/*", "/exact.txt", "/a/*/b/*.js"]);
         assert_eq!(b.first_match("/images/a.png"), 0);
         assert_eq!(b.first_match("/images/a.jpg"), 1);
         assert_eq!(b.first_match("/b.png"), 2);
         assert_eq!(b.first_match("/api/v1"), 3);
-        assert_eq!(b.first_match("/other"), 4);
-        assert_eq!(b.first_match("/"), 4);
-        assert_eq!(b.len(), 5);
+        assert_eq!(b.first_match("/exact.txt"), 4);
+        assert_eq!(b.first_match("/exact.txt2"), 6);
+        assert_eq!(b.first_match("/a/x/b/y.js"), 5);
+        assert_eq!(b.first_match("/other"), 6);
+        assert_eq!(b.first_match("/"), 6);
+        assert_eq!(b.len(), 7);
+    }
+
+    #[test]
+    fn shared_patterns_serve_several_orders() {
+        let mut set = PatternSet::new();
+        let one = BehaviorOrder::new(&mut set, ["/a/*", "*.js"]);
+        let two = BehaviorOrder::new(&mut set, ["*.js", "/a/*"]);
+        set.build();
+        assert_eq!(set.len(), 3, "/a/*, *.js and * once each");
+        let mut m = Matches::default();
+        set.matching("/a/x.js", &mut m);
+        assert_eq!((one.first_match(&m), two.first_match(&m)), (0, 0));
+        set.matching("/b/x.js", &mut m);
+        assert_eq!((one.first_match(&m), two.first_match(&m)), (1, 0));
     }
 
     proptest! {
         #[test]
-        fn index_agrees_with_the_linear_scan(
-            patterns in proptest::collection::vec("[ab/*?]{0,6}", 0..8),
-            path in "/[ab/]{0,8}",
+        fn agrees_with_the_linear_scan_of_the_general_matcher(
+            patterns in proptest::collection::vec("[ab/*?.]{0,6}", 0..8),
+            path in "/[ab/.]{0,8}",
         ) {
             let b = Behaviors::new(patterns.iter().map(String::as_str));
             let linear = patterns.iter().position(|p| PathPattern::new(p).matches(&path))

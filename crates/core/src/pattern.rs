@@ -27,6 +27,8 @@ enum Tok<T> {
 pub struct PathPattern {
     /// The pattern as written in the distribution config (for messages and output).
     source: String,
+    /// The pattern as matched (rooted).
+    rooted: String,
     /// Segments between stars, over chars (used for non-ASCII texts).
     chars: Vec<Vec<Tok<char>>>,
     /// The same segments over bytes; `None` when the pattern itself is not ASCII, in which case
@@ -59,12 +61,17 @@ impl PathPattern {
                 .map(|seg| seg.bytes().map(|b| if b == b'?' { Tok::Any } else { Tok::Lit(b) }).collect())
                 .collect()
         });
-        PathPattern { source: source.to_owned(), chars, bytes }
+        PathPattern { source: source.to_owned(), rooted, chars, bytes }
     }
 
     /// The pattern as written.
     pub fn as_str(&self) -> &str {
         &self.source
+    }
+
+    /// The pattern as matched: with the leading `/` CloudFront assumes.
+    pub fn rooted(&self) -> &str {
+        &self.rooted
     }
 
     /// True when `path` (a viewer path starting with `/`) is matched by this pattern.

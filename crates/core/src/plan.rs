@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::behavior::Behaviors;
+use crate::behavior::{BehaviorOrder, Matches, PatternSet};
 use crate::cache::{CachePolicies, Caching};
 use crate::distribution::Distribution;
 use crate::event::{Change, ObjectEvent};
@@ -137,8 +137,7 @@ pub struct Warning {
 #[derive(Debug)]
 struct Compiled {
     id: Arc<str>,
-    behaviors: Behaviors,
-    /// Per behavior index: caches nothing.
+    /// Per behavior index (evaluation order, default last): caches nothing.
     not_cached: Vec<bool>,
 }
 
@@ -146,22 +145,59 @@ struct Compiled {
 #[derive(Debug)]
 struct Route {
     dist: usize,
+    /// The distribution's behaviors, as ids in the group's pattern set.
+    order: BehaviorOrder,
     /// Per behavior index: the behavior targets this origin, or a group that holds it.
     serves: Vec<bool>,
 }
 
-/// The routes into a bucket that share one OriginPath (hence one viewer path per key).
+/// The routes into a bucket that share one OriginPath (hence one viewer path per key), and the
+/// distinct patterns of their distributions.
 #[derive(Debug)]
 struct PrefixGroup {
     key_prefix: String,
     routes: Vec<Route>,
+    patterns: PatternSet,
+    /// Index of this group's decision memo in a plan.
+    index: usize,
 }
+
+/// What each route of a group decides for a path, by which of the group's patterns match it: the
+/// same matches always give the same decisions, and a batch has few distinct ones.
+#[derive(Default)]
+struct Memo {
+    offsets: HashMap<MemoKey, usize, foldhash::fast::RandomState>,
+    /// Per route: (outcome of a creation, outcome of a removal).
+    outcomes: Vec<(Outcome, Outcome)>,
+}
+
+/// A set of matches as a memo key: inline for up to 128 patterns (the common case), boxed beyond.
+#[derive(PartialEq, Eq, Hash)]
+enum MemoKey {
+    Small(u128),
+    Large(Box<[u64]>),
+}
+
+impl MemoKey {
+    fn of(matches: &Matches) -> Self {
+        match matches.words() {
+            [] => MemoKey::Small(0),
+            [a] => MemoKey::Small(u128::from(*a)),
+            [a, b] => MemoKey::Small(u128::from(*a) | (u128::from(*b) << 64)),
+            more => MemoKey::Large(more.into()),
+        }
+    }
+}
+
+/// A memo never grows past this many distinct match sets (a safeguard; batches have dozens).
+const MEMO_LIMIT: usize = 1 << 16;
 
 /// Distributions compiled for planning; see the module documentation.
 #[derive(Debug)]
 pub struct Planner {
     dists: Vec<Compiled>,
     buckets: HashMap<String, Vec<PrefixGroup>>,
+    groups: usize,
     warnings: Vec<Warning>,
     options: PlanOptions,
 }
@@ -236,6 +272,7 @@ impl Planner {
         let mut planner = Planner {
             dists: Vec::with_capacity(distributions.len()),
             buckets: HashMap::new(),
+            groups: 0,
             warnings: Vec::new(),
             options,
         };
@@ -250,6 +287,9 @@ impl Planner {
                     planner.add(d, policies);
                 }
             }
+        }
+        for g in planner.buckets.values_mut().flatten() {
+            g.patterns.build();
         }
         planner
     }
@@ -317,7 +357,6 @@ impl Planner {
         }
 
         let dist = self.dists.len();
-        let behaviors = Behaviors::new(d.behaviors.iter().map(|b| b.path_pattern.as_str()));
         for origin in &d.origins {
             let Some((bucket, _kind)) = bucket_of_domain(&origin.domain_name) else {
                 continue;
@@ -329,13 +368,19 @@ impl Planner {
             let serves = ordered.clone().map(|b| targets.contains(&b.target_origin_id.as_str())).collect();
             let prefix = key_prefix(&origin.origin_path);
             let groups = self.buckets.entry(bucket).or_default();
-            let route = Route { dist, serves };
-            match groups.iter_mut().find(|g| g.key_prefix == prefix) {
-                Some(g) => g.routes.push(route),
-                None => groups.push(PrefixGroup { key_prefix: prefix, routes: vec![route] }),
-            }
+            let g = match groups.iter().position(|g| g.key_prefix == prefix) {
+                Some(g) => &mut groups[g],
+                None => {
+                    let index = self.groups;
+                    self.groups += 1;
+                    groups.push(PrefixGroup { key_prefix: prefix, routes: vec![], patterns: PatternSet::new(), index });
+                    groups.last_mut().expect("just pushed")
+                }
+            };
+            let order = BehaviorOrder::new(&mut g.patterns, d.behaviors.iter().map(|b| b.path_pattern.as_str()));
+            g.routes.push(Route { dist, order, serves });
         }
-        self.dists.push(Compiled { id: Arc::from(d.id.as_str()), behaviors, not_cached });
+        self.dists.push(Compiled { id: Arc::from(d.id.as_str()), not_cached });
     }
 
     /// Plans a batch.
@@ -346,6 +391,8 @@ impl Planner {
         let mut stamp = vec![usize::MAX; self.dists.len()];
         let mut best = vec![Outcome::NotServed; self.dists.len()];
         let mut touched: Vec<usize> = Vec::new();
+        let mut matches = Matches::default();
+        let mut memos: Vec<Memo> = (0..self.groups).map(|_| Memo::default()).collect();
 
         for (i, ev) in events.iter().enumerate() {
             if let Some(reason) = pre_filter(ev, exceptions) {
@@ -353,24 +400,25 @@ impl Planner {
                 continue;
             }
             touched.clear();
-            for group in self.buckets.get(&ev.bucket).into_iter().flatten() {
+            let groups = self.buckets.get(&ev.bucket).map(Vec::as_slice).unwrap_or_default();
+            for group in groups {
                 let Some(rest) = ev.key.strip_prefix(group.key_prefix.as_str()) else {
                     continue;
                 };
                 encoded.clear();
                 encoded.push('/');
                 push_encoded(rest, &mut encoded);
+                group.patterns.matching(&encoded, &mut matches);
+                let memo = &mut memos[group.index];
+                let key = MemoKey::of(&matches);
+                let base = match memo.offsets.get(&key) {
+                    Some(&base) => base,
+                    None => self.decide(group, &matches, key, memo),
+                };
                 let mut path: Option<u32> = None;
-                for route in &group.routes {
-                    let d = &self.dists[route.dist];
-                    let bi = d.behaviors.first_match(&encoded);
-                    let outcome = if !route.serves[bi] {
-                        Outcome::NotServed
-                    } else if ev.change == Change::Created && d.not_cached[bi] {
-                        Outcome::NotCached
-                    } else {
-                        Outcome::Path
-                    };
+                for (k, route) in group.routes.iter().enumerate() {
+                    let (created, removed) = memo.outcomes[base + k];
+                    let outcome = if ev.change == Change::Created { created } else { removed };
                     if outcome == Outcome::Path {
                         let id = *path.get_or_insert_with(|| b.intern(&encoded));
                         b.add(route.dist, id, ev);
@@ -389,7 +437,7 @@ impl Planner {
                 continue;
             }
             // Distributions that reach the bucket, but through no origin that holds this key.
-            for route in self.buckets.get(&ev.bucket).into_iter().flatten().flat_map(|g| &g.routes) {
+            for route in groups.iter().flat_map(|g| &g.routes) {
                 if stamp[route.dist] != i {
                     stamp[route.dist] = i;
                     b.skip(i, Some(self.dists[route.dist].id.clone()), Reason::NoOrigin);
@@ -406,14 +454,39 @@ impl Planner {
         }
         b.finish(self)
     }
+
+    /// Every route's outcome for a set of matches, stored in the memo; returns where.
+    fn decide(&self, group: &PrefixGroup, matches: &Matches, key: MemoKey, memo: &mut Memo) -> usize {
+        if memo.offsets.len() >= MEMO_LIMIT {
+            memo.offsets.clear();
+            memo.outcomes.clear();
+        }
+        let base = memo.outcomes.len();
+        for route in &group.routes {
+            let bi = route.order.first_match(matches);
+            let pair = if !route.serves[bi] {
+                (Outcome::NotServed, Outcome::NotServed)
+            } else if self.dists[route.dist].not_cached[bi] {
+                (Outcome::NotCached, Outcome::Path)
+            } else {
+                (Outcome::Path, Outcome::Path)
+            };
+            memo.outcomes.push(pair);
+        }
+        memo.offsets.insert(key, base);
+        base
+    }
 }
 
 /// Accumulates one plan: an interner for paths, and per distribution the ids of its paths.
 struct Builder {
-    ids: HashMap<Box<str>, u32>,
+    /// The same strings as `table`, shared, by id.
+    ids: HashMap<Arc<str>, u32, foldhash::fast::RandomState>,
     /// Invalidation path and wildcard reason, by id.
     table: Vec<(Arc<str>, Option<WildcardReason>)>,
     per_dist: Vec<Vec<u32>>,
+    /// Per distribution: some path is a wildcard (most plans have none, and skip that work).
+    has_wildcards: Vec<bool>,
     /// (distribution, path id, bucket, key) for wildcard paths.
     notes: Vec<(usize, u32, String, String)>,
     skipped: Vec<Skip>,
@@ -422,9 +495,10 @@ struct Builder {
 impl Builder {
     fn new(dists: usize) -> Self {
         Builder {
-            ids: HashMap::new(),
+            ids: HashMap::default(),
             table: Vec::new(),
             per_dist: vec![Vec::new(); dists],
+            has_wildcards: vec![false; dists],
             notes: Vec::new(),
             skipped: Vec::new(),
         }
@@ -448,23 +522,26 @@ impl Builder {
             return id;
         }
         let id = u32::try_from(self.table.len()).unwrap_or(u32::MAX);
-        self.table.push((Arc::from(key.as_ref()), wildcard));
-        self.ids.insert(key.into_owned().into_boxed_str(), id);
+        let path: Arc<str> = Arc::from(key.as_ref());
+        self.table.push((path.clone(), wildcard));
+        self.ids.insert(path, id);
         id
     }
 
     fn add(&mut self, dist: usize, id: u32, ev: &ObjectEvent) {
         self.per_dist[dist].push(id);
         if self.table[id as usize].1.is_some() {
+            self.has_wildcards[dist] = true;
             self.notes.push((dist, id, ev.bucket.clone(), ev.key.clone()));
         }
     }
 
     fn finish(self, planner: &Planner) -> Plan {
-        let Builder { table, mut per_dist, mut notes, skipped, .. } = self;
+        let Builder { table, ids, mut per_dist, has_wildcards, mut notes, skipped } = self;
+        drop(ids);
         // Rank every path once; each distribution then sorts small integers, not strings.
         let mut order: Vec<u32> = (0..table.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| table[a as usize].0.cmp(&table[b as usize].0));
+        order.sort_unstable_by(|&a, &b| compare(table[a as usize].0.as_bytes(), table[b as usize].0.as_bytes()));
         let mut rank = vec![0u32; table.len()];
         for (r, &id) in order.iter().enumerate() {
             rank[id as usize] = r as u32;
@@ -473,22 +550,36 @@ impl Builder {
         notes.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1 && a.3 == b.3);
 
         let mut invalidations = Vec::new();
+        // A distribution's paths, unique and in rank order, through a bitset over the ranks:
+        // cheaper than sorting its (often repeated) ids, and reused across distributions.
+        let mut bits = vec![0u64; table.len().div_ceil(64)];
         for (dist, ids) in per_dist.iter_mut().enumerate() {
             if ids.is_empty() {
                 continue;
             }
-            for id in ids.iter_mut() {
-                *id = rank[*id as usize];
+            for &id in ids.iter() {
+                let r = rank[id as usize] as usize;
+                bits[r / 64] |= 1 << (r % 64);
             }
-            ids.sort_unstable();
-            ids.dedup();
-            let ranks = drop_covered(ids, |r| &table[order[r as usize] as usize].0);
-            let is_wild = |r: u32| table[order[r as usize] as usize].1.is_some();
-            let (sets, ordered) = split_sets(&ranks, is_wild, planner.options);
-            let paths: Vec<Arc<str>> = ordered.iter().map(|&r| table[order[r as usize] as usize].0.clone()).collect();
+            ids.clear();
+            for (w, word) in bits.iter_mut().enumerate() {
+                let mut v = std::mem::take(word);
+                while v != 0 {
+                    ids.push((w * 64) as u32 + v.trailing_zeros());
+                    v &= v - 1;
+                }
+            }
+            let ids = std::mem::take(ids);
+            let path_of = |r: u32| &table[order[r as usize] as usize].0;
+            // Most distributions have no wildcard path: nothing to drop, nothing to note.
+            let wild = has_wildcards[dist];
+            let ranks = if wild { drop_covered(ids, path_of) } else { ids };
+            let is_wild = |r: u32| wild && table[order[r as usize] as usize].1.is_some();
+            let (sets, ordered) = split_sets(ranks, is_wild, planner.options);
+            let paths: Vec<Arc<str>> = ordered.iter().map(|&r| path_of(r).clone()).collect();
             // Every key that needed a wildcard is noted, with the path that covers it in the end
             // (a broader wildcard of the same distribution may have replaced its own).
-            let kept = Wildcards::new(paths.iter().map(|p| &**p));
+            let kept = Wildcards::new(paths.iter().map(|p| &**p).filter(|_| wild));
             let wildcards = notes
                 .iter()
                 .filter(|n| n.0 == dist)
@@ -544,15 +635,33 @@ impl<'a> Wildcards<'a> {
     }
 }
 
+/// Byte-wise order of two strings (the same as `Ord` for `str`), eight bytes at a time: paths share
+/// long prefixes, and a call into the C library's `memcmp` per comparison dominated the sort.
+fn compare(mut a: &[u8], mut b: &[u8]) -> std::cmp::Ordering {
+    while let (Some(x), Some(y)) = (a.first_chunk::<8>(), b.first_chunk::<8>()) {
+        let (x, y) = (u64::from_be_bytes(*x), u64::from_be_bytes(*y));
+        if x != y {
+            return x.cmp(&y);
+        }
+        a = &a[8..];
+        b = &b[8..];
+    }
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
 /// Drops every path covered by a wildcard path of the same list (sorted, unique ranks).
-fn drop_covered<'a>(ranks: &[u32], path: impl Fn(u32) -> &'a Arc<str>) -> Vec<u32> {
+fn drop_covered<'a>(ranks: Vec<u32>, path: impl Fn(u32) -> &'a Arc<str>) -> Vec<u32> {
     let wildcards = Wildcards::new(ranks.iter().map(|&r| &**path(r)));
     if wildcards.reduced.is_empty() {
-        return ranks.to_vec();
+        return ranks;
     }
     ranks
-        .iter()
-        .copied()
+        .into_iter()
         .filter(|&r| {
             let p: &str = path(r);
             match wildcards.covering(p) {
@@ -566,15 +675,13 @@ fn drop_covered<'a>(ranks: &[u32], path: impl Fn(u32) -> &'a Arc<str>) -> Vec<u3
 
 /// Splits sorted ranks into sets: each at most `max_set_size` paths, of which at most
 /// `max_wildcards_per_set` wildcards. Returns the ranges and the paths in set order.
-fn split_sets(ranks: &[u32], is_wild: impl Fn(u32) -> bool, options: PlanOptions) -> (Vec<Range<usize>>, Vec<u32>) {
-    let (wild, exact): (Vec<u32>, Vec<u32>) = ranks.iter().partition(|&&r| is_wild(r));
-    if wild.is_empty() {
-        let sets = (0..exact.len())
-            .step_by(options.max_set_size)
-            .map(|s| s..(s + options.max_set_size).min(exact.len()))
-            .collect();
-        return (sets, exact);
+fn split_sets(ranks: Vec<u32>, is_wild: impl Fn(u32) -> bool, options: PlanOptions) -> (Vec<Range<usize>>, Vec<u32>) {
+    if !ranks.iter().any(|&r| is_wild(r)) {
+        let size = options.max_set_size;
+        let sets = (0..ranks.len()).step_by(size).map(|s| s..(s + size).min(ranks.len())).collect();
+        return (sets, ranks);
     }
+    let (wild, exact): (Vec<u32>, Vec<u32>) = ranks.iter().partition(|&&r| is_wild(r));
     let (mut w, mut e) = (&wild[..], &exact[..]);
     let mut ordered = Vec::with_capacity(ranks.len());
     let mut sets = Vec::new();
@@ -827,7 +934,7 @@ mod tests {
     fn covered_exact_paths_are_dropped() {
         let ranks: Vec<&str> = vec!["/a%20b", "/a*", "/ab", "/ab*", "/b", "/b*x"];
         let arcs: Vec<Arc<str>> = ranks.iter().map(|s| Arc::from(*s)).collect();
-        let kept = drop_covered(&[0, 1, 2, 3, 4, 5], |r| &arcs[r as usize]);
+        let kept = drop_covered(vec![0, 1, 2, 3, 4, 5], |r| &arcs[r as usize]);
         let kept: Vec<&str> = kept.iter().map(|&r| ranks[r as usize]).collect();
         assert_eq!(kept, ["/a*", "/b", "/b*x"]);
     }
