@@ -29,7 +29,7 @@ use cfinv_core::{
     OriginGroup, PlanOptions, Planner, TtlSettings,
 };
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS, NON_ALPHANUMERIC};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Value};
 
 const BUCKET: &str = "acme-web-assets";
@@ -406,23 +406,9 @@ fn notifications(events: &[ObjectEvent]) -> Value {
 // The naive approach
 // ---------------------------------------------------------------------------------------------
 
-/// What CloudFront wants encoded in a path (the same set as the core's).
-const CLOUDFRONT_UNSAFE: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'<')
-    .add(b'>')
-    .add(b'#')
-    .add(b'%')
-    .add(b'{')
-    .add(b'}')
-    .add(b'|')
-    .add(b'\\')
-    .add(b'^')
-    .add(b'[')
-    .add(b']')
-    .add(b'`')
-    .add(b'?');
+/// What CloudFront wants encoded in a path: the core's own set, so that both approaches give the same
+/// paths.
+use cfinv_core::path::CLOUDFRONT_UNSAFE;
 
 /// A straightforward recursive glob: `*` any run (across `/`), `?` one character.
 fn glob(pattern: &[u8], text: &[u8]) -> bool {

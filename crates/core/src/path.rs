@@ -18,7 +18,7 @@ pub const MAX_PATH_LEN: usize = 4000;
 /// Characters CloudFront requires to be percent-encoded in an invalidation path (aws-facts.md),
 /// plus control characters and `?`: a literal `?` would start a query string, and browsers send a
 /// key's `?` as `%3F` (inferred; aws-facts.md does not list it). Non-ASCII is always encoded.
-const CLOUDFRONT_UNSAFE: &AsciiSet = &CONTROLS
+pub const CLOUDFRONT_UNSAFE: &AsciiSet = &CONTROLS
     .add(b' ')
     .add(b'"')
     .add(b'<')
