@@ -543,6 +543,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn custom_cache_policies_are_fetched_and_decide() {
+        let mut d = dist("E1");
+        d.behaviors = vec![CacheBehavior::with_policy("/live/*", "s3", "custom-zero")];
+        let cf = FakeCloudFront {
+            distributions: vec![d],
+            policies: vec![cfinv_core::CachePolicy {
+                id: "custom-zero".into(),
+                name: "no caching".into(),
+                min_ttl: 0,
+                default_ttl: 0,
+                max_ttl: 0,
+            }],
+            ..Default::default()
+        };
+        let q = FakeQueue::default().with_messages(vec![body("live/a.m3u8"), body("vod/b.mp4")]);
+        let c = Collect::new(
+            q,
+            None,
+            FakeObjects::default(),
+            cf,
+            FakeExecutions::default(),
+            settings(&[]),
+            fixed_clock("2026-11-26T05:40:25Z"),
+        );
+        let out = c.handle(input()).await.unwrap();
+        assert_eq!((out.paths, out.skipped), (1, 1), "the creation under the zero-TTL policy is not cached");
+        assert_eq!(out.sets[0].preview, ["/vod/b.mp4"]);
+    }
+
+    #[tokio::test]
     async fn a_message_received_twice_in_one_drain_counts_once() {
         let q = FakeQueue::default().with_messages(vec![body("a"), body("b")]);
         let again = q.waiting.lock().unwrap()[0].clone();
