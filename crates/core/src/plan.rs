@@ -368,15 +368,16 @@ impl Planner {
             let serves = ordered.clone().map(|b| targets.contains(&b.target_origin_id.as_str())).collect();
             let prefix = key_prefix(&origin.origin_path);
             let groups = self.buckets.entry(bucket).or_default();
-            let g = match groups.iter().position(|g| g.key_prefix == prefix) {
-                Some(g) => &mut groups[g],
+            let at = match groups.iter().position(|g| g.key_prefix == prefix) {
+                Some(at) => at,
                 None => {
                     let index = self.groups;
                     self.groups += 1;
                     groups.push(PrefixGroup { key_prefix: prefix, routes: vec![], patterns: PatternSet::new(), index });
-                    groups.last_mut().expect("just pushed")
+                    groups.len() - 1
                 }
             };
+            let g = &mut groups[at];
             let order = BehaviorOrder::new(&mut g.patterns, d.behaviors.iter().map(|b| b.path_pattern.as_str()));
             g.routes.push(Route { dist, order, serves });
         }
