@@ -38,6 +38,15 @@ async fn create_bucket(clients: &cfinv_aws::Clients, name: &str) {
     s3(clients).create_bucket().bucket(name).send().await.expect("create bucket");
 }
 
+/// A site bucket behind a new distribution, and a plan bucket: (site, plans, distribution id).
+async fn site_behind_a_distribution(clients: &cfinv_aws::Clients, name: &str) -> (String, String, String) {
+    let (site, plans) = (unique(name), unique("plans"));
+    create_bucket(clients, &site).await;
+    create_bucket(clients, &plans).await;
+    let dist = create_distribution(clients, &site, "").await;
+    (site, plans, dist)
+}
+
 /// Receives everything visible in a queue (bodies), without deleting.
 async fn receive_all(clients: &cfinv_aws::Clients, url: &str) -> Vec<String> {
     let sqs = aws_sdk_sqs::Client::new(&clients.config);
@@ -167,10 +176,7 @@ fn collect_settings(queue: &str, plan_bucket: &str, extra: &[(&str, &str)]) -> C
 async fn collect_drains_ten_thousand_messages_into_sets_of_3000_and_deletes_them_after_storing() {
     let emu = emulator();
     let clients = emu.clients().await;
-    let (site, plans) = (unique("burst"), unique("plans"));
-    create_bucket(&clients, &site).await;
-    create_bucket(&clients, &plans).await;
-    let dist = create_distribution(&clients, &site, "").await;
+    let (site, plans, dist) = site_behind_a_distribution(&clients, "burst").await;
     let queue = create_queue(&clients, &unique("collect")).await;
     let keys: Vec<String> = (0..10_000).map(|i| format!("deploy/{i:05} file.js")).collect();
     fill_queue(&clients, &queue, keys.iter().map(|k| event_body(&site, k)).collect()).await;
@@ -225,10 +231,7 @@ async fn collect_drains_ten_thousand_messages_into_sets_of_3000_and_deletes_them
 async fn collect_deletes_nothing_when_the_sets_cannot_be_stored() {
     let emu = emulator();
     let clients = emu.clients().await;
-    let (site, plans) = (unique("nostore"), unique("plans"));
-    create_bucket(&clients, &site).await;
-    create_bucket(&clients, &plans).await;
-    create_distribution(&clients, &site, "").await;
+    let (site, plans, _dist) = site_behind_a_distribution(&clients, "nostore").await;
     let queue = create_queue(&clients, &unique("nostore")).await;
     fill_queue(&clients, &queue, (0..25).map(|i| event_body(&site, &format!("k{i}"))).collect()).await;
     emu.fault("s3", "PutObject", "ServiceUnavailable", 1, &plans);
@@ -274,10 +277,7 @@ async fn stored_set(
 async fn invalidate_is_idempotent_and_names_cloudfront_errors() {
     let emu = emulator();
     let clients = emu.clients().await;
-    let (site, plans) = (unique("inv"), unique("plans"));
-    create_bucket(&clients, &site).await;
-    create_bucket(&clients, &plans).await;
-    let dist = create_distribution(&clients, &site, "").await;
+    let (_site, plans, dist) = site_behind_a_distribution(&clients, "inv").await;
     let execution = unique("exec");
     let settings = InvalidateSettings::read(&vars(&[("CFINV_PLAN_BUCKET", &plans)])).unwrap();
     let invalidate = Invalidate::new(clients.s3(), clients.cloudfront(), clients.sfn(), settings);

@@ -210,49 +210,30 @@ fn a_malformed_record_names_the_file_and_the_field() {
     assert_fails(&out, &["not-utf8-events.json"]);
 }
 
-#[test]
-fn a_bad_exception_paths_argument() {
-    let dir = scratch("exceptarg");
+/// `cfinv plan --format json` on the standard inputs, with extra arguments.
+fn plan_with(dir_name: &str, extra: &[&str]) -> std::process::Output {
+    let dir = scratch(dir_name);
     let dist = write(&dir, "distributions.json", DISTRIBUTIONS);
     let ev = write(&dir, "events.json", &events());
+    let mut args = vec!["plan", "--distributions", s(&dist), "--events", s(&ev), "--format", "json"];
+    args.extend_from_slice(extra);
+    cfinv(&args)
+}
+
+#[test]
+fn a_bad_exception_paths_argument() {
     for bad in ["resources/upload/", "=resources/upload/"] {
-        let out = cfinv(&[
-            "plan",
-            "--distributions",
-            s(&dist),
-            "--events",
-            s(&ev),
-            "--exception-paths",
-            bad,
-            "--format",
-            "json",
-        ]);
-        assert_fails(&out, &["--exception-paths"]);
+        assert_fails(&plan_with("exceptarg", &["--exception-paths", bad]), &["--exception-paths"]);
     }
 }
 
 #[test]
 fn max_set_size_out_of_range() {
-    let dir = scratch("setsize");
-    let dist = write(&dir, "distributions.json", DISTRIBUTIONS);
-    let ev = write(&dir, "events.json", &events());
     for bad in ["0", "3001"] {
-        let out = cfinv(&[
-            "plan",
-            "--distributions",
-            s(&dist),
-            "--events",
-            s(&ev),
-            "--max-set-size",
-            bad,
-            "--format",
-            "json",
-        ]);
-        assert_fails(&out, &["max-set-size", bad]);
+        assert_fails(&plan_with("setsize", &["--max-set-size", bad]), &["max-set-size", bad]);
     }
     for ok in ["1", "3000"] {
-        let out =
-            cfinv(&["plan", "--distributions", s(&dist), "--events", s(&ev), "--max-set-size", ok, "--format", "json"]);
+        let out = plan_with("setsize", &["--max-set-size", ok]);
         assert!(out.status.success(), "--max-set-size {ok}: {}", String::from_utf8_lossy(&out.stderr));
     }
 }
