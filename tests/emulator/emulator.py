@@ -8,6 +8,8 @@ On top of stock moto (pinned in tests/emulator/requirements.txt) this adds:
   CFINV_EMU_INVALIDATION_SECONDS (default 2); the same CallerReference with the same paths returns the
   same invalidation, with other paths InvalidationBatchAlreadyExists; more than 3000 paths (or 15
   wildcard paths) in progress per distribution is TooManyInvalidationsInProgress;
+- CloudFront cache policies: the managed ones, and custom ones made with CreateCachePolicy
+  (GetCachePolicy, GetCachePolicyConfig, ListCachePolicies; moto has none);
 - fault injection: POST /_cfinv/faults {"service": "cloudfront", "operation": "CreateInvalidation",
   "code": "Throttling", "count": 3, "match": "E123"} makes the next 3 matching calls fail with that
   error, serialised by moto for the service's protocol ("match", optional, must occur in the request
@@ -144,6 +146,96 @@ def create_invalidation(self, dist_id, paths, caller_ref):
 
 
 cf_models.CloudFrontBackend.create_invalidation = create_invalidation
+
+
+# ---------------------------------------------------------------------------------------------------
+# CloudFront cache policies, which moto lacks: the managed ones (ids and TTLs are global constants),
+# and custom ones created with CreateCachePolicy. GetCachePolicy, GetCachePolicyConfig and
+# ListCachePolicies answer for both, NoSuchCachePolicy otherwise.
+
+import uuid  # noqa: E402
+
+from moto.cloudfront import urls as cf_urls  # noqa: E402
+from moto.cloudfront.responses import CloudFrontResponse  # noqa: E402
+from moto.core.responses import ActionResult  # noqa: E402
+from moto.core.utils import utcnow  # noqa: E402
+
+_PARAMETERS = {
+    "EnableAcceptEncodingGzip": True,
+    "EnableAcceptEncodingBrotli": True,
+    "HeadersConfig": {"HeaderBehavior": "none"},
+    "CookiesConfig": {"CookieBehavior": "none"},
+    "QueryStringsConfig": {"QueryStringBehavior": "none"},
+}
+MANAGED_CACHE_POLICIES = [
+    ("658327ea-f89d-4fab-a63d-7e88639e58f6", "Managed-CachingOptimized", 1, 86400, 31536000),
+    ("b2884449-e4de-46a7-ac36-70bc7f1ddd6d", "Managed-CachingOptimizedForUncompressedObjects", 1, 86400, 31536000),
+    ("4135ea2d-6df8-44a3-9df3-4b5a84be39ad", "Managed-CachingDisabled", 0, 0, 0),
+    ("08627262-05a9-4f76-9ded-b50ca2e3a84f", "Managed-Elemental-MediaPackage", 0, 86400, 31536000),
+    ("2e54312d-136d-493c-8eb9-b001f22f67d2", "Managed-Amplify", 2, 2, 600),
+]
+CUSTOM_CACHE_POLICIES = {}  # id -> policy
+
+
+def _policy(policy_id, config):
+    return {"Id": policy_id, "LastModifiedTime": utcnow(), "CachePolicyConfig": config}
+
+
+def _managed():
+    return {
+        pid: _policy(pid, {"Name": name, "MinTTL": lo, "DefaultTTL": mid, "MaxTTL": hi,
+                           "ParametersInCacheKeyAndForwardedToOrigin": _PARAMETERS})
+        for pid, name, lo, mid, hi in MANAGED_CACHE_POLICIES
+    }
+
+
+class NoSuchCachePolicy(ServiceException):
+    def __init__(self):
+        super().__init__("NoSuchCachePolicy", "The cache policy does not exist.")
+
+
+def _find_policy(policy_id):
+    policy = CUSTOM_CACHE_POLICIES.get(policy_id) or _managed().get(policy_id)
+    if policy is None:
+        raise NoSuchCachePolicy()
+    return policy
+
+
+def create_cache_policy(self):
+    config = self._get_param("CachePolicyConfig") or {}
+    policy_id = str(uuid.uuid4())
+    policy = _policy(policy_id, config)
+    CUSTOM_CACHE_POLICIES[policy_id] = policy
+    location = f"https://cloudfront.amazonaws.com/2020-05-31/cache-policy/{policy_id}"
+    return ActionResult({"CachePolicy": policy, "ETag": policy_id[:13].upper(), "Location": location})
+
+
+def get_cache_policy(self):
+    policy = _find_policy(self._get_param("Id"))
+    return ActionResult({"CachePolicy": policy, "ETag": policy["Id"][:13].upper()})
+
+
+def get_cache_policy_config(self):
+    policy = _find_policy(self._get_param("Id"))
+    return ActionResult({"CachePolicyConfig": policy["CachePolicyConfig"], "ETag": policy["Id"][:13].upper()})
+
+
+def list_cache_policies(self):
+    wanted = self._get_param("Type")
+    items = []
+    if wanted in (None, "managed"):
+        items += [{"Type": "managed", "CachePolicy": p} for p in _managed().values()]
+    if wanted in (None, "custom"):
+        items += [{"Type": "custom", "CachePolicy": p} for p in CUSTOM_CACHE_POLICIES.values()]
+    return ActionResult({"CachePolicyList": {"MaxItems": 100, "Quantity": len(items), "Items": items}})
+
+
+for _name, _fn in [("create_cache_policy", create_cache_policy), ("get_cache_policy", get_cache_policy),
+                   ("get_cache_policy_config", get_cache_policy_config), ("list_cache_policies", list_cache_policies)]:
+    setattr(CloudFrontResponse, _name, _fn)
+cf_urls.url_paths["{0}/2020-05-31/cache-policy$"] = CloudFrontResponse.dispatch
+cf_urls.url_paths["{0}/2020-05-31/cache-policy/(?P<id>[^/]+)$"] = CloudFrontResponse.dispatch
+cf_urls.url_paths["{0}/2020-05-31/cache-policy/(?P<id>[^/]+)/config$"] = CloudFrontResponse.dispatch
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ use cfinv_pipeline::report::{Report, ReportInput};
 use cfinv_pipeline::sets::{set_key, CaughtError, SetFailed, SetFile, SetRef, SetResult};
 use cfinv_pipeline::settings::{CollectSettings, IngestSettings, InvalidateSettings, ReportSettings, Vars};
 use cfinv_pipeline::{Clock, ErrorName};
-use emulator::{create_distribution, emulator, s3, unique};
+use emulator::{create_cache_policy, create_distribution, create_distribution_with, emulator, s3, unique};
 use serde_json::{json, Value};
 
 fn vars(pairs: &[(&str, &str)]) -> Vars<impl Fn(&str) -> Option<String>> {
@@ -249,6 +249,40 @@ async fn collect_deletes_nothing_when_the_sets_cannot_be_stored() {
     assert_eq!(err.error_type(), "StorageUnavailable");
     tokio::time::sleep(Duration::from_millis(3500)).await;
     assert_eq!(receive_all(&clients, &queue).await.len(), 25, "every message is back in the queue");
+}
+
+#[tokio::test]
+async fn collect_reads_custom_cache_policies() {
+    let emu = emulator();
+    let clients = emu.clients().await;
+    let (site, plans) = (unique("live"), unique("plans"));
+    create_bucket(&clients, &site).await;
+    create_bucket(&clients, &plans).await;
+    let zero = create_cache_policy(&clients, (0, 0, 0)).await;
+    let dist = create_distribution_with(&clients, &site, "", &[("/live/*", &zero)]).await;
+    let queue = create_queue(&clients, &unique("live")).await;
+    fill_queue(&clients, &queue, vec![event_body(&site, "live/a.m3u8"), event_body(&site, "vod/b.mp4")]).await;
+
+    let collect = Collect::new(
+        clients.sqs(&queue),
+        None,
+        clients.s3(),
+        clients.cloudfront(),
+        clients.sfn(),
+        collect_settings(&queue, &plans, &[]),
+        frozen_clock(),
+    );
+    let out = collect.handle(CollectInput { execution: unique("exec"), state_machine: None }).await.expect("collect");
+    let ours: Vec<&SetRef> = out.sets.iter().filter(|s| s.distribution_id == dist).collect();
+    assert_eq!(ours.len(), 1);
+    assert_eq!(
+        ours[0].preview,
+        ["/vod/b.mp4"],
+        "a creation on a behavior whose custom policy has MaxTTL 0 is not cached"
+    );
+    let summary = s3(&clients).get_object().bucket(&plans).key(&out.plan_key).send().await.expect("plan.json");
+    let summary: Value = serde_json::from_slice(&summary.body.collect().await.unwrap().into_bytes()).unwrap();
+    assert_eq!(summary["skippedByReason"]["not-cached"], 1);
 }
 
 async fn stored_set(

@@ -117,6 +117,49 @@ pub fn s3(clients: &Clients) -> aws_sdk_s3::Client {
 /// A distribution with one S3 origin for `bucket` (optionally under an OriginPath) whose default
 /// behavior uses the managed CachingOptimized policy. Returns its id.
 pub async fn create_distribution(clients: &Clients, bucket: &str, origin_path: &str) -> String {
+    create_distribution_with(clients, bucket, origin_path, &[]).await
+}
+
+/// A custom cache policy with these TTLs (min, default, max). Returns its id.
+pub async fn create_cache_policy(clients: &Clients, ttls: (i64, i64, i64)) -> String {
+    use aws_sdk_cloudfront::types::*;
+    let cf = aws_sdk_cloudfront::Client::new(&clients.config);
+    let parameters = ParametersInCacheKeyAndForwardedToOrigin::builder()
+        .enable_accept_encoding_gzip(false)
+        .headers_config(
+            CachePolicyHeadersConfig::builder().header_behavior(CachePolicyHeaderBehavior::None).build().unwrap(),
+        )
+        .cookies_config(
+            CachePolicyCookiesConfig::builder().cookie_behavior(CachePolicyCookieBehavior::None).build().unwrap(),
+        )
+        .query_strings_config(
+            CachePolicyQueryStringsConfig::builder()
+                .query_string_behavior(CachePolicyQueryStringBehavior::None)
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let config = CachePolicyConfig::builder()
+        .name(unique("policy"))
+        .min_ttl(ttls.0)
+        .default_ttl(ttls.1)
+        .max_ttl(ttls.2)
+        .parameters_in_cache_key_and_forwarded_to_origin(parameters)
+        .build()
+        .unwrap();
+    let out = cf.create_cache_policy().cache_policy_config(config).send().await.expect("create cache policy");
+    out.cache_policy().expect("policy").id().to_owned()
+}
+
+/// As [`create_distribution`], with ordered cache behaviors `(pattern, cache policy id)` on the same
+/// origin before the default.
+pub async fn create_distribution_with(
+    clients: &Clients,
+    bucket: &str,
+    origin_path: &str,
+    behaviors: &[(&str, &str)],
+) -> String {
     use aws_sdk_cloudfront::types::*;
     let cf = aws_sdk_cloudfront::Client::new(&clients.config);
     let origin = Origin::builder()
@@ -132,9 +175,22 @@ pub async fn create_distribution(clients: &Clients, bucket: &str, origin_path: &
         .cache_policy_id("658327ea-f89d-4fab-a63d-7e88639e58f6")
         .build()
         .unwrap();
+    let items: Vec<CacheBehavior> = behaviors
+        .iter()
+        .map(|(pattern, policy)| {
+            CacheBehavior::builder()
+                .path_pattern(*pattern)
+                .target_origin_id("s3")
+                .viewer_protocol_policy(ViewerProtocolPolicy::AllowAll)
+                .cache_policy_id(*policy)
+                .build()
+                .unwrap()
+        })
+        .collect();
     let config = DistributionConfig::builder()
         .caller_reference(unique("dist"))
         .origins(Origins::builder().quantity(1).items(origin).build().unwrap())
+        .cache_behaviors(CacheBehaviors::builder().quantity(items.len() as i32).set_items(Some(items)).build().unwrap())
         .default_cache_behavior(default)
         .comment("cfinv test")
         .enabled(true)
