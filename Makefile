@@ -6,7 +6,7 @@ VENV := .venv
 TOOLS := .tools
 ACCOUNT_ARN := arn:aws:lambda:us-east-1:123456789012:function
 
-.PHONY: help build test lint fmt bench plan-example venv tools asl-check
+.PHONY: help build test lint fmt bench plan-example venv tools asl-check e2e
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -14,9 +14,14 @@ help: ## List the targets
 build: ## Build every crate (debug)
 	$(CARGO) build --workspace
 
-test: lint venv tools ## Every check and test: formatting, clippy, unit, property, golden, emulator, ASL
+test: lint venv tools ## Every check and test: formatting, clippy, unit, property, golden, emulator, ASL, end to end
 	$(CARGO) test --workspace
 	$(MAKE) --no-print-directory asl-check
+	$(MAKE) --no-print-directory e2e
+
+e2e: venv ## The whole pipeline against the emulated AWS: real binaries, real state machine (tests/e2e)
+	$(CARGO) build --workspace
+	$(VENV)/bin/python -m pytest -q tests/e2e
 
 lint: ## rustfmt --check and clippy with warnings as errors
 	$(CARGO) fmt --all -- --check
@@ -29,6 +34,7 @@ venv: $(VENV)/.installed ## The Python environment of the emulated AWS (moto, pi
 $(VENV)/.installed: tests/emulator/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/emulator/requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps cargo-lambda==1.9.2
 	touch $@
 
 tools: $(TOOLS)/.installed ## Node tools: the ASL validator

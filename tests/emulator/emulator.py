@@ -16,7 +16,9 @@ On top of stock moto (pinned in tests/emulator/requirements.txt) this adds:
   path or body); DELETE /_cfinv/faults clears them;
 - GET /_cfinv/sns lists every message published to SNS (topic, subject, message);
 - GET /_cfinv/health answers once the server is up;
-- SQS stays fast with ten thousand messages in a queue (moto's clock is swapped for a cheaper one).
+- SQS stays fast with ten thousand messages in a queue (moto's clock is swapped for a cheaper one);
+- with CFINV_LAMBDA_ENDPOINT (cargo lambda watch), Lambda invocations run the real function binaries;
+- S3 notifications to Lambda have the fields and key encoding AWS sends, and arrive asynchronously.
 
 With --parent-pid, the server exits when that process does, so a test run never leaves it behind.
 """
@@ -370,6 +372,84 @@ sqs_models.Queue.approximate_number_of_messages_not_visible = _cached_count(
 sqs_models.Queue.approximate_number_of_messages_delayed = _cached_count(
     "delayed", lambda m, now: m.delayed_until > now
 )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Lambda functions that run: moto runs function code only in Docker. With CFINV_LAMBDA_ENDPOINT set
+# (cargo lambda watch's address), every invocation (Invoke, state machine tasks, S3 notifications) is
+# forwarded to the real binary there: the one named by the function's CFINV_BINARY variable, or the
+# function's own name. A function error comes back as the Lambda error it is (its errorType becomes
+# the state machine's error name).
+
+import urllib.error  # noqa: E402
+import urllib.request  # noqa: E402
+
+from moto.awslambda import models as lambda_models  # noqa: E402
+
+LAMBDA_ENDPOINT = os.environ.get("CFINV_LAMBDA_ENDPOINT")
+_original_invoke_lambda = lambda_models.LambdaFunction._invoke_lambda
+
+
+def _invoke_lambda(self, event=None):
+    if not LAMBDA_ENDPOINT:
+        return _original_invoke_lambda(self, event)
+    binary = (self.environment_vars or {}).get("CFINV_BINARY", self.function_name)
+    payload = event if isinstance(event, (str, bytes)) else json.dumps(event if event is not None else {})
+    if isinstance(payload, str):
+        payload = payload.encode()
+    url = f"{LAMBDA_ENDPOINT}/2015-03-31/functions/{binary}/invocations"
+    request = urllib.request.Request(url, data=payload, method="POST", headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=900) as response:
+            return response.read().decode(), False, ""
+    except urllib.error.HTTPError as e:
+        body = e.read().decode() or json.dumps({"errorType": "Lambda.Unknown", "errorMessage": str(e)})
+        return body, True, ""
+    except OSError as e:
+        return json.dumps({"errorType": "Lambda.ServiceException", "errorMessage": str(e)}), True, ""
+
+
+lambda_models.LambdaFunction._invoke_lambda = _invoke_lambda
+
+
+# ---------------------------------------------------------------------------------------------------
+# S3 notifications in the shape AWS sends, delivered asynchronously as AWS does (moto delivers inside
+# PutObject, and omits fields AWS always sends).
+
+from urllib.parse import quote_plus, unquote_plus  # noqa: E402
+
+from moto.s3 import notifications as s3_notifications  # noqa: E402
+
+_original_invoke_awslambda = s3_notifications._invoke_awslambda
+
+
+def _aws_shaped(event_body):
+    for record in event_body.get("Records", []):
+        s3 = record.setdefault("s3", {})
+        obj = s3.setdefault("object", {})
+        # AWS form-encodes the key but keeps "/" (moto encodes it as %2F).
+        obj["key"] = quote_plus(unquote_plus(obj.get("key", "")), safe="/")
+        obj["sequencer"] = format(time.time_ns(), "X").rjust(18, "0")
+        if record.get("eventName", "").startswith("ObjectRemoved"):
+            obj.pop("size", None)
+            obj.pop("eTag", None)
+        record.setdefault("userIdentity", {"principalId": "AWS:AIDACFINVEMULATOR"})
+        record.setdefault("requestParameters", {"sourceIPAddress": "127.0.0.1"})
+        record.setdefault(
+            "responseElements", {"x-amz-request-id": uuid.uuid4().hex[:16].upper(), "x-amz-id-2": uuid.uuid4().hex}
+        )
+        s3.setdefault("bucket", {}).setdefault("ownerIdentity", {"principalId": "A3CFINVEMULATOR"})
+    return event_body
+
+
+def _invoke_awslambda_async(account_id, event_body, fn_arn, region_name):
+    body = _aws_shaped(copy.deepcopy(event_body))
+    threading.Thread(
+        target=_original_invoke_awslambda, args=(account_id, body, fn_arn, region_name), daemon=True
+    ).start()
+
+
+s3_notifications._invoke_awslambda = _invoke_awslambda_async
 
 
 # ---------------------------------------------------------------------------------------------------
