@@ -6,7 +6,7 @@ VENV := .venv
 TOOLS := .tools
 ACCOUNT_ARN := arn:aws:lambda:us-east-1:123456789012:function
 
-.PHONY: help build test lint fmt bench plan-example venv tools asl-check e2e
+.PHONY: help build test lint fmt bench plan-example venv tools asl-check e2e local
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -18,6 +18,10 @@ test: lint venv tools ## Every check and test: formatting, clippy, unit, propert
 	$(CARGO) test --workspace
 	$(MAKE) --no-print-directory asl-check
 	$(MAKE) --no-print-directory e2e
+
+local: venv ## The whole pipeline on this machine against an emulated AWS: deploy, upload, follow, report
+	$(CARGO) build --workspace
+	$(VENV)/bin/python tests/local/demo.py
 
 e2e: venv ## The whole pipeline against the emulated AWS: real binaries, real state machine (tests/e2e)
 	$(CARGO) build --workspace

@@ -1,0 +1,224 @@
+"""The whole pipeline on one machine: the emulated AWS, the real function binaries behind
+`cargo lambda watch`, and the stack deployed into the emulator as the deployment wires it.
+
+Used by the end-to-end tests (tests/e2e) and by `make local` (tests/local/demo.py). Needs the debug
+binaries (`cargo build --workspace`) and the venv (`make venv`).
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import boto3
+import contextlib
+
+ROOT = Path(__file__).resolve().parents[2]
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+FUNCTIONS = ["ingest", "collect", "invalidate", "report"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url, seconds=120):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer within {seconds} s")
+
+
+def wait_for_port(port, seconds=120):
+    """A TCP connect only: any HTTP request to cargo lambda watch would start a function."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"port {port} did not open within {seconds} s")
+
+
+class Stack:
+    """Names and clients of the deployed stack."""
+
+    def __init__(self, endpoint):
+        self.endpoint = endpoint
+        kw = dict(endpoint_url=endpoint, region_name=REGION, aws_access_key_id="cfinv", aws_secret_access_key="cfinv")
+        self.s3 = boto3.client("s3", **kw)
+        self.sqs = boto3.client("sqs", **kw)
+        self.sns = boto3.client("sns", **kw)
+        self.sfn = boto3.client("stepfunctions", **kw)
+        self.cf = boto3.client("cloudfront", **kw)
+        self.lam = boto3.client("lambda", **kw)
+        self.iam = boto3.client("iam", **kw)
+        self.queue_name = "cfinv-events"
+        self.queue_url = f"{endpoint}/{ACCOUNT}/{self.queue_name}"
+        self.plan_bucket = "cfinv-plans"
+        self.error_bucket = "cfinv-errors"
+        self.topic_arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:cfinv-alerts"
+        self.state_machine_arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:cfinv"
+
+    def function_arn(self, name):
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:cfinv-{name}"
+
+    def function_env(self):
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "cfinv",
+            "AWS_SECRET_ACCESS_KEY": "cfinv",
+            "CFINV_QUEUE_URL": self.queue_url,
+            "CFINV_STATE_MACHINE_ARN": self.state_machine_arn,
+            "CFINV_PLAN_BUCKET": self.plan_bucket,
+            "CFINV_ERROR_BUCKET": self.error_bucket,
+            "CFINV_TOPIC_ARN": self.topic_arn,
+            "CFINV_WINDOW_SECONDS": "2",
+            "CFINV_SETTLE_SECONDS": "1",
+            "CFINV_RECEIVE_WAIT_SECONDS": "1",
+            "CFINV_EMPTY_RECEIVES": "2",
+            "CFINV_COLLECT_SECONDS": "20",
+            "CFINV_VISIBILITY_TIMEOUT_SECONDS": "30",
+            "CFINV_TAG_CACHE_SECONDS": "0",
+        }
+
+    def deploy(self):
+        self.iam.create_role(RoleName="cfinv", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+        role = f"arn:aws:iam::{ACCOUNT}:role/cfinv"
+        self.sqs.create_queue(QueueName=self.queue_name)
+        self.sns.create_topic(Name="cfinv-alerts")
+        for bucket in (self.plan_bucket, self.error_bucket):
+            self.s3.create_bucket(Bucket=bucket)
+        for name in FUNCTIONS:
+            self.lam.create_function(
+                FunctionName=f"cfinv-{name}",
+                Runtime="provided.al2023",
+                Role=role,
+                Handler="bootstrap",
+                Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+                Environment={"Variables": {"CFINV_BINARY": name}},
+                Timeout=900,
+            )
+        settings = {
+            "CollectFunctionArn": self.function_arn("collect"),
+            "InvalidateFunctionArn": self.function_arn("invalidate"),
+            "ReportFunctionArn": self.function_arn("report"),
+            "MapConcurrency": "2",
+            "ThrottleRetrySeconds": "1",
+            "ThrottleMaxAttempts": "6",
+            "BusyRetrySeconds": "1",
+            "BusyMaxAttempts": "8",
+            "MaxRetryDelaySeconds": "2",
+            "CollectCrashRetrySeconds": "31",
+        }
+        args = [str(ROOT / "target/debug/cfinv"), "statemachine"]
+        for k, v in settings.items():
+            args += ["--set", f"{k}={v}"]
+        definition = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+        self.sfn.create_state_machine(name="cfinv", definition=definition, roleArn=role, type="STANDARD")
+
+    def site(self, name, exception_paths=None):
+        """A bucket whose notifications go to ingest (optionally with an exceptionPaths tag)."""
+        bucket = f"{name}-{uuid.uuid4().hex[:8]}"
+        self.s3.create_bucket(Bucket=bucket)
+        if exception_paths is not None:
+            self.s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "exceptionPaths", "Value": exception_paths}]})
+        self.s3.put_bucket_notification_configuration(
+            Bucket=bucket,
+            NotificationConfiguration={
+                "LambdaFunctionConfigurations": [
+                    {"LambdaFunctionArn": self.function_arn("ingest"), "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]}
+                ]
+            },
+        )
+        return bucket
+
+    def distribution(self, bucket, origin_path="", behaviors=()):
+        """A distribution with one S3 origin for the bucket; behaviors are (pattern, cache policy id)."""
+        items = [
+            {"PathPattern": p, "TargetOriginId": "s3", "ViewerProtocolPolicy": "allow-all", "CachePolicyId": c}
+            for p, c in behaviors
+        ]
+        config = {
+            "CallerReference": uuid.uuid4().hex,
+            "Origins": {"Quantity": 1, "Items": [{"Id": "s3", "DomainName": f"{bucket}.s3.amazonaws.com",
+                                                   "OriginPath": origin_path, "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+            "DefaultCacheBehavior": {"TargetOriginId": "s3", "ViewerProtocolPolicy": "allow-all",
+                                     "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"},
+            "CacheBehaviors": {"Quantity": len(items), "Items": items},
+            "Comment": "cfinv e2e",
+            "Enabled": True,
+        }
+        return self.cf.create_distribution(DistributionConfig=config)["Distribution"]["Id"]
+
+    def invalidated_paths(self, distribution_id):
+        out = []
+        listed = self.cf.list_invalidations(DistributionId=distribution_id)["InvalidationList"]
+        for item in listed.get("Items", []):
+            inv = self.cf.get_invalidation(DistributionId=distribution_id, Id=item["Id"])["Invalidation"]
+            out += inv["InvalidationBatch"]["Paths"].get("Items", [])
+        return sorted(out)
+
+    def wait_for_paths(self, distribution_id, expected, seconds=90):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            got = self.invalidated_paths(distribution_id)
+            if sorted(set(got)) == sorted(expected):
+                return got
+            time.sleep(1)
+        raise AssertionError(f"{distribution_id}: expected {sorted(expected)}, got {self.invalidated_paths(distribution_id)}")
+
+
+@contextlib.contextmanager
+def running_stack(moto_port=None, lambda_port=None, invalidation_seconds="2"):
+    """Starts the emulator and the functions, deploys the stack, yields it, and stops everything."""
+    python = os.environ.get("CFINV_PYTHON", str(ROOT / ".venv/bin/python"))
+    cargo_lambda = str(Path(python).parent / "cargo-lambda")
+    moto_port, lambda_port = moto_port or free_port(), lambda_port or free_port()
+    endpoint = f"http://127.0.0.1:{moto_port}"
+    logs = ROOT / "target/e2e-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    s = Stack(endpoint)
+    env_args = []
+    for k, v in s.function_env().items():
+        env_args += ["--env-var", f"{k}={v}"]
+    watch = subprocess.Popen(
+        [cargo_lambda, "lambda", "watch", "--ignore-changes", "--only-lambda-apis", "--invoke-address", "127.0.0.1",
+         "--invoke-port", str(lambda_port), "--concurrency", "4", *env_args],
+        cwd=ROOT, stdout=open(logs / "cargo-lambda.log", "w"), stderr=subprocess.STDOUT,
+        env={**os.environ, "CARGO_TARGET_DIR": str(ROOT / "target")},
+    )
+    emulator = subprocess.Popen(
+        [python, str(ROOT / "tests/emulator/emulator.py"), "--port", str(moto_port), "--parent-pid", str(os.getpid())],
+        stdout=open(logs / "emulator.log", "w"), stderr=subprocess.STDOUT,
+        env={**os.environ, "CFINV_LAMBDA_ENDPOINT": f"http://127.0.0.1:{lambda_port}", "CFINV_EMU_INVALIDATION_SECONDS": invalidation_seconds},
+    )
+    try:
+        wait_for(f"{endpoint}/_cfinv/health")
+        wait_for_port(lambda_port)
+        s.deploy()
+        yield s
+    finally:
+        emulator.terminate()
+        watch.terminate()
+        for p in (emulator, watch):
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()

@@ -1,0 +1,118 @@
+"""`make local`: the whole cfinv pipeline on this machine, against an emulated AWS, with no account.
+
+Starts the emulated AWS and the real function binaries, deploys the stack into it exactly as the
+deployment wires it, creates a demo bucket behind two distributions, uploads and deletes a handful of
+objects, follows the executions state by state, and prints what each distribution received and why
+everything else was skipped. Exits 0 when every expected path was invalidated.
+"""
+
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "emulator"))
+
+from stack import running_stack  # noqa: E402
+
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+
+
+def say(text=""):
+    print(text, flush=True)
+
+
+def follow(stack, seen_states, deadline):
+    """Prints every state entered by every execution, until all have ended. Returns the executions."""
+    while time.time() < deadline:
+        executions = stack.sfn.list_executions(stateMachineArn=stack.state_machine_arn)["executions"]
+        for e in sorted(executions, key=lambda e: e["name"]):
+            history = stack.sfn.get_execution_history(executionArn=e["executionArn"])["events"]
+            entered = [h["stateEnteredEventDetails"]["name"] for h in history if "stateEnteredEventDetails" in h]
+            done = seen_states.setdefault(e["name"], [])
+            for state in entered[len(done):]:
+                done.append(state)
+                say(f"  [{e['name']}] {' -> '.join(done)}")
+        if executions and all(e["status"] != "RUNNING" for e in executions):
+            return executions
+        time.sleep(0.5)
+    raise SystemExit("make local: the executions did not finish in time")
+
+
+def main():
+    say("cfinv local: starting the emulated AWS (moto) and the function binaries (cargo lambda watch)...")
+    say("note: batch windows are 2 s and retry waits are 1-2 s here; the deployment uses 10 s and minutes.")
+    with running_stack() as stack:
+        say(f"stack deployed at {stack.endpoint}: queue, topic, plan and error buckets, 4 functions, state machine")
+
+        site = stack.site("demo-site", exception_paths="uploads/")
+        main_dist = stack.distribution(site, behaviors=[("/live/*", CACHING_DISABLED)])
+        public_dist = stack.distribution(site, origin_path="/public")
+        say(f"demo bucket {site} (exceptionPaths: uploads/)")
+        say(f"  distribution {main_dist}: the whole bucket; /live/* caches nothing (CachingDisabled)")
+        say(f"  distribution {public_dist}: OriginPath /public")
+        say()
+
+        actions = [
+            ("upload", "index.html"),
+            ("upload", "img/red flower.jpg"),
+            ("upload", "사진/여름.png"),
+            ("upload", "public/app.js"),
+            ("upload", "live/stream.m3u8"),
+            ("upload", "uploads/user-1.jpg"),
+            ("upload", "old/page.html"),
+            ("delete", "old/page.html"),
+            ("delete", "live/stream.m3u8"),
+        ]
+        for action, key in actions:
+            say(f"{action:7} s3://{site}/{key}")
+            if action == "upload":
+                stack.s3.put_object(Bucket=site, Key=key, Body=b"demo")
+            else:
+                stack.s3.delete_object(Bucket=site, Key=key)
+        say()
+        say("executions (state by state):")
+        seen = {}
+        expected = {
+            main_dist: ["/%EC%82%AC%EC%A7%84/%EC%97%AC%EB%A6%84.png", "/img/red%20flower.jpg", "/index.html",
+                        "/live/stream.m3u8", "/old/page.html", "/public/app.js"],
+            public_dist: ["/app.js"],
+        }
+        deadline = time.time() + 120
+        while True:
+            executions = follow(stack, seen, deadline)
+            got = {d: sorted(set(stack.invalidated_paths(d))) for d in expected}
+            if all(got[d] == sorted(p) for d, p in expected.items()) or time.time() > deadline:
+                break
+            time.sleep(1)
+
+        say()
+        for d, paths in got.items():
+            say(f"distribution {d} received {len(paths)} path(s):")
+            for p in paths:
+                say(f"  {p}")
+        say()
+        say("skipped, and why (from each execution's plan.json in the plan bucket):")
+        for e in sorted(executions, key=lambda e: e["name"]):
+            key = f"plans/{e['name']}/plan.json"
+            try:
+                plan = json.loads(stack.s3.get_object(Bucket=stack.plan_bucket, Key=key)["Body"].read())
+            except stack.s3.exceptions.NoSuchKey:
+                continue
+            for skip in plan.get("skipped", []):
+                where = f" on {skip['distributionId']}" if skip.get("distributionId") else ""
+                say(f"  {skip['reason']:15} {skip['event']:20} {skip['key']}{where}")
+        say("  (ingest drops creations under exceptionPaths before queueing: uploads/user-1.jpg never reached a plan)")
+        say()
+        failed = [d for d, p in expected.items() if got[d] != sorted(p)]
+        if failed:
+            for d in failed:
+                say(f"MISSING on {d}: expected {sorted(expected[d])}, got {got[d]}")
+            say("logs: target/e2e-logs/")
+            return 1
+        say("make local: every change was invalidated where CloudFront serves it. Logs: target/e2e-logs/")
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
