@@ -159,7 +159,12 @@ impl<Q: Queue, O: Objects, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
         let plan = if drained.events.is_empty() {
             Plan::default()
         } else {
-            let planner = self.planner().await?;
+            let (mut planner, cached) = self.planner(false).await?;
+            // A bucket that no cached distribution reaches may belong to a distribution created
+            // since the cache was filled: look again before calling its events `no-origin`.
+            if cached && drained.events.iter().any(|e| planner.distributions_for_bucket(&e.bucket).is_empty()) {
+                planner = self.planner(true).await?.0;
+            }
             planner.plan(&drained.events, &Exceptions::new())
         };
 
@@ -266,11 +271,14 @@ impl<Q: Queue, O: Objects, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
     }
 
     /// The planner for the current distributions, from the warm cache when fresh.
-    async fn planner(&self) -> Result<Arc<Planner>, CollectError> {
-        if let Ok(cache) = self.planner.lock() {
-            if let Some((at, p)) = cache.as_ref() {
-                if at.elapsed() < self.settings.distribution_cache {
-                    return Ok(p.clone());
+    /// The planner, and whether it came from the warm cache.
+    async fn planner(&self, refresh: bool) -> Result<(Arc<Planner>, bool), CollectError> {
+        if !refresh {
+            if let Ok(cache) = self.planner.lock() {
+                if let Some((at, p)) = cache.as_ref() {
+                    if at.elapsed() < self.settings.distribution_cache {
+                        return Ok((p.clone(), true));
+                    }
                 }
             }
         }
@@ -305,7 +313,7 @@ impl<Q: Queue, O: Objects, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
         if let Ok(mut cache) = self.planner.lock() {
             *cache = Some((Instant::now(), planner.clone()));
         }
-        Ok(planner)
+        Ok((planner, false))
     }
 
     async fn store_sets(&self, execution: &str, plan: &Plan) -> Result<Vec<SetRef>, CollectError> {
@@ -540,6 +548,26 @@ mod tests {
         let second = c.handle(input()).await.unwrap();
         assert_eq!(first, second);
         assert_eq!(c.queue.waiting.lock().unwrap().len(), 1, "the retry did not drain");
+    }
+
+    #[tokio::test]
+    async fn a_bucket_unknown_to_the_cached_distributions_makes_collect_list_again() {
+        let c = collect(FakeQueue::default().with_messages(vec![body("a")]), None, settings(&[]));
+        c.handle(input()).await.unwrap();
+        assert_eq!(c.cloudfront.lists.load(Ordering::SeqCst), 1);
+        // An event for a bucket no listed distribution reaches: the cache is not trusted for it.
+        let other = serde_json::to_string(&ObjectEvent {
+            bucket: "new-site".into(),
+            ..serde_json::from_str(&body("b")).unwrap()
+        })
+        .unwrap();
+        c.queue
+            .waiting
+            .lock()
+            .unwrap()
+            .extend(FakeQueue::default().with_messages(vec![other]).waiting.lock().unwrap().drain(..));
+        c.handle(CollectInput { execution: "cfinv-later".into(), state_machine: None }).await.unwrap();
+        assert_eq!(c.cloudfront.lists.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]
