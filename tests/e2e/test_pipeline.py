@@ -27,12 +27,6 @@ def test_uploads_and_deletes_are_invalidated_through_the_whole_pipeline(stack):
         assert detail["status"] in ("SUCCEEDED", "RUNNING"), json.dumps(detail, default=str)
 
 
-def fault(stack, operation, code, count, match):
-    body = json.dumps({"service": "cloudfront", "operation": operation, "code": code, "count": count, "match": match})
-    req = urllib.request.Request(f"{stack.endpoint}/_cfinv/faults", data=body.encode(), method="POST")
-    urllib.request.urlopen(req).read()
-
-
 def wait_for_execution_end(stack, since, seconds=120):
     """The executions started after `since` (names sort by window), once none is running."""
     deadline = time.time() + seconds
@@ -51,7 +45,7 @@ def test_a_permanent_failure_is_reported_and_fails_the_execution_while_the_other
     site = stack.site("two")
     good = stack.distribution(site)
     denied = stack.distribution(site)
-    fault(stack, "CreateInvalidation", "AccessDenied", 100, denied)
+    stack.fault("cloudfront", "CreateInvalidation", "AccessDenied", 100, denied)
     since = time.strftime("cfinv-%Y%m%dT%H%M%SZ", time.gmtime(time.time() - 5))
     stack.s3.put_object(Bucket=site, Key="a.html", Body=b"x")
     stack.s3.put_object(Bucket=site, Key="b.html", Body=b"x")
@@ -68,8 +62,111 @@ def test_a_permanent_failure_is_reported_and_fails_the_execution_while_the_other
     assert len(ours) == 1, keys
     body = stack.s3.get_object(Bucket=stack.error_bucket, Key=ours[0])["Body"].read().decode()
     assert body == f"CloudFront Id [{denied}]\n(Set 1 Start)\n/a.html\n/b.html\n(Set 1 End)\n"
-    with urllib.request.urlopen(f"{stack.endpoint}/_cfinv/sns") as r:
-        alerts = [m for m in json.load(r)["messages"] if ours[0] in m["message"]]
+    alerts = [m for m in stack.sns_messages() if ours[0] in m["message"]]
     assert len(alerts) == 1
     assert alerts[0]["subject"] == "[Error] CloudFront Invalidation"
     assert alerts[0]["message"] == f"bucket : {stack.error_bucket}\n\n{ours[0]}\n"
+
+
+def test_exception_paths_ttl_zero_and_origin_path(stack):
+    site = stack.site("rules", exception_paths="uploads/")
+    whole = stack.distribution(site, behaviors=[("/live/*", "4135ea2d-6df8-44a3-9df3-4b5a84be39ad")])
+    public = stack.distribution(site, origin_path="/public")
+    for key in ["uploads/u.jpg", "live/a.m3u8", "public/app.js", "x.html"]:
+        stack.s3.put_object(Bucket=site, Key=key, Body=b"x")
+    stack.s3.delete_object(Bucket=site, Key="live/a.m3u8")
+    stack.s3.delete_object(Bucket=site, Key="uploads/u.jpg")
+    # Creations: uploads/ (exception) and live/ (caches nothing) are skipped; their deletions are not.
+    stack.wait_for_paths(whole, ["/live/a.m3u8", "/public/app.js", "/uploads/u.jpg", "/x.html"])
+    stack.wait_for_paths(public, ["/app.js"])
+
+
+def test_throttling_and_busy_distributions_are_retried_into_one_invalidation_per_set(stack):
+    site = stack.site("retry")
+    throttled = stack.distribution(site)
+    busy = stack.distribution(site)
+    # More failures than the SDK's own three attempts: the state machine's Retry has to act.
+    stack.fault("cloudfront", "CreateInvalidation", "Throttling", 5, throttled)
+    stack.fault("cloudfront", "CreateInvalidation", "TooManyInvalidationsInProgress", 4, busy)
+    stack.s3.put_object(Bucket=site, Key="page.html", Body=b"x")
+    stack.wait_for_paths(throttled, ["/page.html"])
+    stack.wait_for_paths(busy, ["/page.html"])
+    assert len(stack.invalidations(throttled)) == 1
+    assert len(stack.invalidations(busy)) == 1
+
+
+def test_an_event_in_the_last_second_of_a_window_is_invalidated(stack):
+    site = stack.site("edge")
+    dist = stack.distribution(site)
+    window = 2  # CFINV_WINDOW_SECONDS in the stack
+    while time.time() % window < window - 0.4:
+        time.sleep(0.02)
+    stack.s3.put_object(Bucket=site, Key="late.html", Body=b"x")
+    stack.wait_for_paths(dist, ["/late.html"])
+
+
+def test_a_repeated_set_creates_no_new_invalidation(stack):
+    site = stack.site("repeat")
+    dist = stack.distribution(site)
+    since = time.strftime("cfinv-%Y%m%dT%H%M%SZ", time.gmtime(time.time() - 5))
+    stack.s3.put_object(Bucket=site, Key="r.html", Body=b"x")
+    stack.wait_for_paths(dist, ["/r.html"])
+    executions = wait_for_execution_end(stack, since)
+    # Invoke invalidate again with exactly the input the Map gave it: same CallerReference, same batch.
+    for e in executions:
+        history = stack.sfn.get_execution_history(executionArn=e["executionArn"])["events"]
+        for h in history:
+            details = h.get("taskScheduledEventDetails")
+            if not details or "invalidate" not in details["parameters"]:
+                continue
+            payload = json.loads(details["parameters"])["Payload"]
+            if payload["set"]["distributionId"] != dist:
+                continue
+            out = stack.lam.invoke(FunctionName=stack.function_arn("invalidate"), Payload=json.dumps(payload).encode())
+            assert "FunctionError" not in out, out["Payload"].read()
+    assert len(stack.invalidations(dist)) == 1
+
+
+def test_a_failed_collect_loses_nothing(stack):
+    site = stack.site("crash")
+    dist = stack.distribution(site)
+    # Every PutObject into the plan bucket fails long enough for collect's retries to give up.
+    stack.fault("s3", "PutObject", "ServiceUnavailable", 6, stack.plan_bucket)
+    stack.s3.put_object(Bucket=site, Key="first.html", Body=b"x")
+    time.sleep(20)  # collect fails; the drained message is hidden for the visibility timeout (12 s)
+    assert stack.invalidated_paths(dist) == []
+    stack.s3.put_object(Bucket=site, Key="second.html", Body=b"x")
+    stack.wait_for_paths(dist, ["/first.html", "/second.html"], seconds=120)
+
+
+def test_a_malformed_message_does_not_block_the_queue(stack):
+    site = stack.site("junk")
+    dist = stack.distribution(site)
+    stack.sqs.send_message(QueueUrl=stack.queue_url, MessageBody="{not an event")
+    stack.s3.put_object(Bucket=site, Key="ok.html", Body=b"x")
+    stack.wait_for_paths(dist, ["/ok.html"])
+    deadline = time.time() + 30
+    moved = []
+    while time.time() < deadline and not moved:
+        r = stack.sqs.receive_message(QueueUrl=stack.dead_letter_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        moved = [m["Body"] for m in r.get("Messages", [])]
+    assert "{not an event" in moved
+
+
+def test_a_burst_of_7000_events_in_one_window_gives_three_sets(stack):
+    site = stack.site("burst")
+    dist = stack.distribution(site)
+    records = [
+        {"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1", "eventTime": "2026-11-26T00:00:00.000Z",
+         "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": site}, "object": {"key": f"assets/{i:05}.js"}}}
+        for i in range(7000)
+    ]
+    # One notification with every record: the whole burst is queued by one ingest call, in one window.
+    out = stack.lam.invoke(FunctionName=stack.function_arn("ingest"), Payload=json.dumps({"Records": records}).encode())
+    assert "FunctionError" not in out, out["Payload"].read()
+    expected = [f"/assets/{i:05}.js" for i in range(7000)]
+    got = stack.wait_for_paths(dist, expected, seconds=240)
+    assert len(got) == 7000, "no path invalidated twice"
+    sizes = sorted(len(stack.cf.get_invalidation(DistributionId=dist, Id=i["Id"])["Invalidation"]["InvalidationBatch"]["Paths"]["Items"])
+                   for i in stack.invalidations(dist))
+    assert sizes == [1000, 3000, 3000]

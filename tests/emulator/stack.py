@@ -70,6 +70,7 @@ class Stack:
         self.iam = boto3.client("iam", **kw)
         self.queue_name = "cfinv-events"
         self.queue_url = f"{endpoint}/{ACCOUNT}/{self.queue_name}"
+        self.dead_letter_url = f"{endpoint}/{ACCOUNT}/cfinv-dead-letters"
         self.plan_bucket = "cfinv-plans"
         self.error_bucket = "cfinv-errors"
         self.topic_arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:cfinv-alerts"
@@ -85,6 +86,7 @@ class Stack:
             "AWS_ACCESS_KEY_ID": "cfinv",
             "AWS_SECRET_ACCESS_KEY": "cfinv",
             "CFINV_QUEUE_URL": self.queue_url,
+            "CFINV_DEAD_LETTER_QUEUE_URL": self.dead_letter_url,
             "CFINV_STATE_MACHINE_ARN": self.state_machine_arn,
             "CFINV_PLAN_BUCKET": self.plan_bucket,
             "CFINV_ERROR_BUCKET": self.error_bucket,
@@ -93,8 +95,8 @@ class Stack:
             "CFINV_SETTLE_SECONDS": "1",
             "CFINV_RECEIVE_WAIT_SECONDS": "1",
             "CFINV_EMPTY_RECEIVES": "2",
-            "CFINV_COLLECT_SECONDS": "20",
-            "CFINV_VISIBILITY_TIMEOUT_SECONDS": "30",
+            "CFINV_COLLECT_SECONDS": "10",
+            "CFINV_VISIBILITY_TIMEOUT_SECONDS": "12",
             "CFINV_TAG_CACHE_SECONDS": "0",
         }
 
@@ -102,6 +104,7 @@ class Stack:
         self.iam.create_role(RoleName="cfinv", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
         role = f"arn:aws:iam::{ACCOUNT}:role/cfinv"
         self.sqs.create_queue(QueueName=self.queue_name)
+        self.sqs.create_queue(QueueName="cfinv-dead-letters")
         self.sns.create_topic(Name="cfinv-alerts")
         for bucket in (self.plan_bucket, self.error_bucket):
             self.s3.create_bucket(Bucket=bucket)
@@ -125,7 +128,7 @@ class Stack:
             "BusyRetrySeconds": "1",
             "BusyMaxAttempts": "8",
             "MaxRetryDelaySeconds": "2",
-            "CollectCrashRetrySeconds": "31",
+            "CollectCrashRetrySeconds": "13",
         }
         args = [str(ROOT / "target/debug/cfinv"), "statemachine"]
         for k, v in settings.items():
@@ -166,6 +169,19 @@ class Stack:
             "Enabled": True,
         }
         return self.cf.create_distribution(DistributionConfig=config)["Distribution"]["Id"]
+
+    def fault(self, service, operation, code, count, match):
+        body = json.dumps({"service": service, "operation": operation, "code": code, "count": count, "match": match})
+        req = urllib.request.Request(f"{self.endpoint}/_cfinv/faults", data=body.encode(), method="POST")
+        urllib.request.urlopen(req).read()
+
+    def sns_messages(self):
+        with urllib.request.urlopen(f"{self.endpoint}/_cfinv/sns") as r:
+            return json.load(r)["messages"]
+
+    def invalidations(self, distribution_id):
+        listed = self.cf.list_invalidations(DistributionId=distribution_id)["InvalidationList"]
+        return listed.get("Items", [])
 
     def invalidated_paths(self, distribution_id):
         out = []
