@@ -6,7 +6,7 @@ VENV := .venv
 TOOLS := .tools
 ACCOUNT_ARN := arn:aws:lambda:us-east-1:123456789012:function
 
-.PHONY: help build test lint fmt bench plan-example venv tools asl-check e2e local
+.PHONY: help build test lint fmt bench plan-example venv tools asl-check e2e local local-up connect-bucket disconnect-bucket
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -22,6 +22,18 @@ test: lint venv tools ## Every check and test: formatting, clippy, unit, propert
 local: venv ## The whole pipeline on this machine against an emulated AWS: deploy, upload, follow, report
 	$(CARGO) build --workspace
 	$(VENV)/bin/python tests/local/demo.py
+
+local-up: venv ## The same stack left running on http://127.0.0.1:5000 until Ctrl-C
+	$(CARGO) build --workspace
+	$(VENV)/bin/python tests/local/demo.py --up
+
+connect-bucket: ## Send BUCKET's changes to ingest, keeping its notifications (EXCEPTION_PATHS= to tag it)
+	@test -n "$(BUCKET)" || { echo "usage: make connect-bucket BUCKET=name [EXCEPTION_PATHS=prefixes]"; exit 2; }
+	$(CARGO) run -q -p cfinv -- connect-bucket --bucket "$(BUCKET)" $(if $(EXCEPTION_PATHS),--exception-paths "$(EXCEPTION_PATHS)")
+
+disconnect-bucket: ## Remove cfinv's notification from BUCKET, keeping the others
+	@test -n "$(BUCKET)" || { echo "usage: make disconnect-bucket BUCKET=name"; exit 2; }
+	$(CARGO) run -q -p cfinv -- disconnect-bucket --bucket "$(BUCKET)"
 
 e2e: venv ## The whole pipeline against the emulated AWS: real binaries, real state machine (tests/e2e)
 	$(CARGO) build --workspace

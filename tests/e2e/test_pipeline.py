@@ -130,13 +130,30 @@ def test_a_repeated_set_creates_no_new_invalidation(stack):
 def test_a_failed_collect_loses_nothing(stack):
     site = stack.site("crash")
     dist = stack.distribution(site)
-    # Every PutObject into the plan bucket fails long enough for collect's retries to give up.
-    stack.fault("s3", "PutObject", "ServiceUnavailable", 6, stack.plan_bucket)
+    since = time.strftime("cfinv-%Y%m%dT%H%M%SZ", time.gmtime(time.time() - 5))
+    # The plan bucket refuses every write until collect's retries give up and the execution fails.
+    stack.fault("s3", "PutObject", "ServiceUnavailable", 10_000, stack.plan_bucket)
     stack.s3.put_object(Bucket=site, Key="first.html", Body=b"x")
-    time.sleep(20)  # collect fails; the drained message is hidden for the visibility timeout (12 s)
+    executions = wait_for_execution_end(stack, since)
+    assert any(e["status"] == "FAILED" for e in executions), executions
+    stack.clear_faults()
     assert stack.invalidated_paths(dist) == []
+    # The drained message was never deleted: once visible again (12 s), the next run invalidates it.
+    time.sleep(12)
     stack.s3.put_object(Bucket=site, Key="second.html", Body=b"x")
     stack.wait_for_paths(dist, ["/first.html", "/second.html"], seconds=120)
+
+
+def test_a_partly_failed_send_message_batch_is_retried(stack):
+    site = stack.site("partial")
+    dist = stack.distribution(site)
+    # The first entry of ingest's next two SendMessageBatch calls fails; the others are queued.
+    stack.fault("sqs", "SendMessageBatchEntry", "InternalError", 2, stack.queue_name)
+    stack.s3.put_object(Bucket=site, Key="p.html", Body=b"x")
+    stack.wait_for_paths(dist, ["/p.html"])
+    with urllib.request.urlopen(f"{stack.endpoint}/_cfinv/faults") as r:
+        ours = [f for f in json.load(r)["faults"] if f["operation"] == "SendMessageBatchEntry"]
+    assert ours and all(f["count"] == 0 for f in ours), "ingest met the partial failures and retried"
 
 
 def test_a_malformed_message_does_not_block_the_queue(stack):
@@ -170,3 +187,63 @@ def test_a_burst_of_7000_events_in_one_window_gives_three_sets(stack):
     sizes = sorted(len(stack.cf.get_invalidation(DistributionId=dist, Id=i["Id"])["Invalidation"]["InvalidationBatch"]["Paths"]["Items"])
                    for i in stack.invalidations(dist))
     assert sizes == [1000, 3000, 3000]
+
+
+def test_connect_bucket_keeps_the_notifications_a_bucket_already_has(stack):
+    bucket = f"shared-{int(time.time() * 1000)}"
+    stack.s3.create_bucket(Bucket=bucket)
+    queue_url = stack.sqs.create_queue(QueueName=f"indexer-{bucket}")["QueueUrl"]
+    queue_arn = stack.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    stack.s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={"QueueConfigurations": [{"Id": "indexer", "QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"]}]},
+    )
+    out = stack.cfinv("connect-bucket", "--bucket", bucket, "--function-arn", stack.function_arn("ingest"), "--exception-paths", "tmp/")
+    assert "1 other notification(s) kept" in out, out
+    config = stack.s3.get_bucket_notification_configuration(Bucket=bucket)
+    assert [q["Id"] for q in config["QueueConfigurations"]] == ["indexer"]
+    assert [f["Id"] for f in config["LambdaFunctionConfigurations"]] == ["cfinv-ingest"]
+    tags = stack.s3.get_bucket_tagging(Bucket=bucket)["TagSet"]
+    assert {"Key": "exceptionPaths", "Value": "tmp/"} in tags
+
+    dist = stack.distribution(bucket)
+    stack.s3.put_object(Bucket=bucket, Key="shared.html", Body=b"x")
+    stack.wait_for_paths(dist, ["/shared.html"])
+    received = stack.sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=2).get("Messages", [])
+    assert received, "the bucket's own queue still receives its events"
+
+    stack.cfinv("disconnect-bucket", "--bucket", bucket)
+    config = stack.s3.get_bucket_notification_configuration(Bucket=bucket)
+    assert [q["Id"] for q in config["QueueConfigurations"]] == ["indexer"]
+    assert not config.get("LambdaFunctionConfigurations")
+
+
+def test_local_up_reports_ready_and_serves_the_stack():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from stack import ROOT, free_port
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests/local/demo.py"), "--up", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.time() + 120
+        lines = []
+        while time.time() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line.rstrip())
+            if line.startswith("local-up ready: "):
+                break
+        assert lines and lines[-1] == f"local-up ready: http://127.0.0.1:{port}", lines
+        assert any("CFINV_INGEST_FUNCTION_ARN=" in l for l in lines)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_cfinv/health") as r:
+            assert json.load(r) == {"ok": True}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

@@ -13,7 +13,8 @@ On top of stock moto (pinned in tests/emulator/requirements.txt) this adds:
 - fault injection: POST /_cfinv/faults {"service": "cloudfront", "operation": "CreateInvalidation",
   "code": "Throttling", "count": 3, "match": "E123"} makes the next 3 matching calls fail with that
   error, serialised by moto for the service's protocol ("match", optional, must occur in the request
-  path or body); DELETE /_cfinv/faults clears them;
+  path or body); for SQS, operation "SendMessageBatchEntry" fails only the first entry of a batch (a
+  partial failure), matching on the queue name; DELETE /_cfinv/faults clears them;
 - GET /_cfinv/sns lists every message published to SNS (topic, subject, message);
 - GET /_cfinv/health answers once the server is up;
 - SQS stays fast with ten thousand messages in a queue (moto's clock is swapped for a cheaper one);
@@ -329,6 +330,25 @@ def delete_message_batch(self, queue_name, receipts):
     return success, errors
 
 
+_original_send_batch = sqs_models.SQSBackend.send_message_batch
+
+
+def send_message_batch(self, queue_name, entries):
+    """Fault "SendMessageBatchEntry" (service "sqs"): the call succeeds but its first entry fails,
+    as SendMessageBatch can partly fail on AWS."""
+    fault = take_fault("sqs", "SendMessageBatchEntry", queue_name) if FAULTS and entries else None
+    if not fault:
+        return _original_send_batch(self, queue_name, entries)
+    first_key = next(iter(entries))
+    first = entries[first_key]
+    rest = {k: v for k, v in entries.items() if k != first_key}
+    messages, failed = _original_send_batch(self, queue_name, rest) if rest else ([], [])
+    failed = failed + [{"Id": first["Id"], "SenderFault": False, "Code": fault["code"],
+                        "Message": fault.get("message") or f"injected {fault['code']}"}]
+    return messages, failed
+
+
+sqs_models.SQSBackend.send_message_batch = send_message_batch
 sqs_models.SQSBackend.receive_message = receive_message
 sqs_models.SQSBackend.delete_message_batch = delete_message_batch
 
@@ -450,6 +470,28 @@ def _invoke_awslambda_async(account_id, event_body, fn_arn, region_name):
 
 
 s3_notifications._invoke_awslambda = _invoke_awslambda_async
+
+
+# ---------------------------------------------------------------------------------------------------
+# GetBucketNotificationConfiguration answers with the root element AWS uses. moto serialises it as the
+# legacy GetBucketNotification operation (root GetBucketNotificationResponse), which strict clients
+# such as the Rust SDK refuse.
+
+from moto.s3.responses import S3Response  # noqa: E402
+
+_original_get_bucket_notification = S3Response.get_bucket_notification
+
+
+def get_bucket_notification(self):
+    status, headers, body = _original_get_bucket_notification(self)
+    if isinstance(body, bytes):
+        body = body.decode()
+    if isinstance(body, str) and "GetBucketNotificationResponse" in body:
+        body = body.replace("GetBucketNotificationResponse", "NotificationConfiguration")
+    return status, headers, body
+
+
+S3Response.get_bucket_notification = get_bucket_notification
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -136,20 +136,20 @@ class Stack:
         definition = subprocess.run(args, check=True, capture_output=True, text=True).stdout
         self.sfn.create_state_machine(name="cfinv", definition=definition, roleArn=role, type="STANDARD")
 
+    def cfinv(self, *args):
+        """Runs the cfinv CLI against the emulator, as an operator would against AWS."""
+        env = {**os.environ, "AWS_ENDPOINT_URL": self.endpoint, "AWS_REGION": REGION,
+               "AWS_ACCESS_KEY_ID": "cfinv", "AWS_SECRET_ACCESS_KEY": "cfinv"}
+        return subprocess.run([str(ROOT / "target/debug/cfinv"), *args], env=env, check=True, capture_output=True, text=True).stdout
+
     def site(self, name, exception_paths=None):
-        """A bucket whose notifications go to ingest (optionally with an exceptionPaths tag)."""
+        """A bucket connected to ingest with `cfinv connect-bucket` (optionally with exceptionPaths)."""
         bucket = f"{name}-{uuid.uuid4().hex[:8]}"
         self.s3.create_bucket(Bucket=bucket)
+        args = ["connect-bucket", "--bucket", bucket, "--function-arn", self.function_arn("ingest")]
         if exception_paths is not None:
-            self.s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "exceptionPaths", "Value": exception_paths}]})
-        self.s3.put_bucket_notification_configuration(
-            Bucket=bucket,
-            NotificationConfiguration={
-                "LambdaFunctionConfigurations": [
-                    {"LambdaFunctionArn": self.function_arn("ingest"), "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]}
-                ]
-            },
-        )
+            args += ["--exception-paths", exception_paths]
+        self.cfinv(*args)
         return bucket
 
     def distribution(self, bucket, origin_path="", behaviors=()):
@@ -174,6 +174,9 @@ class Stack:
         body = json.dumps({"service": service, "operation": operation, "code": code, "count": count, "match": match})
         req = urllib.request.Request(f"{self.endpoint}/_cfinv/faults", data=body.encode(), method="POST")
         urllib.request.urlopen(req).read()
+
+    def clear_faults(self):
+        urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/_cfinv/faults", method="DELETE")).read()
 
     def sns_messages(self):
         with urllib.request.urlopen(f"{self.endpoint}/_cfinv/sns") as r:

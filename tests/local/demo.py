@@ -1,4 +1,9 @@
-"""`make local`: the whole cfinv pipeline on this machine, against an emulated AWS, with no account.
+"""`make local` / `make local-up`: the whole cfinv pipeline on this machine, against an emulated AWS,
+with no account.
+
+`make local-up` (this script with --up) deploys the same stack on http://127.0.0.1:5000 and leaves it
+running until Ctrl-C, for the AWS CLI or an SDK pointed at it.
+
 
 Starts the emulated AWS and the real function binaries, deploys the stack into it exactly as the
 deployment wires it, creates a demo bucket behind two distributions, uploads and deletes a handful of
@@ -7,6 +12,7 @@ everything else was skipped. Exits 0 when every expected path was invalidated.
 """
 
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -39,7 +45,38 @@ def follow(stack, seen_states, deadline):
     raise SystemExit("make local: the executions did not finish in time")
 
 
+def up(port):
+    # A plain SIGTERM (from a supervisor, or a test) stops the stack as Ctrl-C does, children included.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    say(f"cfinv local-up: starting the emulated AWS on http://127.0.0.1:{port} and the function binaries...")
+    with running_stack(moto_port=port) as stack:
+        say("stack deployed:")
+        say(f"  queue            {stack.queue_url}")
+        say(f"  dead letters     {stack.dead_letter_url}")
+        say(f"  state machine    {stack.state_machine_arn}")
+        say(f"  topic            {stack.topic_arn}")
+        say(f"  plan bucket      {stack.plan_bucket}")
+        say(f"  error bucket     {stack.error_bucket}")
+        for name in ("ingest", "collect", "invalidate", "report"):
+            say(f"  function         {stack.function_arn(name)}")
+        say("use it:")
+        say(f"  export AWS_ENDPOINT_URL={stack.endpoint} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=cfinv AWS_SECRET_ACCESS_KEY=cfinv")
+        say(f"  export CFINV_INGEST_FUNCTION_ARN={stack.function_arn('ingest')}")
+        say("  aws s3 mb s3://my-site && make connect-bucket BUCKET=my-site EXCEPTION_PATHS=uploads/")
+        say("  (then create a distribution with an S3 origin my-site.s3.amazonaws.com, upload, and list its invalidations)")
+        say(f"local-up ready: {stack.endpoint}")
+        try:
+            while True:
+                time.sleep(3600)
+        except (KeyboardInterrupt, SystemExit):
+            say("local-up: stopping")
+    return 0
+
+
 def main():
+    if "--up" in sys.argv:
+        port = int(sys.argv[sys.argv.index("--port") + 1]) if "--port" in sys.argv else 5000
+        return up(port)
     say("cfinv local: starting the emulated AWS (moto) and the function binaries (cargo lambda watch)...")
     say("note: batch windows are 2 s and retry waits are 1-2 s here; the deployment uses 10 s and minutes.")
     with running_stack() as stack:

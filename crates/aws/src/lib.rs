@@ -6,6 +6,7 @@
 //! with stable `errorType`s ([`run`]), and one small adapter per service.
 
 pub mod cloudfront;
+pub mod connect;
 pub mod errors;
 pub mod s3;
 pub mod sfn;
@@ -62,8 +63,13 @@ impl Clients {
     }
 
     pub fn s3(&self) -> S3Client {
+        S3Client::new(self.s3_sdk())
+    }
+
+    /// The plain S3 SDK client (for what is not a port, such as connecting buckets).
+    pub fn s3_sdk(&self) -> aws_sdk_s3::Client {
         let conf = aws_sdk_s3::config::Builder::from(&self.config).force_path_style(self.s3_path_style).build();
-        S3Client::new(aws_sdk_s3::Client::from_conf(conf))
+        aws_sdk_s3::Client::from_conf(conf)
     }
 
     pub fn cloudfront(&self) -> CloudFrontClient {

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bucket;
 mod plan;
 mod render;
 mod statemachine;
@@ -24,6 +25,10 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Print the state machine definition with its ${...} placeholders filled.
     Statemachine(statemachine::StatemachineArgs),
+    /// Send a bucket's object changes to the ingest function, keeping its other notifications.
+    ConnectBucket(bucket::ConnectArgs),
+    /// Remove cfinv's notification from a bucket, keeping the others.
+    DisconnectBucket(bucket::DisconnectArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +36,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Plan(args) => plan::run(&args).map_err(|e| e.to_string()),
         Command::Statemachine(args) => statemachine::run(&args).map_err(|e| e.to_string()),
+        Command::ConnectBucket(args) => bucket::connect_bucket(&args).map_err(|e| e.to_string()),
+        Command::DisconnectBucket(args) => bucket::disconnect_bucket(&args).map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
