@@ -161,6 +161,17 @@ async fn fill_queue(clients: &cfinv_aws::Clients, url: &str, bodies: Vec<String>
     }
 }
 
+/// The collect handler on the emulator's clients, with these settings.
+fn collector(
+    clients: &cfinv_aws::Clients,
+    queue: &str,
+    plan_bucket: &str,
+    extra: &[(&str, &str)],
+) -> Collect<cfinv_aws::SqsQueue, cfinv_aws::S3Client, cfinv_aws::CloudFrontClient, cfinv_aws::SfnClient> {
+    let settings = collect_settings(queue, plan_bucket, extra);
+    Collect::new(clients.sqs(queue), None, clients.s3(), clients.cloudfront(), clients.sfn(), settings, frozen_clock())
+}
+
 fn collect_settings(queue: &str, plan_bucket: &str, extra: &[(&str, &str)]) -> CollectSettings {
     let mut all = vec![
         ("CFINV_QUEUE_URL", queue),
@@ -181,15 +192,7 @@ async fn collect_drains_ten_thousand_messages_into_sets_of_3000_and_deletes_them
     let keys: Vec<String> = (0..10_000).map(|i| format!("deploy/{i:05} file.js")).collect();
     fill_queue(&clients, &queue, keys.iter().map(|k| event_body(&site, k)).collect()).await;
 
-    let collect = Collect::new(
-        clients.sqs(&queue),
-        None,
-        clients.s3(),
-        clients.cloudfront(),
-        clients.sfn(),
-        collect_settings(&queue, &plans, &[("CFINV_VISIBILITY_TIMEOUT_SECONDS", "120")]),
-        frozen_clock(),
-    );
+    let collect = collector(&clients, &queue, &plans, &[("CFINV_VISIBILITY_TIMEOUT_SECONDS", "120")]);
     let out = collect.handle(CollectInput { execution: unique("exec"), state_machine: None }).await.expect("collect");
     assert_eq!(out.messages, 10_000);
     let ours: Vec<&SetRef> = out.sets.iter().filter(|s| s.distribution_id == dist).collect();
@@ -236,14 +239,11 @@ async fn collect_deletes_nothing_when_the_sets_cannot_be_stored() {
     fill_queue(&clients, &queue, (0..25).map(|i| event_body(&site, &format!("k{i}"))).collect()).await;
     emu.fault("s3", "PutObject", "ServiceUnavailable", 1, &plans);
 
-    let collect = Collect::new(
-        clients.sqs(&queue),
-        None,
-        clients.s3(),
-        clients.cloudfront(),
-        clients.sfn(),
-        collect_settings(&queue, &plans, &[("CFINV_VISIBILITY_TIMEOUT_SECONDS", "3"), ("CFINV_COLLECT_SECONDS", "2")]),
-        frozen_clock(),
+    let collect = collector(
+        &clients,
+        &queue,
+        &plans,
+        &[("CFINV_VISIBILITY_TIMEOUT_SECONDS", "3"), ("CFINV_COLLECT_SECONDS", "2")],
     );
     let err = collect.handle(CollectInput { execution: unique("exec"), state_machine: None }).await.unwrap_err();
     assert_eq!(err.error_type(), "StorageUnavailable");
@@ -263,15 +263,7 @@ async fn collect_reads_custom_cache_policies() {
     let queue = create_queue(&clients, &unique("live")).await;
     fill_queue(&clients, &queue, vec![event_body(&site, "live/a.m3u8"), event_body(&site, "vod/b.mp4")]).await;
 
-    let collect = Collect::new(
-        clients.sqs(&queue),
-        None,
-        clients.s3(),
-        clients.cloudfront(),
-        clients.sfn(),
-        collect_settings(&queue, &plans, &[]),
-        frozen_clock(),
-    );
+    let collect = collector(&clients, &queue, &plans, &[]);
     let out = collect.handle(CollectInput { execution: unique("exec"), state_machine: None }).await.expect("collect");
     let ours: Vec<&SetRef> = out.sets.iter().filter(|s| s.distribution_id == dist).collect();
     assert_eq!(ours.len(), 1);
