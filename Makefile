@@ -4,19 +4,46 @@ CARGO ?= cargo
 PYTHON ?= python3
 VENV := .venv
 TOOLS := .tools
+# Offline checks of infra/template.yaml (cfn-lint, checkov, pytest), pinned in infra/requirements.txt.
+INFRA_VENV := $(TOOLS)/infra
+# Building and deploying: SAM CLI and cargo-lambda (with zig), pinned in infra/deploy-requirements.txt.
+DEPLOY_VENV := $(TOOLS)/deploy
+SAM := PATH="$(CURDIR)/$(DEPLOY_VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(CURDIR)/$(DEPLOY_VENV)/bin/sam
+SAMCONFIG := $(CURDIR)/samconfig.toml
 ACCOUNT_ARN := arn:aws:lambda:us-east-1:123456789012:function
 
-.PHONY: help build test lint fmt bench plan-example venv tools asl-check e2e local local-up connect-bucket disconnect-bucket
+.PHONY: help build deploy destroy deploy-tools test lint fmt bench plan-example venv tools infra-tools infra-check asl-check e2e local local-up connect-bucket disconnect-bucket
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-build: ## Build every crate (debug)
-	$(CARGO) build --workspace
+build: deploy-tools ## The deployable artifacts in .aws-sam/build: arm64 release binaries and the template (no AWS credentials needed)
+	$(SAM) build --beta-features --template-file infra/template.yaml --build-dir .aws-sam/build
 
-test: lint venv tools ## Every check and test: formatting, clippy, unit, property, golden, emulator, ASL, end to end
+deploy: build ## Build, then deploy the stack with SAM (guided the first time; samconfig.toml after)
+	@if [ -f "$(SAMCONFIG)" ]; then \
+	  $(SAM) deploy --template-file .aws-sam/build/template.yaml --config-file "$(SAMCONFIG)"; \
+	else \
+	  echo "make deploy: first deployment; answers are saved to samconfig.toml (see README, On AWS)"; \
+	  $(SAM) deploy --guided --template-file .aws-sam/build/template.yaml --config-file "$(SAMCONFIG)" \
+	    --capabilities CAPABILITY_IAM; \
+	fi
+
+destroy: deploy-tools ## Delete the stack (the plan and error buckets are kept; see README)
+	@test -f "$(SAMCONFIG)" || { echo "make destroy: no samconfig.toml; run: $(DEPLOY_VENV)/bin/sam delete --stack-name NAME"; exit 2; }
+	$(SAM) delete --config-file "$(SAMCONFIG)"
+
+deploy-tools: $(DEPLOY_VENV)/.installed ## SAM CLI, cargo-lambda and zig in .tools/deploy; the arm64 Rust target
+$(DEPLOY_VENV)/.installed: infra/deploy-requirements.txt
+	$(PYTHON) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/deploy-requirements.txt
+	rustup target add aarch64-unknown-linux-gnu
+	touch $@
+
+test: lint venv tools infra-tools ## Every check and test: formatting, clippy, unit, property, golden, emulator, ASL, template, end to end
 	$(CARGO) test --workspace
 	$(MAKE) --no-print-directory asl-check
+	$(MAKE) --no-print-directory infra-check
 	$(MAKE) --no-print-directory e2e
 
 local: venv ## The whole pipeline on this machine against an emulated AWS: deploy, upload, follow, report
@@ -27,9 +54,10 @@ local-up: venv ## The same stack left running on http://127.0.0.1:5000 until Ctr
 	$(CARGO) build --workspace
 	$(VENV)/bin/python tests/local/demo.py --up
 
-connect-bucket: ## Send BUCKET's changes to ingest, keeping its notifications (EXCEPTION_PATHS= to tag it)
-	@test -n "$(BUCKET)" || { echo "usage: make connect-bucket BUCKET=name [EXCEPTION_PATHS=prefixes]"; exit 2; }
-	$(CARGO) run -q -p cfinv -- connect-bucket --bucket "$(BUCKET)" $(if $(EXCEPTION_PATHS),--exception-paths "$(EXCEPTION_PATHS)")
+connect-bucket: ## Route BUCKET's changes to the stack, keeping its notifications (EXCEPTION_PATHS= to tag it)
+	@test -n "$(BUCKET)" || { echo "usage: make connect-bucket BUCKET=name [EXCEPTION_PATHS=prefixes] [VIA=notification]"; exit 2; }
+	$(CARGO) run -q -p cfinv -- connect-bucket --bucket "$(BUCKET)" $(if $(VIA),--via "$(VIA)") \
+	  $(if $(EXCEPTION_PATHS),--exception-paths "$(EXCEPTION_PATHS)")
 
 disconnect-bucket: ## Remove cfinv's notification from BUCKET, keeping the others
 	@test -n "$(BUCKET)" || { echo "usage: make disconnect-bucket BUCKET=name"; exit 2; }
@@ -57,6 +85,17 @@ tools: $(TOOLS)/.installed ## Node tools: the ASL validator
 $(TOOLS)/.installed:
 	npm install --silent --no-audit --no-fund --prefix $(TOOLS) asl-validator@4
 	touch $@
+
+infra-tools: $(INFRA_VENV)/.installed ## cfn-lint, checkov and pytest for the template checks
+$(INFRA_VENV)/.installed: infra/requirements.txt
+	$(PYTHON) -m venv $(INFRA_VENV)
+	$(INFRA_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements.txt
+	touch $@
+
+infra-check: infra-tools ## Offline checks of infra/template.yaml: cfn-lint, checkov, and cfinv's own (infra/tests)
+	$(INFRA_VENV)/bin/cfn-lint infra/template.yaml
+	$(INFRA_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation -f infra/template.yaml
+	$(INFRA_VENV)/bin/python -m pytest -q -p no:cacheprovider infra/tests
 
 asl-check: tools ## Validate the state machine definition (placeholders filled) with asl-validator
 	@mkdir -p target
