@@ -12,7 +12,8 @@ def test_uploads_and_deletes_are_invalidated_through_the_whole_pipeline(stack):
     stack.s3.put_object(Bucket=site, Key="index.html", Body=b"<html>")
     stack.s3.put_object(Bucket=site, Key="img/red flower.jpg", Body=b"x")
     stack.s3.put_object(Bucket=site, Key="사진/한.png", Body=b"x")
-    stack.s3.put_object(Bucket=site, Key="up/1.jpg", Body=b"x")  # exception path: not invalidated
+    stack.s3.put_object(Bucket=site, Key="up/1.jpg", Body=b"x")  # exception path: not invalidated...
+    stack.s3.put_object(Bucket=site, Key="up/2.jpg", Body=b"x")  # (and never, while it is not deleted)
     stack.s3.put_object(Bucket=site, Key="old.css", Body=b"x")
     stack.s3.delete_object(Bucket=site, Key="old.css")
     stack.s3.delete_object(Bucket=site, Key="up/1.jpg")  # a removal under an exception path is invalidated
@@ -198,23 +199,39 @@ def test_connect_bucket_keeps_the_notifications_a_bucket_already_has(stack):
         Bucket=bucket,
         NotificationConfiguration={"QueueConfigurations": [{"Id": "indexer", "QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"]}]},
     )
-    out = stack.cfinv("connect-bucket", "--bucket", bucket, "--function-arn", stack.function_arn("ingest"), "--exception-paths", "tmp/")
-    assert "1 other notification(s) kept" in out, out
+    # As the deployment connects a bucket: named in the stack's rule, then connect-bucket (EventBridge).
+    stack.routed.add(bucket)
+    stack.route(stack.routed)
+    out = stack.cfinv("connect-bucket", "--bucket", bucket, "--exception-paths", "tmp/")
+    assert "turned on; 1 notification(s) kept" in out, out
     config = stack.s3.get_bucket_notification_configuration(Bucket=bucket)
     assert [q["Id"] for q in config["QueueConfigurations"]] == ["indexer"]
-    assert [f["Id"] for f in config["LambdaFunctionConfigurations"]] == ["cfinv-ingest"]
+    assert "EventBridgeConfiguration" in config
+    assert not config.get("LambdaFunctionConfigurations")
     tags = stack.s3.get_bucket_tagging(Bucket=bucket)["TagSet"]
     assert {"Key": "exceptionPaths", "Value": "tmp/"} in tags
 
     dist = stack.distribution(bucket)
-    stack.s3.put_object(Bucket=bucket, Key="shared.html", Body=b"x")
-    stack.wait_for_paths(dist, ["/shared.html"])
+    stack.s3.put_object(Bucket=bucket, Key="shared page.html", Body=b"x")
+    stack.s3.put_object(Bucket=bucket, Key="tmp/skipped.html", Body=b"x")
+    stack.s3.put_object(Bucket=bucket, Key="tmp/gone.html", Body=b"x")
+    stack.s3.delete_object(Bucket=bucket, Key="tmp/gone.html")
+    stack.wait_for_paths(dist, ["/shared%20page.html", "/tmp/gone.html"])
     received = stack.sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=2).get("Messages", [])
     assert received, "the bucket's own queue still receives its events"
 
-    stack.cfinv("disconnect-bucket", "--bucket", bucket)
+    # The other route: a direct notification. The earlier entry is replaced, never duplicated.
+    for _ in range(2):
+        stack.cfinv("connect-bucket", "--bucket", bucket, "--via", "notification", "--function-arn", stack.function_arn("ingest"))
+    config = stack.s3.get_bucket_notification_configuration(Bucket=bucket)
+    assert [f["Id"] for f in config["LambdaFunctionConfigurations"]] == ["cfinv-ingest"]
+    assert [q["Id"] for q in config["QueueConfigurations"]] == ["indexer"]
+
+    out = stack.cfinv("disconnect-bucket", "--bucket", bucket)
+    assert "EventBridge delivery left on" in out, out
     config = stack.s3.get_bucket_notification_configuration(Bucket=bucket)
     assert [q["Id"] for q in config["QueueConfigurations"]] == ["indexer"]
+    assert "EventBridgeConfiguration" in config
     assert not config.get("LambdaFunctionConfigurations")
 
 
@@ -241,9 +258,18 @@ def test_local_up_reports_ready_and_serves_the_stack():
             if line.startswith("local-up ready: "):
                 break
         assert lines and lines[-1] == f"local-up ready: http://127.0.0.1:{port}", lines
-        assert any("CFINV_INGEST_FUNCTION_ARN=" in l for l in lines)
+        assert any("make connect-bucket BUCKET=" in l for l in lines)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/_cfinv/health") as r:
             assert json.load(r) == {"ok": True}
+        # What the printed instructions say: any bucket, connected with connect-bucket, is ingested.
+        from stack import Stack
+
+        local = Stack(f"http://127.0.0.1:{port}")
+        local.s3.create_bucket(Bucket="my-site")
+        local.cfinv("connect-bucket", "--bucket", "my-site")
+        dist = local.distribution("my-site")
+        local.s3.put_object(Bucket="my-site", Key="hello.html", Body=b"x")
+        local.wait_for_paths(dist, ["/hello.html"])
     finally:
         proc.terminate()
         proc.wait(timeout=20)

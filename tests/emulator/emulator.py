@@ -19,7 +19,10 @@ On top of stock moto (pinned in tests/emulator/requirements.txt) this adds:
 - GET /_cfinv/health answers once the server is up;
 - SQS stays fast with ten thousand messages in a queue (moto's clock is swapped for a cheaper one);
 - with CFINV_LAMBDA_ENDPOINT (cargo lambda watch), Lambda invocations run the real function binaries;
-- S3 notifications to Lambda have the fields and key encoding AWS sends, and arrive asynchronously.
+- S3 notifications to Lambda have the fields and key encoding AWS sends, and arrive asynchronously;
+- a bucket with EventBridge delivery on sends its object changes to EventBridge in AWS's shape
+  (detail-type, reason, deletion-type, encoded key), and rules with Lambda targets invoke them
+  asynchronously (moto's rules have no Lambda targets; other target kinds are not delivered).
 
 With --parent-pid, the server exits when that process does, so a test run never leaves it behind.
 """
@@ -473,7 +476,105 @@ s3_notifications._invoke_awslambda = _invoke_awslambda_async
 
 
 # ---------------------------------------------------------------------------------------------------
-# GetBucketNotificationConfiguration answers with the root element AWS uses. moto serialises it as the
+# S3 -> EventBridge in the shape AWS sends (moto's event has a numeric time, the notification's event
+# name as the reason and a raw key), and rules that forward it to Lambda functions, which moto's
+# rules cannot do. This is the route the SAM stack deploys.
+
+import datetime  # noqa: E402
+
+from moto.events.models import events_backends  # noqa: E402
+
+_EVENTBRIDGE_REASONS = {
+    "Put": "PutObject",
+    "Post": "POST Object",
+    "Copy": "CopyObject",
+    "CompleteMultipartUpload": "CompleteMultipartUpload",
+    "Delete": "DeleteObject",
+    "DeleteMarkerCreated": "DeleteObject",
+}
+
+
+# S3 notification event kinds and their EventBridge detail-types. Only creations and deletions matter
+# to cfinv's rule; the others exist so that a rule sees the same events AWS would send (moto's
+# PutObject also fires an ObjectAcl:Put, which AWS sends as "Object ACL Updated").
+_DETAIL_TYPES = {
+    "ObjectCreated": "Object Created",
+    "ObjectRemoved": "Object Deleted",
+    "LifecycleExpiration": "Object Deleted",
+    "ObjectAcl": "Object ACL Updated",
+    "ObjectTagging": "Object Tags Added",
+    "ObjectRestore": "Object Restore Initiated",
+}
+
+
+def _eventbridge_event(account_id, bucket, event_name, key):
+    name = getattr(event_name, "value", str(event_name))  # s3:ObjectCreated:Put
+    _, kind, verb = name.split(":", 2)
+    detail_type = _DETAIL_TYPES.get(kind)
+    if detail_type is None:
+        return None
+    if (kind, verb) == ("ObjectRestore", "Completed"):
+        detail_type = "Object Restore Completed"
+    if (kind, verb) == ("ObjectTagging", "Delete"):
+        detail_type = "Object Tags Deleted"
+    obj = {"key": quote_plus(key.name, safe="/"), "sequencer": format(time.time_ns(), "X").rjust(18, "0")}
+    detail = {
+        "version": "0",
+        "bucket": {"name": bucket.name},
+        "object": obj,
+        "request-id": uuid.uuid4().hex[:16].upper(),
+        "requester": account_id,
+        "source-ip-address": "127.0.0.1",
+        "reason": _EVENTBRIDGE_REASONS.get(verb, verb),
+    }
+    if detail_type == "Object Deleted":
+        if kind == "LifecycleExpiration":
+            detail["reason"] = "Lifecycle Expiration"
+        detail["deletion-type"] = "Delete Marker Created" if verb.endswith("DeleteMarkerCreated") else "Permanently Deleted"
+    else:
+        obj.update(size=key.size, etag=key.etag.strip('"'))
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": "aws.s3",
+        "account": account_id,
+        "time": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": bucket.region_name,
+        "resources": [f"arn:aws:s3:::{bucket.name}"],
+        "detail": detail,
+    }
+
+
+def _send_event_bridge_message(account_id, bucket, event_name, key):
+    """Delivers to the Lambda targets of matching rules (the only kind cfinv uses). Like AWS's
+    delivery it is asynchronous and never fails the S3 request that caused it."""
+    try:
+        event = _eventbridge_event(account_id, bucket, event_name, key)
+        if event is None:
+            return
+        backend = events_backends[account_id][bucket.region_name]
+        for bus in list(backend.event_buses.values()):
+            for rule in list(bus.rules.values()):
+                if rule.state != "ENABLED" or not rule.event_pattern.matches_event(event):
+                    continue
+                for target in rule.targets:
+                    if ":lambda:" in target["Arn"]:
+                        threading.Thread(
+                            target=_original_invoke_awslambda,
+                            args=(account_id, event, target["Arn"], bucket.region_name),
+                            daemon=True,
+                        ).start()
+    except Exception as e:  # noqa: BLE001 - logged, as AWS would drop it into the rule's metrics
+        print(f"emulator: EventBridge delivery failed: {e!r}", file=sys.stderr, flush=True)
+
+
+s3_notifications._send_event_bridge_message = _send_event_bridge_message
+
+
+# ---------------------------------------------------------------------------------------------------
+# GetBucketNotificationConfiguration answers with the root element AWS uses, and with the
+# EventBridgeConfiguration moto leaves out. moto serialises it as the
 # legacy GetBucketNotification operation (root GetBucketNotificationResponse), which strict clients
 # such as the Rust SDK refuse.
 
@@ -488,6 +589,17 @@ def get_bucket_notification(self):
         body = body.decode()
     if isinstance(body, str) and "GetBucketNotificationResponse" in body:
         body = body.replace("GetBucketNotificationResponse", "NotificationConfiguration")
+    # moto stores EventBridgeConfiguration but leaves it out of the answer; a client that reads,
+    # merges and writes back would then turn EventBridge delivery off.
+    config = self.backend.get_bucket_notification_configuration(self.bucket_name)
+    if (
+        isinstance(body, str)
+        and config is not None
+        and config.event_bridge is not None
+        and "EventBridgeConfiguration" not in body
+        and "</NotificationConfiguration>" in body
+    ):
+        body = body.replace("</NotificationConfiguration>", "<EventBridgeConfiguration/></NotificationConfiguration>")
     return status, headers, body
 
 

@@ -68,6 +68,8 @@ class Stack:
         self.cf = boto3.client("cloudfront", **kw)
         self.lam = boto3.client("lambda", **kw)
         self.iam = boto3.client("iam", **kw)
+        self.events = boto3.client("events", **kw)
+        self.routed = set()
         self.queue_name = "cfinv-events"
         self.queue_url = f"{endpoint}/{ACCOUNT}/{self.queue_name}"
         self.dead_letter_url = f"{endpoint}/{ACCOUNT}/cfinv-dead-letters"
@@ -136,6 +138,15 @@ class Stack:
         definition = subprocess.run(args, check=True, capture_output=True, text=True).stdout
         self.sfn.create_state_machine(name="cfinv", definition=definition, roleArn=role, type="STANDARD")
 
+    def route(self, buckets=None):
+        """The stack's EventBridge rule, as infra/template.yaml's ObjectChangeRule: the object changes
+        of `buckets` (its Buckets parameter; None: every bucket, for local-up) go to ingest."""
+        pattern = {"source": ["aws.s3"], "detail-type": ["Object Created", "Object Deleted"]}
+        if buckets is not None:
+            pattern["detail"] = {"bucket": {"name": sorted(buckets)}}
+        self.events.put_rule(Name="cfinv-object-changes", EventPattern=json.dumps(pattern))
+        self.events.put_targets(Rule="cfinv-object-changes", Targets=[{"Id": "ingest", "Arn": self.function_arn("ingest")}])
+
     def cfinv(self, *args):
         """Runs the cfinv CLI against the emulator, as an operator would against AWS."""
         env = {**os.environ, "AWS_ENDPOINT_URL": self.endpoint, "AWS_REGION": REGION,
@@ -143,10 +154,13 @@ class Stack:
         return subprocess.run([str(ROOT / "target/debug/cfinv"), *args], env=env, check=True, capture_output=True, text=True).stdout
 
     def site(self, name, exception_paths=None):
-        """A bucket connected to ingest with `cfinv connect-bucket` (optionally with exceptionPaths)."""
+        """A bucket connected as the deployment connects one: named in the rule (the stack's Buckets
+        parameter), then `cfinv connect-bucket` (EventBridge, optionally with exceptionPaths)."""
         bucket = f"{name}-{uuid.uuid4().hex[:8]}"
         self.s3.create_bucket(Bucket=bucket)
-        args = ["connect-bucket", "--bucket", bucket, "--function-arn", self.function_arn("ingest")]
+        self.routed.add(bucket)
+        self.route(self.routed)
+        args = ["connect-bucket", "--bucket", bucket]
         if exception_paths is not None:
             args += ["--exception-paths", exception_paths]
         self.cfinv(*args)

@@ -50,6 +50,7 @@ def up(port):
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     say(f"cfinv local-up: starting the emulated AWS on http://127.0.0.1:{port} and the function binaries...")
     with running_stack(moto_port=port) as stack:
+        stack.route(None)  # local-up's rule forwards every bucket; a deployed stack names them (Buckets)
         say("stack deployed:")
         say(f"  queue            {stack.queue_url}")
         say(f"  dead letters     {stack.dead_letter_url}")
@@ -61,8 +62,8 @@ def up(port):
             say(f"  function         {stack.function_arn(name)}")
         say("use it:")
         say(f"  export AWS_ENDPOINT_URL={stack.endpoint} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=cfinv AWS_SECRET_ACCESS_KEY=cfinv")
-        say(f"  export CFINV_INGEST_FUNCTION_ARN={stack.function_arn('ingest')}")
         say("  aws s3 mb s3://my-site && make connect-bucket BUCKET=my-site EXCEPTION_PATHS=uploads/")
+        say("  (here the EventBridge rule forwards every bucket's changes to ingest)")
         say("  (then create a distribution with an S3 origin my-site.s3.amazonaws.com, upload, and list its invalidations)")
         say(f"local-up ready: {stack.endpoint}")
         try:

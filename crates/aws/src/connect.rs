@@ -1,16 +1,34 @@
 //! Connecting a bucket to the ingest function, and disconnecting it.
 //!
+//! A bucket's changes reach ingest by one of two routes ([`Route`]):
+//! - **EventBridge** (what the SAM stack deploys): the bucket sends every object change to
+//!   EventBridge, and the stack's rule forwards those of the buckets it names to ingest. Turning
+//!   EventBridge on never conflicts with the bucket's other notifications.
+//! - **A direct S3 notification** to the function: one less hop, but S3 refuses two notifications
+//!   whose event types and key filters overlap, and the function needs a Lambda permission per bucket.
+//!
 //! `PutBucketNotificationConfiguration` replaces a bucket's whole notification configuration, so a
 //! tool that just writes its own drops whatever the bucket already notified (a search indexer, a
-//! thumbnailer). Connecting reads the configuration, replaces only cfinv's entry (by its id), keeps
-//! every other topic, queue, function and EventBridge setting, and writes the result back; the
+//! thumbnailer). Connecting reads the configuration, changes only cfinv's entry (by its id) or the
+//! EventBridge switch, keeps every other topic, queue and function, and writes the result back; the
 //! `exceptionPaths` tag is merged into the bucket's tags the same way.
 
-use aws_sdk_s3::types::{Event, LambdaFunctionConfiguration, NotificationConfiguration, Tag, Tagging};
+use aws_sdk_s3::types::{
+    Event, EventBridgeConfiguration, LambdaFunctionConfiguration, NotificationConfiguration, Tag, Tagging,
+};
 use cfinv_pipeline::ingest::EXCEPTION_PATHS_TAG;
 use cfinv_pipeline::ports::{ErrorKind, PortError};
 
 use crate::errors::port_error;
+
+/// How a connected bucket's object changes reach the ingest function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route<'a> {
+    /// S3 sends them to EventBridge, where the stack's rule picks the buckets it names.
+    EventBridge,
+    /// S3 invokes this function directly.
+    Notification { function_arn: &'a str },
+}
 
 /// The id of cfinv's notification entry on a bucket.
 pub const NOTIFICATION_ID: &str = "cfinv-ingest";
@@ -20,8 +38,10 @@ pub const NOTIFICATION_ID: &str = "cfinv-ingest";
 pub struct Outcome {
     /// Other notification entries kept as they were.
     pub kept: usize,
-    /// Whether cfinv's entry was there before.
+    /// Whether cfinv's notification entry was there before.
     pub replaced: bool,
+    /// Whether the bucket sent its changes to EventBridge before.
+    pub eventbridge_was_on: bool,
 }
 
 /// The bucket's current configuration with cfinv's entry removed (as a builder without its function
@@ -61,39 +81,55 @@ async fn write(s3: &aws_sdk_s3::Client, bucket: &str, config: NotificationConfig
     Ok(())
 }
 
-/// Sends the bucket's object creations and removals to `function_arn`, keeping every other
-/// notification; with `exception_paths`, sets the bucket's `exceptionPaths` tag (other tags kept).
+/// Routes the bucket's object creations and removals to ingest, keeping every other notification;
+/// with `exception_paths`, sets the bucket's `exceptionPaths` tag (other tags kept).
+///
+/// Connecting by EventBridge also removes a direct notification cfinv added earlier, so a bucket
+/// switched from one route to the other is not ingested twice.
 pub async fn connect(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
-    function_arn: &str,
+    route: Route<'_>,
     exception_paths: Option<&str>,
 ) -> Result<Outcome, PortError> {
     let existing = current(s3, bucket).await?;
+    let eventbridge_was_on = existing.event_bridge_configuration().is_some();
     let (builder, mut functions, kept, replaced) = others(&existing);
-    let ours = LambdaFunctionConfiguration::builder()
-        .id(NOTIFICATION_ID)
-        .lambda_function_arn(function_arn)
-        .events(Event::from("s3:ObjectCreated:*"))
-        .events(Event::from("s3:ObjectRemoved:*"))
-        .build()
-        .map_err(|e| PortError::new(ErrorKind::InvalidArgument, e.to_string()))?;
-    functions.push(ours);
-    write(s3, bucket, builder.set_lambda_function_configurations(Some(functions)).build()).await?;
+    let builder = match route {
+        Route::EventBridge => builder.event_bridge_configuration(EventBridgeConfiguration::builder().build()),
+        Route::Notification { function_arn } => {
+            let ours = LambdaFunctionConfiguration::builder()
+                .id(NOTIFICATION_ID)
+                .lambda_function_arn(function_arn)
+                .events(Event::from("s3:ObjectCreated:*"))
+                .events(Event::from("s3:ObjectRemoved:*"))
+                .build()
+                .map_err(|e| PortError::new(ErrorKind::InvalidArgument, e.to_string()))?;
+            functions.push(ours);
+            builder
+        }
+    };
+    let unchanged = route == Route::EventBridge && eventbridge_was_on && !replaced;
+    if !unchanged {
+        write(s3, bucket, builder.set_lambda_function_configurations(Some(functions)).build()).await?;
+    }
     if let Some(paths) = exception_paths {
         set_tag(s3, bucket, EXCEPTION_PATHS_TAG, paths).await?;
     }
-    Ok(Outcome { kept, replaced })
+    Ok(Outcome { kept, replaced, eventbridge_was_on })
 }
 
-/// Removes cfinv's notification from the bucket, keeping every other one.
+/// Removes cfinv's direct notification from the bucket, keeping every other one. EventBridge
+/// delivery is left as it is: other rules may rely on it, and the stack's rule stops forwarding the
+/// bucket once it leaves the stack's `Buckets` parameter.
 pub async fn disconnect(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Outcome, PortError> {
     let existing = current(s3, bucket).await?;
+    let eventbridge_was_on = existing.event_bridge_configuration().is_some();
     let (builder, functions, kept, replaced) = others(&existing);
     if replaced {
         write(s3, bucket, builder.set_lambda_function_configurations(Some(functions)).build()).await?;
     }
-    Ok(Outcome { kept, replaced })
+    Ok(Outcome { kept, replaced, eventbridge_was_on })
 }
 
 async fn set_tag(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, value: &str) -> Result<(), PortError> {

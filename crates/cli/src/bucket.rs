@@ -1,18 +1,33 @@
-//! `cfinv connect-bucket` / `cfinv disconnect-bucket`: point a bucket's notifications at the ingest
+//! `cfinv connect-bucket` / `cfinv disconnect-bucket`: route a bucket's object changes to the ingest
 //! function without dropping the notifications it already has (see `cfinv_aws::connect`). Uses the
 //! standard AWS configuration (profile, region, credentials; `AWS_ENDPOINT_URL` for the emulator).
 
-use cfinv_aws::{connect, Clients};
-use clap::Args;
+use cfinv_aws::connect::{self, Route};
+use cfinv_aws::Clients;
+use clap::{Args, ValueEnum};
+
+/// How the bucket's changes reach ingest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Via {
+    /// Turn on the bucket's EventBridge delivery; the stack's rule forwards the buckets it names
+    /// (its `Buckets` parameter). What `make deploy` sets up.
+    Eventbridge,
+    /// A direct S3 notification to `--function-arn`; the function needs a Lambda permission for the
+    /// bucket (see the README).
+    Notification,
+}
 
 #[derive(Args, Debug)]
 pub struct ConnectArgs {
     /// The bucket whose object creations and removals cfinv should invalidate.
     #[arg(long)]
     bucket: String,
-    /// ARN of the ingest function (default: $CFINV_INGEST_FUNCTION_ARN, which `make deploy` prints).
-    #[arg(long, env = "CFINV_INGEST_FUNCTION_ARN")]
-    function_arn: String,
+    /// How changes reach ingest.
+    #[arg(long, value_enum, default_value_t = Via::Eventbridge)]
+    via: Via,
+    /// ARN of the ingest function, for `--via notification` (the stack's `IngestFunctionArn` output).
+    #[arg(long, env = "CFINV_INGEST_FUNCTION_ARN", required_if_eq("via", "notification"))]
+    function_arn: Option<String>,
     /// Also set the bucket's `exceptionPaths` tag (comma-separated key prefixes).
     #[arg(long)]
     exception_paths: Option<String>,
@@ -41,19 +56,47 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 pub fn connect_bucket(args: &ConnectArgs) -> Result<(), BucketError> {
+    let route = match (args.via, args.function_arn.as_deref()) {
+        (Via::Notification, Some(function_arn)) => Route::Notification { function_arn },
+        // clap requires --function-arn with --via notification; EventBridge needs none.
+        _ => Route::EventBridge,
+    };
     runtime().block_on(async {
         let s3 = Clients::from_env().await.s3_sdk();
-        let out = connect::connect(&s3, &args.bucket, &args.function_arn, args.exception_paths.as_deref())
+        let out = connect::connect(&s3, &args.bucket, route, args.exception_paths.as_deref())
             .await
             .map_err(|source| BucketError { bucket: args.bucket.clone(), source })?;
-        println!(
-            "{}: object creations and removals now go to {} ({}; {} other notification(s) kept){}",
-            args.bucket,
-            args.function_arn,
-            if out.replaced { "replaced cfinv's earlier entry" } else { "added" },
-            out.kept,
-            args.exception_paths.as_deref().map(|p| format!("; exceptionPaths = {p}")).unwrap_or_default()
-        );
+        let tag = args.exception_paths.as_deref().map(|p| format!("; exceptionPaths = {p}")).unwrap_or_default();
+        match route {
+            Route::EventBridge => {
+                println!(
+                    "{}: object changes now go to EventBridge ({}; {} notification(s) kept{}){tag}",
+                    args.bucket,
+                    if out.eventbridge_was_on { "it was already on" } else { "turned on" },
+                    out.kept,
+                    if out.replaced { "; cfinv's direct notification removed" } else { "" },
+                );
+                println!(
+                    "{}: the stack ingests them if its Buckets parameter names this bucket (make deploy)",
+                    args.bucket
+                );
+            }
+            Route::Notification { function_arn } => {
+                println!(
+                    "{}: object creations and removals now go to {function_arn} ({}; {} other notification(s) kept){tag}",
+                    args.bucket,
+                    if out.replaced { "replaced cfinv's earlier entry" } else { "added" },
+                    out.kept,
+                );
+                if out.eventbridge_was_on {
+                    println!(
+                        "{}: EventBridge delivery is on too; if the stack's Buckets parameter names this bucket, \
+                         its changes are ingested twice (harmless, but twice the work): remove it from Buckets",
+                        args.bucket
+                    );
+                }
+            }
+        }
         Ok(())
     })
 }
@@ -66,7 +109,14 @@ pub fn disconnect_bucket(args: &DisconnectArgs) -> Result<(), BucketError> {
             .map_err(|source| BucketError { bucket: args.bucket.clone(), source })?;
         if out.replaced {
             println!("{}: cfinv's notification removed ({} other notification(s) kept)", args.bucket, out.kept);
-        } else {
+        }
+        if out.eventbridge_was_on {
+            println!(
+                "{}: EventBridge delivery left on (other rules may use it); remove the bucket from the \
+                 stack's Buckets parameter and run make deploy to stop ingesting it",
+                args.bucket
+            );
+        } else if !out.replaced {
             println!("{}: was not connected; nothing changed", args.bucket);
         }
         Ok(())

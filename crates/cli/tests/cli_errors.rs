@@ -1,6 +1,6 @@
 //! `cfinv plan` on bad input: exit code 2, one stderr line naming the file (or the argument) and
 //! the problem, never a panic. Plus the human-readable `--format text` and the JSON default when
-//! stdout is not a terminal.
+//! stdout is not a terminal. And `connect-bucket` arguments that cannot work.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -290,4 +290,23 @@ fn json_is_the_default_off_a_terminal() {
     );
     assert_eq!(v["skipped"][0]["reason"], "not-served");
     assert_eq!(v["skipped"][0]["distributionId"], "E1TEXTFORMAT01");
+}
+
+#[test]
+fn connect_bucket_by_notification_needs_the_function_arn() {
+    let out = Command::new(env!("CARGO_BIN_EXE_cfinv"))
+        .args(["connect-bucket", "--bucket", "my-site", "--via", "notification"])
+        .env_remove("CFINV_INGEST_FUNCTION_ARN")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--function-arn"), "{stderr}");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_cfinv"))
+        .args(["connect-bucket", "--bucket", "my-site", "--via", "sns"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("eventbridge"));
 }
