@@ -235,6 +235,27 @@ def test_connect_bucket_keeps_the_notifications_a_bucket_already_has(stack):
     assert not config.get("LambdaFunctionConfigurations")
 
 
+def test_events_parked_in_the_ingest_failure_queue_are_replayed(stack):
+    site = stack.site("parked")
+    dist = stack.distribution(site)
+    # What EventBridge (or Lambda's async retries) leave there: the original S3 event, whole.
+    event = {
+        "version": "0", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718", "detail-type": "Object Created",
+        "source": "aws.s3", "account": "123456789012", "time": "2026-11-26T05:40:00Z", "region": "us-east-1",
+        "resources": [f"arn:aws:s3:::{site}"],
+        "detail": {"version": "0", "bucket": {"name": site},
+                   "object": {"key": "parked+page.html", "size": 1, "etag": "d41d8", "sequencer": "0062E99A88DC407460"},
+                   "request-id": "N4N7GDK58NMKJ12R", "requester": "123456789012", "reason": "PutObject"},
+    }
+    stack.sqs.send_message(QueueUrl=stack.ingest_failures_url, MessageBody=json.dumps(event))
+    stack.sqs.send_message(QueueUrl=stack.ingest_failures_url, MessageBody="not an event")
+    env = {"CFINV_QUEUE_URL": stack.queue_url, "CFINV_STATE_MACHINE_ARN": stack.state_machine_arn, "CFINV_SETTLE_SECONDS": "1"}
+    out = stack.cfinv("replay-ingest-failures", "--from", stack.ingest_failures_url, "--window-seconds", "2", env=env)
+    assert "replayed 1 event message(s): 1 event(s) queued" in out, out
+    assert "left in the failure queue" in out, out
+    stack.wait_for_paths(dist, ["/parked%20page.html"])
+
+
 def test_local_up_reports_ready_and_serves_the_stack():
     import subprocess
     import sys

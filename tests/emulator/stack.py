@@ -73,6 +73,7 @@ class Stack:
         self.queue_name = "cfinv-events"
         self.queue_url = f"{endpoint}/{ACCOUNT}/{self.queue_name}"
         self.dead_letter_url = f"{endpoint}/{ACCOUNT}/cfinv-dead-letters"
+        self.ingest_failures_url = f"{endpoint}/{ACCOUNT}/cfinv-ingest-failures"
         self.plan_bucket = "cfinv-plans"
         self.error_bucket = "cfinv-errors"
         self.topic_arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:cfinv-alerts"
@@ -107,6 +108,7 @@ class Stack:
         role = f"arn:aws:iam::{ACCOUNT}:role/cfinv"
         self.sqs.create_queue(QueueName=self.queue_name)
         self.sqs.create_queue(QueueName="cfinv-dead-letters")
+        self.sqs.create_queue(QueueName="cfinv-ingest-failures")
         self.sns.create_topic(Name="cfinv-alerts")
         for bucket in (self.plan_bucket, self.error_bucket):
             self.s3.create_bucket(Bucket=bucket)
@@ -147,10 +149,10 @@ class Stack:
         self.events.put_rule(Name="cfinv-object-changes", EventPattern=json.dumps(pattern))
         self.events.put_targets(Rule="cfinv-object-changes", Targets=[{"Id": "ingest", "Arn": self.function_arn("ingest")}])
 
-    def cfinv(self, *args):
+    def cfinv(self, *args, env=None):
         """Runs the cfinv CLI against the emulator, as an operator would against AWS."""
         env = {**os.environ, "AWS_ENDPOINT_URL": self.endpoint, "AWS_REGION": REGION,
-               "AWS_ACCESS_KEY_ID": "cfinv", "AWS_SECRET_ACCESS_KEY": "cfinv"}
+               "AWS_ACCESS_KEY_ID": "cfinv", "AWS_SECRET_ACCESS_KEY": "cfinv", **(env or {})}
         return subprocess.run([str(ROOT / "target/debug/cfinv"), *args], env=env, check=True, capture_output=True, text=True).stdout
 
     def site(self, name, exception_paths=None):

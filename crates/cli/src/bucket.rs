@@ -48,7 +48,8 @@ pub struct BucketError {
     source: cfinv_pipeline::ports::PortError,
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+/// A single-threaded runtime for the commands that call AWS.
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| {
         eprintln!("cfinv: cannot start the async runtime: {e}");
         std::process::exit(1)

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 mod bucket;
 mod plan;
 mod render;
+mod replay;
 mod statemachine;
 
 #[derive(Parser)]
@@ -29,6 +30,8 @@ enum Command {
     ConnectBucket(bucket::ConnectArgs),
     /// Remove cfinv's notification from a bucket, keeping the others.
     DisconnectBucket(bucket::DisconnectArgs),
+    /// Hand the S3 events parked in the ingest failure queue to ingest again.
+    ReplayIngestFailures(replay::ReplayArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
         Command::Statemachine(args) => statemachine::run(&args).map_err(|e| e.to_string()),
         Command::ConnectBucket(args) => bucket::connect_bucket(&args).map_err(|e| e.to_string()),
         Command::DisconnectBucket(args) => bucket::disconnect_bucket(&args).map_err(|e| e.to_string()),
+        Command::ReplayIngestFailures(args) => replay::run(&args).map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

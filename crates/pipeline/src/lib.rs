@@ -19,6 +19,7 @@ pub mod collect;
 pub mod ingest;
 pub mod invalidate;
 pub mod ports;
+pub mod replay;
 pub mod report;
 pub mod sets;
 pub mod settings;
