@@ -280,3 +280,15 @@ def test_the_trigger_names_only_the_buckets_parameter(template):
     assert "DeadLetterConfig" in target
     (perm,) = resources(template, "AWS::Lambda::Permission").values()
     assert perm["Properties"]["SourceArn"] == {"Fn::GetAtt": ["ObjectChangeRule", "Arn"]}
+
+
+def test_plans_outlive_the_redrive_window_and_every_queue_is_tls_only(template):
+    # A redrive (possible for 14 days) reads the failed sets from the plan bucket.
+    assert template["Parameters"]["PlanRetentionDays"]["MinValue"] > 14
+    queues = set(resources(template, "AWS::SQS::Queue"))
+    covered = set()
+    for policy in resources(template, "AWS::SQS::QueuePolicy").values():
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        if any(s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}} for s in statements):
+            covered |= {q["Ref"] for q in policy["Properties"]["Queues"]}
+    assert covered == queues, f"queues without a TLS-only policy: {sorted(queues - covered)}"

@@ -301,7 +301,15 @@ impl<Q: Queue, O: Objects, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
         for id in custom {
             match self.cloudfront.cache_policy(id).await {
                 Ok(Some(p)) => policies.insert(p),
-                Ok(None) => warn!(policy = id, "cache policy not found"),
+                Ok(None) => warn!(policy = id, "cache policy not found; assuming it caches"),
+                // A policy we may not read (an AWS-managed one newer than our list, or a narrower
+                // role) is assumed to cache, as an unknown one is: invalidating too much costs a
+                // little, failing the whole run would invalidate nothing.
+                Err(e)
+                    if matches!(e.kind, ErrorKind::AccessDenied | ErrorKind::NotFound | ErrorKind::InvalidArgument) =>
+                {
+                    warn!(policy = id, error = %e, "cannot read the cache policy; assuming it caches")
+                }
                 Err(e) => return Err(CollectError::CloudFront(e)),
             }
         }
@@ -598,6 +606,24 @@ mod tests {
         let out = c.handle(input()).await.unwrap();
         assert_eq!((out.paths, out.skipped), (1, 1), "the creation under the zero-TTL policy is not cached");
         assert_eq!(out.sets[0].preview, ["/vod/b.mp4"]);
+    }
+
+    #[tokio::test]
+    async fn a_cache_policy_that_cannot_be_read_is_assumed_to_cache() {
+        let run = |kind: ErrorKind| async move {
+            let mut d = dist("E1");
+            d.behaviors = vec![CacheBehavior::with_policy("/live/*", "s3", "aws-managed-new")];
+            let cf = FakeCloudFront { distributions: vec![d], ..Default::default() };
+            cf.policy_errors.lock().unwrap().insert("aws-managed-new".into(), kind);
+            let q = FakeQueue::default().with_messages(vec![body("live/a.m3u8")]);
+            let (objects, executions) = (FakeObjects::default(), FakeExecutions::default());
+            let clock = fixed_clock("2026-11-26T05:40:25Z");
+            Collect::new(q, None, objects, cf, executions, settings(&[]), clock).handle(input()).await
+        };
+        let out = run(ErrorKind::AccessDenied).await.unwrap();
+        assert_eq!(out.sets[0].preview, ["/live/a.m3u8"], "invalidated, not skipped, and the run goes on");
+        let transient = run(ErrorKind::Throttled).await;
+        assert!(matches!(transient, Err(CollectError::CloudFront(_))), "the state machine retries it");
     }
 
     #[tokio::test]

@@ -165,6 +165,8 @@ impl Objects for FakeObjects {
 pub struct FakeCloudFront {
     pub distributions: Vec<Distribution>,
     pub policies: Vec<CachePolicy>,
+    /// Errors GetCachePolicy returns, per policy id.
+    pub policy_errors: Mutex<HashMap<String, ErrorKind>>,
     pub lists: AtomicUsize,
     /// (distribution, caller reference, paths) per CreateInvalidation that succeeded.
     pub created: Mutex<Vec<(String, String, Vec<String>)>>,
@@ -184,6 +186,9 @@ impl CloudFront for FakeCloudFront {
         Ok(Listed { distributions: self.distributions.clone(), skipped: vec![] })
     }
     async fn cache_policy(&self, id: &str) -> Result<Option<CachePolicy>, PortError> {
+        if let Some(kind) = self.policy_errors.lock().unwrap().get(id) {
+            return Err(err(*kind));
+        }
         Ok(self.policies.iter().find(|p| p.id == id).cloned())
     }
     async fn create_invalidation(&self, d: &str, caller: &str, paths: &[String]) -> Result<Invalidation, PortError> {
