@@ -256,6 +256,19 @@ def test_events_parked_in_the_ingest_failure_queue_are_replayed(stack):
     stack.wait_for_paths(dist, ["/parked%20page.html"])
 
 
+def test_messages_put_back_in_the_queue_by_hand_are_drained_after_start_window(stack):
+    site = stack.site("redriven")
+    dist = stack.distribution(site)
+    # A message as ingest queues it, back from the dead-letter queue (the console's DLQ redrive):
+    # in the queue, with no execution coming for it.
+    body = {"bucket": site, "key": "back again.html", "change": "created", "eventName": "ObjectCreated:Put"}
+    stack.sqs.send_message(QueueUrl=stack.queue_url, MessageBody=json.dumps(body))
+    env = {"CFINV_STATE_MACHINE_ARN": stack.state_machine_arn, "CFINV_SETTLE_SECONDS": "1"}
+    out = stack.cfinv("start-window", "--window-seconds", "2", env=env)
+    assert out.startswith("started cfinv-"), out
+    stack.wait_for_paths(dist, ["/back%20again.html"])
+
+
 def test_local_up_reports_ready_and_serves_the_stack():
     import subprocess
     import sys

@@ -91,8 +91,9 @@ pub fn connect_bucket(args: &ConnectArgs) -> Result<(), BucketError> {
                 );
                 if out.eventbridge_was_on {
                     println!(
-                        "{}: EventBridge delivery is on too; if the stack's Buckets parameter names this bucket, \
-                         its changes are ingested twice (harmless, but twice the work): remove it from Buckets",
+                        "{}: EventBridge delivery is on too; as the stack's Buckets parameter names this bucket \
+                         (so that ingest may read its tags), its changes are ingested twice (harmless, but twice \
+                         the work): turn EventBridge delivery off if nothing else uses it",
                         args.bucket
                     );
                 }

@@ -9,8 +9,8 @@ use clap::{Parser, Subcommand};
 
 mod bucket;
 mod plan;
+mod recover;
 mod render;
-mod replay;
 mod statemachine;
 
 #[derive(Parser)]
@@ -31,7 +31,9 @@ enum Command {
     /// Remove cfinv's notification from a bucket, keeping the others.
     DisconnectBucket(bucket::DisconnectArgs),
     /// Hand the S3 events parked in the ingest failure queue to ingest again.
-    ReplayIngestFailures(replay::ReplayArgs),
+    ReplayIngestFailures(recover::ReplayArgs),
+    /// Start the current window's execution, to drain messages put back in the queue by hand.
+    StartWindow(recover::StartWindowArgs),
 }
 
 fn main() -> ExitCode {
@@ -41,7 +43,8 @@ fn main() -> ExitCode {
         Command::Statemachine(args) => statemachine::run(&args).map_err(|e| e.to_string()),
         Command::ConnectBucket(args) => bucket::connect_bucket(&args).map_err(|e| e.to_string()),
         Command::DisconnectBucket(args) => bucket::disconnect_bucket(&args).map_err(|e| e.to_string()),
-        Command::ReplayIngestFailures(args) => replay::run(&args).map_err(|e| e.to_string()),
+        Command::ReplayIngestFailures(args) => recover::replay_ingest_failures(&args).map_err(|e| e.to_string()),
+        Command::StartWindow(args) => recover::start_window(&args).map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

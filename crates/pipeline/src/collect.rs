@@ -27,7 +27,7 @@ use crate::ports::{
 };
 use crate::sets::{plan_key, set_key, SetFile, SetRef};
 use crate::settings::CollectSettings;
-use crate::window::Window;
+use crate::window::{start_execution, Started};
 use crate::{Clock, ErrorName};
 
 /// How many paths of each set the Map item shows, and how many characters of each: enough to
@@ -415,15 +415,10 @@ impl<Q: Queue, O: Objects, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
             warn!("a backlog is left but no state machine ARN is known to start the next execution");
             return;
         };
-        let window = Window::containing((self.clock)(), w.window_seconds);
-        let name = window.execution_name(&w.execution_prefix);
-        let input = window.execution_input(w.settle_seconds).to_string();
-        match self.executions.start(arn, &name, &input).await {
-            Ok(_) => info!(execution = %name, "backlog left; next execution started"),
-            Err(e) if e.kind == ErrorKind::AlreadyExists => {
-                info!(execution = %name, "backlog left; next execution exists")
-            }
-            Err(e) => {
+        match start_execution(&self.executions, arn, w, (self.clock)()).await {
+            Ok((name, Started::Started)) => info!(execution = %name, "backlog left; next execution started"),
+            Ok((name, Started::Existed)) => info!(execution = %name, "backlog left; next execution exists"),
+            Err((name, e)) => {
                 warn!(execution = %name, error = %e, "backlog left and the next execution could not be started")
             }
         }

@@ -23,9 +23,9 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::{info, warn};
 
-use crate::ports::{BucketTags, ErrorKind, Executions, OutgoingMessage, PortError, Queue};
+use crate::ports::{BucketTags, Executions, OutgoingMessage, PortError, Queue};
 use crate::settings::IngestSettings;
-use crate::window::Window;
+use crate::window::{start_execution, Started, Window};
 use crate::{Clock, ErrorName};
 
 /// The tag that lists a bucket's exception prefixes.
@@ -201,20 +201,23 @@ impl<Q: Queue, E: Executions, T: BucketTags> Ingest<Q, E, T> {
     /// Starts (or finds) the execution of the window we are in now.
     async fn start_window(&self) -> Result<String, IngestError> {
         let w = &self.settings.window;
-        let window = Window::containing((self.clock)(), w.window_seconds);
-        let name = window.execution_name(&w.execution_prefix);
-        if self.started_window.load(Ordering::Relaxed) == window.start {
-            return Ok(name);
+        let now = (self.clock)();
+        let window_start = Window::containing(now, w.window_seconds).start;
+        if self.started_window.load(Ordering::Relaxed) == window_start {
+            return Ok(Window::containing(now, w.window_seconds).execution_name(&w.execution_prefix));
         }
-        let input = window.execution_input(w.settle_seconds).to_string();
-        match self.executions.start(&self.settings.state_machine_arn, &name, &input).await {
-            Ok(()) => info!(execution = %name, "started (or found) the window's execution"),
-            Err(e) if e.kind == ErrorKind::AlreadyExists => {
-                warn!(execution = %name, error = %e, "the window's execution already exists");
+        let name = match start_execution(&self.executions, &self.settings.state_machine_arn, w, now).await {
+            Ok((name, Started::Started)) => {
+                info!(execution = %name, "started (or found) the window's execution");
+                name
             }
-            Err(source) => return Err(IngestError::StartFailed { name, source }),
-        }
-        self.started_window.store(window.start, Ordering::Relaxed);
+            Ok((name, Started::Existed)) => {
+                warn!(execution = %name, "the window's execution already exists");
+                name
+            }
+            Err((name, source)) => return Err(IngestError::StartFailed { name, source }),
+        };
+        self.started_window.store(window_start, Ordering::Relaxed);
         Ok(name)
     }
 }
@@ -223,6 +226,7 @@ impl<Q: Queue, E: Executions, T: BucketTags> Ingest<Q, E, T> {
 mod tests {
     use super::*;
     use crate::fakes::{fixed_clock, FakeExecutions, FakeQueue, FakeTags};
+    use crate::ports::ErrorKind;
     use crate::settings::WindowSettings;
     use serde_json::json;
     use std::time::Duration;
