@@ -16,7 +16,7 @@ pub mod sqs;
 use std::fmt::Display;
 use std::future::Future;
 
-use cfinv_pipeline::ErrorName;
+use cfinv_pipeline::{ErrorName, ErrorType};
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -104,7 +104,7 @@ pub fn init_tracing() {
 /// matches, `errorMessage` says what happened.
 #[derive(Debug)]
 pub struct LambdaError {
-    pub error_type: &'static str,
+    pub error_type: ErrorType,
     pub message: String,
 }
 
@@ -116,7 +116,7 @@ impl LambdaError {
 
 impl From<LambdaError> for Diagnostic {
     fn from(e: LambdaError) -> Self {
-        Diagnostic { error_type: e.error_type.to_owned(), error_message: e.message }
+        Diagnostic { error_type: e.error_type.as_str().to_owned(), error_message: e.message }
     }
 }
 
@@ -133,14 +133,14 @@ where
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let input: I = serde_json::from_value(event.payload).map_err(|e| LambdaError {
-            error_type: "InvalidInput",
+            error_type: ErrorType::InvalidInput,
             message: format!("the payload does not fit this function: {e}"),
         })?;
         match handler(input).await {
             Ok(output) => serde_json::to_value(output)
-                .map_err(|e| LambdaError { error_type: "InternalError", message: e.to_string() }),
+                .map_err(|e| LambdaError { error_type: ErrorType::InternalError, message: e.to_string() }),
             Err(e) => {
-                tracing::error!(error_type = e.error_type(), error = %e, "invocation failed");
+                tracing::error!(error_type = %e.error_type(), error = %e, "invocation failed");
                 Err(LambdaError::from_handler(&e))
             }
         }
@@ -154,7 +154,7 @@ pub fn settings<T>(
     read: impl FnOnce() -> Result<T, cfinv_pipeline::settings::ConfigError>,
 ) -> Result<T, lambda_runtime::Error> {
     read().map_err(|e| {
-        tracing::error!(error_type = "Misconfigured", error = %e, "invalid configuration");
+        tracing::error!(error_type = %ErrorType::Misconfigured, error = %e, "invalid configuration");
         lambda_runtime::Error::from(e.to_string())
     })
 }

@@ -28,7 +28,7 @@ use crate::ports::{
 use crate::sets::{plan_key, set_key, SetFile, SetRef};
 use crate::settings::CollectSettings;
 use crate::window::{start_execution, Started};
-use crate::{Clock, ErrorName};
+use crate::{Clock, ErrorName, ErrorType};
 
 /// How many paths of each set the Map item shows, and how many characters of each: enough to
 /// recognise a set in the console, small enough that hundreds of sets fit a 256 KiB payload.
@@ -82,14 +82,14 @@ pub enum CollectError {
 }
 
 impl ErrorName for CollectError {
-    fn error_type(&self) -> &'static str {
+    fn error_type(&self) -> ErrorType {
         match self {
-            CollectError::InvalidInput(_) => "InvalidInput",
-            CollectError::QueueUnavailable(_) => "QueueUnavailable",
-            CollectError::CloudFront(e) if e.kind == ErrorKind::AccessDenied => "AccessDenied",
-            CollectError::CloudFront(e) if e.kind == ErrorKind::Throttled => "Throttled",
-            CollectError::CloudFront(_) => "CloudFrontUnavailable",
-            CollectError::StorageUnavailable(_) => "StorageUnavailable",
+            CollectError::InvalidInput(_) => ErrorType::InvalidInput,
+            CollectError::QueueUnavailable(_) => ErrorType::QueueUnavailable,
+            CollectError::CloudFront(e) if e.kind == ErrorKind::AccessDenied => ErrorType::AccessDenied,
+            CollectError::CloudFront(e) if e.kind == ErrorKind::Throttled => ErrorType::Throttled,
+            CollectError::CloudFront(_) => ErrorType::CloudFrontUnavailable,
+            CollectError::StorageUnavailable(_) => ErrorType::StorageUnavailable,
         }
     }
 }

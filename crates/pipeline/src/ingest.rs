@@ -26,7 +26,7 @@ use tracing::{info, warn};
 use crate::ports::{BucketTags, Executions, OutgoingMessage, PortError, Queue};
 use crate::settings::IngestSettings;
 use crate::window::{start_execution, Started, Window};
-use crate::{Clock, ErrorName};
+use crate::{Clock, ErrorName, ErrorType};
 
 /// The tag that lists a bucket's exception prefixes.
 pub const EXCEPTION_PATHS_TAG: &str = "exceptionPaths";
@@ -48,11 +48,11 @@ pub enum IngestError {
 }
 
 impl ErrorName for IngestError {
-    fn error_type(&self) -> &'static str {
+    fn error_type(&self) -> ErrorType {
         match self {
-            IngestError::MalformedEvent(_) => "MalformedEvent",
-            IngestError::QueueFailed { .. } => "QueueFailed",
-            IngestError::StartFailed { .. } => "StartFailed",
+            IngestError::MalformedEvent(_) => ErrorType::MalformedEvent,
+            IngestError::QueueFailed { .. } => ErrorType::QueueFailed,
+            IngestError::StartFailed { .. } => ErrorType::StartFailed,
         }
     }
 }

@@ -20,7 +20,7 @@ use crate::collect::check_execution_name;
 use crate::ports::{CloudFront, ErrorKind, Executions, Objects, PortError};
 use crate::sets::{SetDone, SetFile, SetRef};
 use crate::settings::InvalidateSettings;
-use crate::ErrorName;
+use crate::{ErrorName, ErrorType};
 
 /// One Map iteration's input.
 #[derive(Debug, Clone, Deserialize)]
@@ -57,22 +57,22 @@ pub enum InvalidateError {
 }
 
 impl ErrorName for InvalidateError {
-    fn error_type(&self) -> &'static str {
+    fn error_type(&self) -> ErrorType {
         match self {
-            InvalidateError::InvalidInput(_) => "InvalidInput",
+            InvalidateError::InvalidInput(_) => ErrorType::InvalidInput,
             InvalidateError::CloudFront { source, .. } => match source.kind {
-                ErrorKind::Throttled => "Throttled",
-                ErrorKind::TooManyInvalidationsInProgress => "TooManyInvalidationsInProgress",
-                ErrorKind::AccessDenied => "AccessDenied",
-                ErrorKind::NotFound => "NoSuchDistribution",
-                ErrorKind::InvalidArgument => "InvalidArgument",
-                ErrorKind::BatchMismatch | ErrorKind::AlreadyExists => "BatchMismatch",
-                ErrorKind::Unavailable | ErrorKind::Other => "CloudFrontUnavailable",
+                ErrorKind::Throttled => ErrorType::Throttled,
+                ErrorKind::TooManyInvalidationsInProgress => ErrorType::TooManyInvalidationsInProgress,
+                ErrorKind::AccessDenied => ErrorType::AccessDenied,
+                ErrorKind::NotFound => ErrorType::NoSuchDistribution,
+                ErrorKind::InvalidArgument => ErrorType::InvalidArgument,
+                ErrorKind::BatchMismatch | ErrorKind::AlreadyExists => ErrorType::BatchMismatch,
+                ErrorKind::Unavailable | ErrorKind::Other => ErrorType::CloudFrontUnavailable,
             },
-            InvalidateError::SetUnreadable(..) => "SetUnreadable",
-            InvalidateError::StorageUnavailable(_) => "StorageUnavailable",
-            InvalidateError::StatesUnavailable(_) => "StatesUnavailable",
-            InvalidateError::SetNotInvalidated { .. } => "SetNotInvalidated",
+            InvalidateError::SetUnreadable(..) => ErrorType::SetUnreadable,
+            InvalidateError::StorageUnavailable(_) => ErrorType::StorageUnavailable,
+            InvalidateError::StatesUnavailable(_) => ErrorType::StatesUnavailable,
+            InvalidateError::SetNotInvalidated { .. } => ErrorType::SetNotInvalidated,
         }
     }
 }
@@ -150,7 +150,7 @@ impl<O: Objects, C: CloudFront, E: Executions> Invalidate<O, C, E> {
             Err(source) => {
                 let err =
                     InvalidateError::CloudFront { distribution: set.distribution_id.clone(), set: set.set, source };
-                warn!(execution = %input.execution, error_type = err.error_type(), error = %err, "CreateInvalidation failed");
+                warn!(execution = %input.execution, error_type = %err.error_type(), error = %err, "CreateInvalidation failed");
                 Err(err)
             }
         }

@@ -12,10 +12,11 @@
 //!   redrives idempotent.
 //! - [`report`]: the seed's error files and one alert for every set that could not be invalidated.
 //!
-//! Every handler error has a stable name ([`ErrorName::error_type`]): the state machine retries and
-//! catches by these names, so they never change.
+//! Every handler error has a stable name ([`ErrorName::error_type`], one of [`ErrorType`]): the
+//! state machine retries and catches by these names, so they never change.
 
 pub mod collect;
+pub mod error_type;
 pub mod ingest;
 pub mod invalidate;
 pub mod ports;
@@ -29,9 +30,11 @@ pub mod window;
 #[cfg(test)]
 pub(crate) mod fakes;
 
+pub use error_type::ErrorType;
+
 /// An error with a stable name: it becomes the Lambda `errorType` that Step Functions matches.
 pub trait ErrorName: std::error::Error {
-    fn error_type(&self) -> &'static str;
+    fn error_type(&self) -> ErrorType;
 }
 
 /// A clock, so that tests can choose the time.

@@ -15,7 +15,7 @@ use crate::collect::check_execution_name;
 use crate::ports::{Alerts, Objects, PortError};
 use crate::sets::{SetFile, SetRef, SetResult};
 use crate::settings::ReportSettings;
-use crate::{Clock, ErrorName};
+use crate::{Clock, ErrorName, ErrorType};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -61,12 +61,12 @@ pub enum ReportError {
 }
 
 impl ErrorName for ReportError {
-    fn error_type(&self) -> &'static str {
+    fn error_type(&self) -> ErrorType {
         match self {
-            ReportError::InvalidInput(_) => "InvalidInput",
-            ReportError::SetUnreadable(..) => "SetUnreadable",
-            ReportError::StorageUnavailable(_) => "StorageUnavailable",
-            ReportError::AlertFailed(_) => "AlertFailed",
+            ReportError::InvalidInput(_) => ErrorType::InvalidInput,
+            ReportError::SetUnreadable(..) => ErrorType::SetUnreadable,
+            ReportError::StorageUnavailable(_) => ErrorType::StorageUnavailable,
+            ReportError::AlertFailed(_) => ErrorType::AlertFailed,
         }
     }
 }

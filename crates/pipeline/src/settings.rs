@@ -10,7 +10,7 @@ use std::time::Duration;
 use cfinv_core::plan::{MAX_SET_SIZE, MAX_WILDCARDS_IN_PROGRESS};
 use cfinv_core::{ExceptionPaths, PlanOptions};
 
-use crate::ErrorName;
+use crate::{ErrorName, ErrorType};
 
 /// A setting that is missing or out of range.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,8 +22,8 @@ pub enum ConfigError {
 }
 
 impl ErrorName for ConfigError {
-    fn error_type(&self) -> &'static str {
-        "Misconfigured"
+    fn error_type(&self) -> ErrorType {
+        ErrorType::Misconfigured
     }
 }
 

@@ -70,6 +70,7 @@ pub fn render(template: &str, values: &BTreeMap<String, String>) -> Result<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ErrorType;
 
     fn arns() -> BTreeMap<String, String> {
         FUNCTION_ARNS
@@ -104,6 +105,78 @@ mod tests {
             if let Some((_, default)) = DEFAULTS.iter().find(|(d, _)| *d == n) {
                 assert!(row.contains(&format!("| {default} |")), "README default for {n} differs: {row}");
             }
+        }
+    }
+
+    /// Every `ErrorEquals` name of the definition, with whether it appears in a `Retry` (else only
+    /// in a `Catch`).
+    fn error_equals(v: &serde_json::Value, in_retry: bool, out: &mut Vec<(String, bool)>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, child) in map {
+                    match (k.as_str(), child) {
+                        ("ErrorEquals", serde_json::Value::Array(names)) => {
+                            out.extend(names.iter().filter_map(|n| n.as_str()).map(|n| (n.to_owned(), in_retry)))
+                        }
+                        ("Retry", _) => error_equals(child, true, out),
+                        ("Catch", _) => error_equals(child, false, out),
+                        _ => error_equals(child, in_retry, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|i| error_equals(i, in_retry, out)),
+            _ => {}
+        }
+    }
+
+    /// The error table of `statemachine/README.md`: (name, retried), one row per `errorType`.
+    fn readme_error_rows() -> Vec<(String, bool)> {
+        let readme = include_str!("../../../statemachine/README.md");
+        let table =
+            readme.split("## Error names").nth(1).expect("statemachine/README.md has an `## Error names` section");
+        table
+            .lines()
+            .skip_while(|l| !l.starts_with("| name |"))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .flat_map(|row| {
+                let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+                let retried = cells.get(3).is_some_and(|c| c.starts_with("yes"));
+                cells[1].split(',').map(|n| (n.trim().trim_matches('`').to_owned(), retried)).collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_error_name_of_the_definition_is_an_error_type() {
+        let v: serde_json::Value = serde_json::from_str(&render(DEFINITION, &arns()).unwrap()).unwrap();
+        let mut names = Vec::new();
+        error_equals(&v, false, &mut names);
+        assert!(names.len() > 10, "the definition matches errors: {names:?}");
+        for (name, _) in &names {
+            let service = name.starts_with("Lambda.") || name.starts_with("States.");
+            assert!(service || ErrorType::from_name(name).is_some(), "{name} in cfinv.asl.json is not an ErrorType");
+        }
+    }
+
+    #[test]
+    fn the_readme_table_names_every_error_type_and_its_retries_are_in_the_definition() {
+        let v: serde_json::Value = serde_json::from_str(&render(DEFINITION, &arns()).unwrap()).unwrap();
+        let mut matched = Vec::new();
+        error_equals(&v, false, &mut matched);
+        let rows = readme_error_rows();
+        for (name, retried) in &rows {
+            let service = name.starts_with("Lambda.") || name.starts_with("States.");
+            assert!(service || ErrorType::from_name(name).is_some(), "README row {name} is not an ErrorType");
+            let has_retry = matched.iter().any(|(n, in_retry)| n == name && *in_retry);
+            if *retried {
+                assert!(has_retry, "statemachine/README.md says {name} is retried, but no Retry matches it");
+            } else {
+                assert!(!has_retry, "statemachine/README.md says {name} is not retried, but a Retry matches it");
+            }
+        }
+        for e in ErrorType::all() {
+            assert!(rows.iter().any(|(n, _)| n == e.as_str()), "{e} has no row in statemachine/README.md");
         }
     }
 
