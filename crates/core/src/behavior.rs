@@ -7,7 +7,7 @@
 //!
 //! A planner asks this for every event and every distribution that serves its bucket, and the
 //! distributions of one bucket mostly share their patterns. So the question is split in two:
-//! - a [`PatternSet`] holds the *distinct* patterns of several distributions and answers, once per
+//! - a [`PatternSet`] (built once by a [`PatternSetBuilder`]) holds the *distinct* patterns of several distributions and answers, once per
 //!   path, which of them match (a bit per pattern);
 //! - a [`BehaviorOrder`] is one distribution's behaviors as pattern ids in evaluation order, and its
 //!   first match is the first id whose bit is set.
@@ -18,6 +18,7 @@
 //! every path. Simple shapes (`/a/b`, `/a/*`, `/a/*.js`, `*.js`) are matched without the general
 //! glob.
 
+use crate::bytes::same;
 use crate::pattern::PathPattern;
 
 /// How a pattern is matched, from cheapest to most general.
@@ -70,33 +71,68 @@ impl Shape {
     }
 }
 
-/// Equality of two equally long short byte strings, eight bytes at a time. Patterns and paths are
-/// tens of bytes; a call into the C library's `memcmp` for each comparison cost more than the
-/// comparison itself (it was a third of all planning time).
-#[inline]
-fn same(mut a: &[u8], mut b: &[u8]) -> bool {
-    debug_assert_eq!(a.len(), b.len());
-    while let (Some(x), Some(y)) = (a.first_chunk::<8>(), b.first_chunk::<8>()) {
-        if u64::from_ne_bytes(*x) != u64::from_ne_bytes(*y) {
-            return false;
-        }
-        a = &a[8..];
-        b = &b[8..];
-    }
-    let mut diff = 0u8;
-    for (x, y) in a.iter().zip(b) {
-        diff |= x ^ y;
-    }
-    diff == 0
+/// Distinct path patterns being collected: ids are handed out as patterns are interned, and
+/// [`PatternSetBuilder::build`] compiles the index once every pattern is in. Only the built
+/// [`PatternSet`] can match, so a set can never be matched half-built (the shape of globset's
+/// `GlobSetBuilder` and `GlobSet`).
+#[derive(Debug, Clone, Default)]
+pub struct PatternSetBuilder {
+    sources: Vec<String>,
+    shapes: Vec<Shape>,
 }
 
-/// Distinct path patterns, matched together.
-#[derive(Debug, Clone, Default)]
+impl PatternSetBuilder {
+    pub fn new() -> Self {
+        PatternSetBuilder::default()
+    }
+
+    /// The id of a pattern, adding it if it is new.
+    pub fn intern(&mut self, source: &str) -> u16 {
+        if let Some(i) = self.sources.iter().position(|s| s == source) {
+            return i as u16;
+        }
+        self.sources.push(source.to_owned());
+        self.shapes.push(Shape::of(source));
+        (self.sources.len() - 1) as u16
+    }
+
+    /// How many distinct patterns so far.
+    pub fn len(&self) -> usize {
+        self.sources.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sources.is_empty()
+    }
+
+    /// Compiles the second-byte index: for each possible second byte of a path, the patterns that
+    /// could match it.
+    pub fn build(self) -> PatternSet {
+        let PatternSetBuilder { sources, shapes } = self;
+        let mut candidates = Vec::new();
+        let mut offsets = Vec::with_capacity(257);
+        offsets.push(0);
+        for b in 0..=255u8 {
+            for (i, shape) in shapes.iter().enumerate() {
+                let p = shape.prefix();
+                if p.len() < 2 || p[1] == b {
+                    candidates.push(i as u16);
+                }
+            }
+            offsets.push(candidates.len() as u32);
+        }
+        let all = (0..sources.len() as u16).collect();
+        PatternSet { sources, shapes, candidates, offsets, all }
+    }
+}
+
+/// Distinct path patterns, compiled ([`PatternSetBuilder::build`]) and matched together.
+#[derive(Debug, Clone)]
 pub struct PatternSet {
     sources: Vec<String>,
     shapes: Vec<Shape>,
     /// For each possible second byte of a path, the patterns that could match (flattened:
-    /// `candidates[offsets[b]..offsets[b + 1]]`).
+    /// `candidates[offsets[b]..offsets[b + 1]]`, 257 offsets).
     candidates: Vec<u16>,
     offsets: Vec<u32>,
     /// Every pattern (for the path `/`).
@@ -123,21 +159,7 @@ impl Matches {
 }
 
 impl PatternSet {
-    pub fn new() -> Self {
-        PatternSet::default()
-    }
-
-    /// The id of a pattern, adding it if it is new.
-    pub fn intern(&mut self, source: &str) -> u16 {
-        if let Some(i) = self.sources.iter().position(|s| s == source) {
-            return i as u16;
-        }
-        self.sources.push(source.to_owned());
-        self.shapes.push(Shape::of(source));
-        self.offsets.clear();
-        (self.sources.len() - 1) as u16
-    }
-
+    /// How many distinct patterns.
     pub fn len(&self) -> usize {
         self.sources.len()
     }
@@ -146,26 +168,13 @@ impl PatternSet {
         self.sources.is_empty()
     }
 
-    /// Builds the index; call after the last [`PatternSet::intern`].
-    pub fn build(&mut self) {
-        self.candidates.clear();
-        self.offsets.clear();
-        self.offsets.push(0);
-        self.all = (0..self.sources.len() as u16).collect();
-        for b in 0..=255u8 {
-            for (i, shape) in self.shapes.iter().enumerate() {
-                let p = shape.prefix();
-                if p.len() < 2 || p[1] == b {
-                    self.candidates.push(i as u16);
-                }
-            }
-            self.offsets.push(self.candidates.len() as u32);
-        }
+    /// The pattern with this id, as written.
+    pub fn source(&self, id: u16) -> &str {
+        &self.sources[usize::from(id)]
     }
 
     /// Which patterns match `path` (a viewer path starting with `/`), into `out`.
     pub fn matching(&self, path: &str, out: &mut Matches) {
-        debug_assert!(self.offsets.len() == 257, "PatternSet::build was not called");
         out.words.clear();
         out.words.resize(self.sources.len().div_ceil(64), 0);
         let bytes = path.as_bytes();
@@ -191,8 +200,8 @@ pub struct BehaviorOrder {
 }
 
 impl BehaviorOrder {
-    /// Interns the ordered patterns (and the default's `*`) into `set`.
-    pub fn new<'a>(set: &mut PatternSet, ordered: impl IntoIterator<Item = &'a str>) -> Self {
+    /// Interns the ordered patterns (and the default's `*`) into the set being built.
+    pub fn new<'a>(set: &mut PatternSetBuilder, ordered: impl IntoIterator<Item = &'a str>) -> Self {
         let ids = ordered.into_iter().chain(std::iter::once("*")).map(|p| set.intern(p)).collect();
         BehaviorOrder { ids }
     }
@@ -226,10 +235,9 @@ impl Behaviors {
     /// [`Behaviors::first_match`] returns is the position in `ordered`, or `ordered.len()` for the
     /// default behavior.
     pub fn new<'a>(ordered: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut set = PatternSet::new();
-        let order = BehaviorOrder::new(&mut set, ordered);
-        set.build();
-        Behaviors { set, order }
+        let mut builder = PatternSetBuilder::new();
+        let order = BehaviorOrder::new(&mut builder, ordered);
+        Behaviors { set: builder.build(), order }
     }
 
     pub fn len(&self) -> usize {
@@ -270,10 +278,10 @@ mod tests {
 
     #[test]
     fn shared_patterns_serve_several_orders() {
-        let mut set = PatternSet::new();
-        let one = BehaviorOrder::new(&mut set, ["/a/*", "*.js"]);
-        let two = BehaviorOrder::new(&mut set, ["*.js", "/a/*"]);
-        set.build();
+        let mut builder = PatternSetBuilder::new();
+        let one = BehaviorOrder::new(&mut builder, ["/a/*", "*.js"]);
+        let two = BehaviorOrder::new(&mut builder, ["*.js", "/a/*"]);
+        let set = builder.build();
         assert_eq!(set.len(), 3, "/a/*, *.js and * once each");
         let mut m = Matches::default();
         set.matching("/a/x.js", &mut m);

@@ -42,6 +42,26 @@ pub struct ObjectEvent {
 }
 
 impl ObjectEvent {
+    /// An event as a test or a caller that already knows the change builds it: the S3 event name
+    /// is the usual one for the change (`ObjectCreated:Put`, `ObjectRemoved:Delete`), with no time
+    /// and no sequencer.
+    pub fn new(bucket: impl Into<String>, key: impl Into<String>, change: Change) -> Self {
+        let event_name = match change {
+            Change::Created => "ObjectCreated:Put",
+            Change::Removed => "ObjectRemoved:Delete",
+            Change::Unchanged => "ObjectRestore:Completed",
+            Change::Test => "s3:TestEvent",
+        };
+        ObjectEvent {
+            bucket: bucket.into(),
+            key: key.into(),
+            change,
+            event_name: event_name.to_owned(),
+            event_time: None,
+            sequencer: None,
+        }
+    }
+
     /// Classifies an S3 notification event name (without the `s3:` prefix, as in payloads).
     pub fn change_of(event_name: &str) -> Change {
         let name = event_name.strip_prefix("s3:").unwrap_or(event_name);

@@ -19,6 +19,7 @@
 
 pub mod aws_json;
 pub mod behavior;
+pub mod bytes;
 pub mod cache;
 pub mod distribution;
 pub mod event;
