@@ -4,9 +4,10 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use cfinv_core::aws_json::{read_cache_policies, read_distributions, AwsJsonError};
+use cfinv_core::event::parse_events_json;
 use cfinv_core::event::EventError;
 use cfinv_core::plan::OptionsError;
-use cfinv_core::{parse_events, CachePolicies, ExceptionPaths, Exceptions, PlanOptions, Planner};
+use cfinv_core::{CachePolicies, ExceptionPaths, Exceptions, PlanOptions, Planner};
 use clap::{Args, ValueEnum};
 
 use crate::render;
@@ -50,12 +51,6 @@ pub enum PlanError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{file}: not valid JSON: {source}")]
-    Json {
-        file: String,
-        #[source]
-        source: serde_json::Error,
-    },
     #[error("{file}: {source}")]
     Events {
         file: String,
@@ -76,10 +71,8 @@ pub enum PlanError {
     Write(#[source] std::io::Error),
 }
 
-fn read_json(path: &Path) -> Result<serde_json::Value, PlanError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read { file: file.clone(), source })?;
-    serde_json::from_str(&text).map_err(|source| PlanError::Json { file, source })
+fn read_text(path: &Path) -> Result<String, PlanError> {
+    std::fs::read_to_string(path).map_err(|source| PlanError::Read { file: path.display().to_string(), source })
 }
 
 pub fn run(args: &PlanArgs) -> Result<(), PlanError> {
@@ -88,7 +81,7 @@ pub fn run(args: &PlanArgs) -> Result<(), PlanError> {
 
     let mut distributions = Vec::new();
     for path in &args.distributions {
-        let read = read_distributions(&read_json(path)?)
+        let read = read_distributions(&read_text(path)?)
             .map_err(|source| PlanError::Aws { file: path.display().to_string(), source })?;
         distributions.extend(read.items);
         warnings.extend(read.skipped.into_iter().map(|s| format!("{}: {s}", path.display())));
@@ -96,7 +89,7 @@ pub fn run(args: &PlanArgs) -> Result<(), PlanError> {
 
     let mut policies = CachePolicies::managed();
     for path in &args.cache_policies {
-        let read = read_cache_policies(&read_json(path)?)
+        let read = read_cache_policies(&read_text(path)?)
             .map_err(|source| PlanError::Aws { file: path.display().to_string(), source })?;
         for p in read.items {
             policies.insert(p);
@@ -106,7 +99,7 @@ pub fn run(args: &PlanArgs) -> Result<(), PlanError> {
 
     let mut events = Vec::new();
     for path in &args.events {
-        let parsed = parse_events(&read_json(path)?)
+        let parsed = parse_events_json(&read_text(path)?)
             .map_err(|source| PlanError::Events { file: path.display().to_string(), source })?;
         events.extend(parsed);
     }
@@ -126,11 +119,11 @@ pub fn run(args: &PlanArgs) -> Result<(), PlanError> {
     let plan = planner.plan(&events, &exceptions);
 
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() { Format::Text } else { Format::Json });
-    let out = match format {
-        Format::Json => render::json(&plan, &events, &warnings),
-        Format::Text => render::text(&plan, &events, &warnings),
-    };
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(out.as_bytes()).map_err(PlanError::Write)?;
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    match format {
+        Format::Json => render::json(&mut stdout, &plan, &events, &warnings),
+        Format::Text => stdout.write_all(render::text(&plan, &events, &warnings).as_bytes()),
+    }
+    .map_err(PlanError::Write)?;
     stdout.flush().map_err(PlanError::Write)
 }

@@ -52,8 +52,9 @@ fn skips<'a>(plan: &'a Plan, events: &'a [ObjectEvent]) -> Vec<JsonSkip<'a>> {
         .collect()
 }
 
-/// The plan as JSON, one document, newline-terminated.
-pub fn json(plan: &Plan, events: &[ObjectEvent], warnings: &[String]) -> String {
+/// The plan as JSON, one document, newline-terminated, written as it is serialised (plans of a
+/// large deploy are tens of megabytes).
+pub fn json(out: &mut impl std::io::Write, plan: &Plan, events: &[ObjectEvent], warnings: &[String]) -> std::io::Result<()> {
     let doc = JsonPlan {
         invalidations: plan
             .invalidations
@@ -68,10 +69,8 @@ pub fn json(plan: &Plan, events: &[ObjectEvent], warnings: &[String]) -> String 
         skipped: skips(plan, events),
         warnings,
     };
-    // Serialising borrowed strings and slices cannot fail.
-    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    out.push('\n');
-    out
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")
 }
 
 /// The plan as a person reads it: per distribution its sets and paths, then what was skipped and

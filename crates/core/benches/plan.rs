@@ -23,7 +23,6 @@
 use std::collections::{HashMap, HashSet};
 use std::hint::black_box;
 
-use cfinv_core::cache::MANAGED_POLICIES;
 use cfinv_core::{
     parse_events, CacheBehavior, CachePolicies, Change, Distribution, ExceptionPaths, Exceptions, ObjectEvent, Origin,
     OriginGroup, PlanOptions, Planner, TtlSettings,
@@ -441,7 +440,10 @@ fn origin_is_bucket(domain: &str, bucket: &str) -> bool {
 fn caches_nothing(ttl: &TtlSettings) -> bool {
     match ttl {
         TtlSettings::Legacy { max_ttl, .. } => *max_ttl == Some(0),
-        TtlSettings::Policy { id } => MANAGED_POLICIES.iter().any(|&(pid, _, _, _, max)| pid == id && max == 0),
+        TtlSettings::Policy { id } => {
+            static MANAGED: std::sync::OnceLock<CachePolicies> = std::sync::OnceLock::new();
+            MANAGED.get_or_init(CachePolicies::managed).get(id).is_some_and(|p| p.max_ttl == 0)
+        }
     }
 }
 

@@ -6,20 +6,23 @@
 //! `Cache-Control: max-age` is still cached up to MaxTTL.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
-use crate::distribution::{CachePolicy, TtlSettings};
+use crate::aws_json::read_cache_policies;
+use crate::distribution::{CachePolicy, TtlSettings, DEFAULT_MAX_TTL};
 
-/// CloudFront's default MaxTTL for a legacy behavior that does not set one (one year).
-pub const DEFAULT_MAX_TTL: i64 = 31_536_000;
+/// The AWS managed cache policies, as `aws cloudfront list-cache-policies --type managed` prints
+/// them: their ids are global constants (CloudFront guide, "Use managed cache policies"). The
+/// emulator serves the same file.
+pub const MANAGED_POLICIES_JSON: &str = include_str!("../data/managed-cache-policies.json");
 
-/// The AWS managed cache policies: their ids are global constants (aws-facts.md).
-pub const MANAGED_POLICIES: &[(&str, &str, i64, i64, i64)] = &[
-    ("658327ea-f89d-4fab-a63d-7e88639e58f6", "Managed-CachingOptimized", 1, 86_400, 31_536_000),
-    ("b2884449-e4de-46a7-ac36-70bc7f1ddd6d", "Managed-CachingOptimizedForUncompressedObjects", 1, 86_400, 31_536_000),
-    ("4135ea2d-6df8-44a3-9df3-4b5a84be39ad", "Managed-CachingDisabled", 0, 0, 0),
-    ("08627262-05a9-4f76-9ded-b50ca2e3a84f", "Managed-Elemental-MediaPackage", 0, 86_400, 31_536_000),
-    ("2e54312d-136d-493c-8eb9-b001f22f67d2", "Managed-Amplify", 2, 2, 600),
-];
+/// The managed policies, read once from [`MANAGED_POLICIES_JSON`].
+fn managed_policies() -> &'static [CachePolicy] {
+    static MANAGED: OnceLock<Vec<CachePolicy>> = OnceLock::new();
+    // The file ships with the crate and a test reads it whole; were it ever unreadable, no policy
+    // would be known, and every behavior would be assumed to cache (the safe side).
+    MANAGED.get_or_init(|| read_cache_policies(MANAGED_POLICIES_JSON).map(|r| r.items).unwrap_or_default())
+}
 
 /// What we know of a behavior's caching.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,19 +43,7 @@ pub struct CachePolicies {
 
 impl Default for CachePolicies {
     fn default() -> Self {
-        let by_id = MANAGED_POLICIES
-            .iter()
-            .map(|&(id, name, min, default, max)| {
-                let policy = CachePolicy {
-                    id: id.to_owned(),
-                    name: name.to_owned(),
-                    min_ttl: min,
-                    default_ttl: default,
-                    max_ttl: max,
-                };
-                (id.to_owned(), policy)
-            })
-            .collect();
+        let by_id = managed_policies().iter().map(|p| (p.id.clone(), p.clone())).collect();
         CachePolicies { by_id }
     }
 }
@@ -106,6 +97,17 @@ mod tests {
         assert_eq!(p.caching(&legacy(Some(0), Some(0), None)), Caching::Cached, "MaxTTL defaults to a year");
         assert_eq!(p.caching(&legacy(Some(0), Some(0), Some(60))), Caching::Cached);
         assert_eq!(p.caching(&legacy(None, None, None)), Caching::Cached);
+    }
+
+    #[test]
+    fn the_managed_policies_file_is_read_whole() {
+        let read = read_cache_policies(MANAGED_POLICIES_JSON).unwrap();
+        assert!(read.skipped.is_empty(), "{:?}", read.skipped);
+        assert_eq!(read.items.len(), 11);
+        let p = CachePolicies::managed();
+        let disabled = p.get("4135ea2d-6df8-44a3-9df3-4b5a84be39ad").unwrap();
+        assert_eq!((disabled.name.as_str(), disabled.max_ttl), ("Managed-CachingDisabled", 0));
+        assert_eq!(p.get("2e54312d-136d-493c-8eb9-b001f22f67d2").unwrap().max_ttl, 600, "Amplify");
     }
 
     #[test]

@@ -49,6 +49,11 @@ pub struct CacheBehavior {
     pub ttl: TtlSettings,
 }
 
+/// CloudFront's DefaultTTL when a legacy behavior or a cache policy does not set one (one day).
+pub const DEFAULT_TTL: i64 = 86_400;
+/// CloudFront's MaxTTL when a legacy behavior or a cache policy does not set one (one year).
+pub const DEFAULT_MAX_TTL: i64 = 31_536_000;
+
 /// Where a behavior's TTLs come from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "kind")]
@@ -68,6 +73,43 @@ pub struct CachePolicy {
     pub min_ttl: i64,
     pub default_ttl: i64,
     pub max_ttl: i64,
+}
+
+impl TtlSettings {
+    /// A behavior's TTL settings from its fields as CloudFront returns them: a cache policy id, when
+    /// there is one, wins over the legacy fields, which CloudFront then ignores (and some tools
+    /// report as 0); an empty id means none. The legacy fields keep `None` when absent.
+    pub fn from_fields(
+        cache_policy_id: Option<&str>,
+        min_ttl: Option<i64>,
+        default_ttl: Option<i64>,
+        max_ttl: Option<i64>,
+    ) -> Self {
+        match cache_policy_id {
+            Some(id) if !id.is_empty() => TtlSettings::Policy { id: id.to_owned() },
+            _ => TtlSettings::Legacy { min_ttl, default_ttl, max_ttl },
+        }
+    }
+}
+
+impl CachePolicy {
+    /// A policy from its fields as GetCachePolicy returns them; absent TTLs take CloudFront's
+    /// defaults (MinTTL 0, [`DEFAULT_TTL`], [`DEFAULT_MAX_TTL`]).
+    pub fn from_fields(
+        id: String,
+        name: String,
+        min_ttl: Option<i64>,
+        default_ttl: Option<i64>,
+        max_ttl: Option<i64>,
+    ) -> Self {
+        CachePolicy {
+            id,
+            name,
+            min_ttl: min_ttl.unwrap_or(0),
+            default_ttl: default_ttl.unwrap_or(DEFAULT_TTL),
+            max_ttl: max_ttl.unwrap_or(DEFAULT_MAX_TTL),
+        }
+    }
 }
 
 impl CacheBehavior {

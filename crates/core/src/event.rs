@@ -5,9 +5,13 @@
 //! `s3:TestEvent` S3 sends once when a notification is configured. All of them become
 //! [`ObjectEvent`]s with the key decoded, so nothing downstream ever sees an encoded key.
 
-use crate::path::{decode_event_key, KeyError};
-use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
+
+use crate::path::{decode_event_key, KeyError};
 
 /// What happened to the object, as far as caching is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -92,87 +96,372 @@ pub enum EventError {
     },
     #[error("the payload holds no event")]
     Empty,
+    #[error("not valid JSON: {0}")]
+    NotJson(String),
 }
 
 /// Reads one payload as AWS delivers it: an S3 notification (with any number of records), an
 /// EventBridge S3 event, a test event, or a JSON array of those.
 pub fn parse_events(payload: &Value) -> Result<Vec<ObjectEvent>, EventError> {
+    let payloads = Payloads::deserialize(payload).map_err(|_| EventError::UnknownShape)?;
+    events_of(payloads)
+}
+
+/// The same as [`parse_events`], from the JSON text (a file, a queue message), without building
+/// a `serde_json::Value` first; invalid JSON is [`EventError::NotJson`].
+pub fn parse_events_json(text: &str) -> Result<Vec<ObjectEvent>, EventError> {
+    let payloads: Payloads = serde_json::from_str(text).map_err(|e| EventError::NotJson(e.to_string()))?;
+    events_of(payloads)
+}
+
+fn events_of(payloads: Payloads<'_>) -> Result<Vec<ObjectEvent>, EventError> {
     let mut out = Vec::new();
-    let mut index = 0;
-    collect(payload, &mut out, &mut index)?;
+    for payload in payloads.0 {
+        payload.into_events(&mut out)?;
+    }
     if out.is_empty() {
         return Err(EventError::Empty);
     }
     Ok(out)
 }
 
-fn collect(v: &Value, out: &mut Vec<ObjectEvent>, index: &mut usize) -> Result<(), EventError> {
-    if let Some(items) = v.as_array() {
-        for item in items {
-            collect(item, out, index)?;
-        }
-        return Ok(());
-    }
-    if let Some(records) = v.get("Records").and_then(Value::as_array) {
-        for record in records {
-            out.push(from_record(record, *index)?);
-            *index += 1;
-        }
-        return Ok(());
-    }
-    if v.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
-        out.push(ObjectEvent {
-            bucket: str_at(v, &["Bucket"]).unwrap_or_default().to_owned(),
-            key: String::new(),
-            change: Change::Test,
-            event_name: "s3:TestEvent".to_owned(),
-            event_time: str_at(v, &["Time"]).map(str::to_owned),
-            sequencer: None,
-        });
-        *index += 1;
-        return Ok(());
-    }
-    if v.get("detail-type").is_some() && v.get("source").and_then(Value::as_str) == Some("aws.s3") {
-        out.push(from_eventbridge(v, *index)?);
-        *index += 1;
-        return Ok(());
-    }
-    Err(EventError::UnknownShape)
+// The payload as typed structs. Every field is read the way `Value::get(..).as_str()` reads it: a
+// string is kept, any other JSON value counts as absent, so that a record with an odd field is
+// reported by its index and field (`MissingField`) instead of failing the whole payload.
+
+/// The payloads of a document, nested arrays flattened, in order.
+struct Payloads<'a>(Vec<Payload<'a>>);
+
+/// One JSON object of a document, or something else (which is not an S3 event).
+enum Payload<'a> {
+    Object(Box<PayloadObject<'a>>),
+    Other,
 }
 
-fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
-    path.iter().try_fold(v, |v, k| v.get(k))?.as_str()
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PayloadObject<'a> {
+    #[serde(rename = "Records", borrow)]
+    records: Seq<Record<'a>>,
+    #[serde(rename = "Event", borrow)]
+    test_event: Text<'a>,
+    #[serde(rename = "Bucket", borrow)]
+    test_bucket: Text<'a>,
+    #[serde(rename = "Time", borrow)]
+    test_time: Text<'a>,
+    #[serde(rename = "detail-type", borrow)]
+    detail_type: Text<'a>,
+    #[serde(borrow)]
+    source: Text<'a>,
+    #[serde(borrow)]
+    time: Text<'a>,
+    #[serde(borrow)]
+    detail: Obj<Detail<'a>>,
 }
 
-fn required<'a>(v: &'a Value, path: &[&str], index: usize, field: &'static str) -> Result<&'a str, EventError> {
-    str_at(v, path).ok_or(EventError::MissingField { index, field })
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct Record<'a> {
+    #[serde(borrow)]
+    event_name: Text<'a>,
+    #[serde(borrow)]
+    event_time: Text<'a>,
+    #[serde(borrow)]
+    s3: Obj<S3Entity<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct S3Entity<'a> {
+    #[serde(borrow)]
+    bucket: Obj<Named<'a>>,
+    #[serde(borrow)]
+    object: Obj<S3Object<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Named<'a> {
+    #[serde(borrow)]
+    name: Text<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct S3Object<'a> {
+    #[serde(borrow)]
+    key: Text<'a>,
+    #[serde(borrow)]
+    sequencer: Text<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Detail<'a> {
+    #[serde(borrow)]
+    bucket: Obj<Named<'a>>,
+    #[serde(borrow)]
+    object: Obj<S3Object<'a>>,
+    #[serde(borrow)]
+    reason: Text<'a>,
+    #[serde(rename = "deletion-type", borrow)]
+    deletion_type: Text<'a>,
+}
+
+/// A string field: `Some` only when the JSON value is a string.
+#[derive(Default)]
+struct Text<'a>(Option<Cow<'a, str>>);
+
+/// An object field: `Some` only when the JSON value is an object.
+struct Obj<T>(Option<T>);
+
+/// An array field: `Some` only when the JSON value is an array.
+struct Seq<T>(Option<Vec<T>>);
+
+impl<T> Default for Obj<T> {
+    fn default() -> Self {
+        Obj(None)
+    }
+}
+
+impl<T> Default for Seq<T> {
+    fn default() -> Self {
+        Seq(None)
+    }
+}
+
+impl<'a> Text<'a> {
+    fn get(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl<T> Obj<T> {
+    fn get(&self) -> Option<&T> {
+        self.0.as_ref()
+    }
+}
+
+/// Visits any JSON value: strings, objects and arrays each go to their own handler; anything else
+/// (numbers, booleans, null) is read past and gives the default.
+macro_rules! visit_scalars_as_default {
+    () => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
+    };
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Some(Cow::Owned(v.to_owned()))))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Some(Cow::Owned(v))))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Text(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Text(None))
+            }
+            visit_scalars_as_default!();
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Obj<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(|t| Obj(Some(t)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Obj(None))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Obj(None))
+            }
+            visit_scalars_as_default!();
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for Seq<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de> + Default> Visitor<'de> for V<T> {
+            type Value = Seq<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+                while let Some(item) = seq.next_element::<Obj<T>>()? {
+                    // A record that is not an object is read as an empty one: it then names the
+                    // first field it lacks.
+                    out.push(item.0.unwrap_or_default());
+                }
+                Ok(Seq(Some(out)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Seq(None))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Seq(None))
+            }
+            visit_scalars_as_default!();
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Payloads<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Payloads<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an S3 event payload or an array of them")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                let object = PayloadObject::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(Payloads(vec![Payload::Object(Box::new(object))]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(inner) = seq.next_element::<Payloads<'a>>()? {
+                    out.extend(inner.0);
+                }
+                Ok(Payloads(out))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Payloads(vec![Payload::Other]))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Payloads(vec![Payload::Other]))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Payloads(vec![Payload::Other]))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Payloads(vec![Payload::Other]))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Payloads(vec![Payload::Other]))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Payloads(vec![Payload::Other]))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+impl Payload<'_> {
+    /// The events of one payload, appended to `out` (whose length is the running record index).
+    fn into_events(self, out: &mut Vec<ObjectEvent>) -> Result<(), EventError> {
+        let Payload::Object(p) = self else {
+            return Err(EventError::UnknownShape);
+        };
+        if let Some(records) = p.records.0 {
+            for record in records {
+                let index = out.len();
+                out.push(from_record(&record, index)?);
+            }
+            return Ok(());
+        }
+        if p.test_event.get() == Some("s3:TestEvent") {
+            out.push(ObjectEvent {
+                bucket: p.test_bucket.get().unwrap_or_default().to_owned(),
+                key: String::new(),
+                change: Change::Test,
+                event_name: "s3:TestEvent".to_owned(),
+                event_time: p.test_time.get().map(str::to_owned),
+                sequencer: None,
+            });
+            return Ok(());
+        }
+        if p.detail_type.get().is_some() && p.source.get() == Some("aws.s3") {
+            let index = out.len();
+            out.push(from_eventbridge(&p, index)?);
+            return Ok(());
+        }
+        Err(EventError::UnknownShape)
+    }
+}
+
+fn required<'a>(field: &'a Text<'_>, index: usize, name: &'static str) -> Result<&'a str, EventError> {
+    field.get().ok_or(EventError::MissingField { index, field: name })
 }
 
 fn decoded_key(raw: &str, index: usize) -> Result<String, EventError> {
     decode_event_key(raw).map_err(|source| EventError::BadKey { index, source })
 }
 
-fn from_record(r: &Value, index: usize) -> Result<ObjectEvent, EventError> {
-    let event_name = required(r, &["eventName"], index, "eventName")?;
-    let bucket = required(r, &["s3", "bucket", "name"], index, "s3.bucket.name")?;
-    let raw_key = required(r, &["s3", "object", "key"], index, "s3.object.key")?;
+fn from_record(r: &Record<'_>, index: usize) -> Result<ObjectEvent, EventError> {
+    static NONE: Text<'static> = Text(None);
+    let s3 = r.s3.get();
+    let object = s3.and_then(|s| s.object.get());
+    let event_name = required(&r.event_name, index, "eventName")?;
+    let bucket = required(s3.and_then(|s| s.bucket.get()).map_or(&NONE, |b| &b.name), index, "s3.bucket.name")?;
+    let raw_key = required(object.map_or(&NONE, |o| &o.key), index, "s3.object.key")?;
     Ok(ObjectEvent {
         bucket: bucket.to_owned(),
         key: decoded_key(raw_key, index)?,
         change: ObjectEvent::change_of(event_name),
         event_name: event_name.strip_prefix("s3:").unwrap_or(event_name).to_owned(),
-        event_time: str_at(r, &["eventTime"]).map(str::to_owned),
-        sequencer: str_at(r, &["s3", "object", "sequencer"]).map(str::to_owned),
+        event_time: r.event_time.get().map(str::to_owned),
+        sequencer: object.and_then(|o| o.sequencer.get()).map(str::to_owned),
     })
 }
 
 /// EventBridge names the change in `detail-type` and `detail.reason`; we give it the name the
 /// same change has in an S3 notification, so users see one vocabulary.
-fn from_eventbridge(v: &Value, index: usize) -> Result<ObjectEvent, EventError> {
-    let detail_type = required(v, &["detail-type"], index, "detail-type")?;
-    let bucket = required(v, &["detail", "bucket", "name"], index, "detail.bucket.name")?;
-    let raw_key = required(v, &["detail", "object", "key"], index, "detail.object.key")?;
-    let reason = str_at(v, &["detail", "reason"]).unwrap_or("");
+fn from_eventbridge(v: &PayloadObject<'_>, index: usize) -> Result<ObjectEvent, EventError> {
+    static NONE: Text<'static> = Text(None);
+    let detail = v.detail.get();
+    let object = detail.and_then(|d| d.object.get());
+    let detail_type = required(&v.detail_type, index, "detail-type")?;
+    let bucket = required(detail.and_then(|d| d.bucket.get()).map_or(&NONE, |b| &b.name), index, "detail.bucket.name")?;
+    let raw_key = required(object.map_or(&NONE, |o| &o.key), index, "detail.object.key")?;
+    let reason = detail.and_then(|d| d.reason.get()).unwrap_or("");
     let event_name = match detail_type {
         "Object Created" => match reason {
             "PutObject" => "ObjectCreated:Put".to_owned(),
@@ -183,7 +472,7 @@ fn from_eventbridge(v: &Value, index: usize) -> Result<ObjectEvent, EventError> 
             other => format!("ObjectCreated:{other}"),
         },
         "Object Deleted" => {
-            let marker = str_at(v, &["detail", "deletion-type"]) == Some("Delete Marker Created");
+            let marker = detail.and_then(|d| d.deletion_type.get()) == Some("Delete Marker Created");
             match (reason, marker) {
                 ("Lifecycle Expiration", false) => "LifecycleExpiration:Delete".to_owned(),
                 ("Lifecycle Expiration", true) => "LifecycleExpiration:DeleteMarkerCreated".to_owned(),
@@ -203,8 +492,8 @@ fn from_eventbridge(v: &Value, index: usize) -> Result<ObjectEvent, EventError> 
         key: decoded_key(raw_key, index)?,
         change,
         event_name,
-        event_time: str_at(v, &["time"]).map(str::to_owned),
-        sequencer: str_at(v, &["detail", "object", "sequencer"]).map(str::to_owned),
+        event_time: v.time.get().map(str::to_owned),
+        sequencer: object.and_then(|o| o.sequencer.get()).map(str::to_owned),
     })
 }
 

@@ -1,0 +1,255 @@
+//! Distributions as the AWS CLI prints them.
+//!
+//! Accepted: `aws cloudfront list-distributions` (`DistributionList.Items`), `get-distribution`
+//! (`Distribution`, whose settings are under `DistributionConfig`), a bare summary or a bare
+//! `{Id, DistributionConfig}`, and JSON arrays of any of these. `get-distribution-config` output
+//! has no id and is refused with a hint.
+
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::{item, read_all, AwsJsonError, List, Node, Read};
+use crate::distribution::{CacheBehavior, Distribution, Origin, OriginGroup, TtlSettings};
+
+/// Reads every distribution in a document (the text of a file).
+pub fn read_distributions(text: &str) -> Result<Read<Distribution>, AwsJsonError> {
+    read_all(
+        text,
+        find,
+        convert,
+        |i, raw, problem| {
+            let id = item::<IdOnly>(raw).ok().and_then(|h| h.id).unwrap_or_else(|| "?".to_owned());
+            format!("distribution {} ({id}): {problem}; skipped", i + 1)
+        },
+        AwsJsonError::NoDistribution,
+    )
+}
+
+/// The top-level fields that tell the document's shape.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Head<'a> {
+    #[serde(borrow)]
+    distribution_list: Option<List<&'a RawValue>>,
+    #[serde(borrow)]
+    distribution: Option<&'a RawValue>,
+    id: Option<IgnoredAny>,
+    origins: Option<IgnoredAny>,
+    distribution_config: Option<IgnoredAny>,
+}
+
+fn find<'a>(raw: &'a RawValue, out: &mut Vec<&'a RawValue>) -> Result<(), AwsJsonError> {
+    match Node::of(raw) {
+        Node::Array(items) => {
+            for i in items {
+                find(i, out)?;
+            }
+            Ok(())
+        }
+        Node::Object(raw) => {
+            let head: Head = serde_json::from_str(raw.get()).map_err(|_| AwsJsonError::NoDistribution)?;
+            if let Some(list) = head.distribution_list {
+                out.extend(list.items);
+            } else if let Some(d) = head.distribution {
+                out.push(d);
+            } else if head.id.is_some() && (head.origins.is_some() || head.distribution_config.is_some()) {
+                out.push(raw);
+            } else if head.distribution_config.is_some() {
+                return Err(AwsJsonError::ConfigWithoutId);
+            } else {
+                return Err(AwsJsonError::NoDistribution);
+            }
+            Ok(())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct IdOnly {
+    id: Option<String>,
+}
+
+/// A summary has its settings inline; a `get-distribution` body has them under
+/// `DistributionConfig`. The item is read twice: its id and where the settings are, then the
+/// settings (skipping past unknown fields costs no allocation).
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ItemHead<'a> {
+    id: Option<String>,
+    #[serde(borrow)]
+    distribution_config: Option<&'a RawValue>,
+}
+
+fn convert(raw: &RawValue) -> Result<Distribution, String> {
+    let head: ItemHead = item(raw)?;
+    let id = head.id.ok_or("the distribution has no `Id`")?;
+    let config: ConfigJson = match head.distribution_config {
+        Some(config) => item(config).map_err(|e| format!("DistributionConfig.{e}"))?,
+        None => item(raw)?,
+    };
+    config.into_core(id)
+}
+
+/// The settings that decide what to invalidate; everything else in the document is skipped.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct ConfigJson {
+    origins: Option<List<OriginJson>>,
+    origin_groups: List<OriginGroupJson>,
+    default_cache_behavior: Option<BehaviorJson>,
+    cache_behaviors: List<BehaviorJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct OriginJson {
+    id: String,
+    domain_name: String,
+    #[serde(default)]
+    origin_path: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct OriginGroupJson {
+    id: String,
+    members: List<MemberJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct MemberJson {
+    origin_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct BehaviorJson {
+    path_pattern: Option<String>,
+    target_origin_id: String,
+    cache_policy_id: Option<String>,
+    #[serde(rename = "MinTTL")]
+    min_ttl: Option<i64>,
+    #[serde(rename = "DefaultTTL")]
+    default_ttl: Option<i64>,
+    #[serde(rename = "MaxTTL")]
+    max_ttl: Option<i64>,
+}
+
+impl ConfigJson {
+    fn into_core(self, id: String) -> Result<Distribution, String> {
+        let config = self;
+        let origins: Vec<Origin> = config
+            .origins
+            .unwrap_or_default()
+            .items
+            .into_iter()
+            .map(|o| Origin { id: o.id, domain_name: o.domain_name, origin_path: o.origin_path.unwrap_or_default() })
+            .collect();
+        if origins.is_empty() {
+            return Err("no origins".to_owned());
+        }
+        let origin_groups = config
+            .origin_groups
+            .items
+            .into_iter()
+            .map(|g| OriginGroup { id: g.id, members: g.members.items.into_iter().map(|m| m.origin_id).collect() })
+            .collect();
+        let default = config.default_cache_behavior.ok_or("no `DefaultCacheBehavior`")?;
+        let default_behavior = default.into_core("*".to_owned());
+        let behaviors = config
+            .cache_behaviors
+            .items
+            .into_iter()
+            .map(|b| {
+                let pattern = b.path_pattern.clone().ok_or("a cache behavior has no `PathPattern`")?;
+                Ok(b.into_core(pattern))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Distribution { id, origins, origin_groups, behaviors, default_behavior })
+    }
+}
+
+impl BehaviorJson {
+    fn into_core(self, path_pattern: String) -> CacheBehavior {
+        let ttl =
+            TtlSettings::from_fields(self.cache_policy_id.as_deref(), self.min_ttl, self.default_ttl, self.max_ttl);
+        CacheBehavior { path_pattern, target_origin_id: self.target_origin_id, ttl }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn summary(id: &str) -> Value {
+        json!({
+            "Id": id, "ARN": format!("arn:aws:cloudfront::123456789012:distribution/{id}"),
+            "Status": "Deployed", "DomainName": "d111111abcdef8.cloudfront.net",
+            "Origins": {"Quantity": 1, "Items": [
+                {"Id": "s3", "DomainName": "site.s3.us-east-1.amazonaws.com", "OriginPath": "/prod",
+                 "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+            "OriginGroups": {"Quantity": 0},
+            "DefaultCacheBehavior": {"TargetOriginId": "s3", "ViewerProtocolPolicy": "allow-all",
+                "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"},
+            "CacheBehaviors": {"Quantity": 1, "Items": [
+                {"PathPattern": "/api/*", "TargetOriginId": "s3", "MinTTL": 0, "DefaultTTL": 0, "MaxTTL": 0}]}
+        })
+    }
+
+    fn read(v: &Value) -> Result<Read<Distribution>, AwsJsonError> {
+        read_distributions(&v.to_string())
+    }
+
+    #[test]
+    fn list_and_get_shapes() {
+        let list = json!({"DistributionList": {"Items": [summary("E1"), summary("E2")]}});
+        let r = read(&list).unwrap();
+        assert_eq!(r.items.len(), 2);
+        let d = &r.items[0];
+        assert_eq!(d.origins[0].origin_path, "/prod");
+        assert_eq!(
+            d.behaviors[0].ttl,
+            TtlSettings::Legacy { min_ttl: Some(0), default_ttl: Some(0), max_ttl: Some(0) }
+        );
+        assert!(matches!(d.default_behavior.ttl, TtlSettings::Policy { .. }));
+
+        let mut config = summary("E3");
+        let id = config.as_object_mut().unwrap().remove("Id").unwrap();
+        let get = json!({"ETag": "x", "Distribution": {"Id": id, "DistributionConfig": config}});
+        assert_eq!(read(&get).unwrap().items[0].id, "E3");
+        assert_eq!(read(&json!([list, get])).unwrap().items.len(), 3);
+    }
+
+    #[test]
+    fn odd_distributions_are_skipped_not_fatal() {
+        let mut bad = summary("E9");
+        bad.as_object_mut().unwrap().remove("DefaultCacheBehavior");
+        let r = read(&json!({"DistributionList": {"Items": [summary("E1"), bad]}})).unwrap();
+        assert_eq!(r.items.len(), 1);
+        assert_eq!(r.skipped, ["distribution 2 (E9): no `DefaultCacheBehavior`; skipped"]);
+    }
+
+    #[test]
+    fn a_field_of_the_wrong_type_is_named() {
+        let mut bad = summary("E8");
+        bad["Origins"]["Items"][0]["DomainName"] = json!(42);
+        let r = read(&json!({"DistributionList": {"Items": [bad, summary("E1")]}})).unwrap();
+        assert_eq!(r.items.len(), 1);
+        assert_eq!(r.skipped.len(), 1);
+        let msg = &r.skipped[0];
+        assert!(msg.starts_with("distribution 1 (E8): Origins.Items[0].DomainName: invalid type"), "{msg}");
+    }
+
+    #[test]
+    fn documents_without_distributions() {
+        assert_eq!(read(&json!({"x": 1})), Err(AwsJsonError::NoDistribution));
+        assert_eq!(read(&json!({"DistributionList": {"Quantity": 0}})), Err(AwsJsonError::NoDistribution));
+        assert_eq!(read(&json!({"ETag": "x", "DistributionConfig": {}})), Err(AwsJsonError::ConfigWithoutId));
+        assert_eq!(read(&json!("text")), Err(AwsJsonError::NoDistribution));
+        assert!(matches!(read_distributions("{\"DistributionList\": "), Err(AwsJsonError::NotJson(_))));
+    }
+}

@@ -1,0 +1,125 @@
+//! Reading the JSON the AWS CLI prints, into the core's types.
+//!
+//! Each document is read in one pass into typed serde structs (no `serde_json::Value` in between),
+//! with the AWS CLI's field names. A document holds items (distributions, cache policies); each
+//! item is read on its own, from its own slice of the text, so that one item CloudFront's API
+//! would never return, or that a hand-edited file got wrong, is skipped with a message naming the
+//! item and the field (`serde_path_to_error`) while the others are still read: one odd
+//! distribution must not stop the invalidation of the rest.
+//!
+//! - [`distributions`]: `list-distributions`, `get-distribution`, a bare summary, arrays of these;
+//! - [`cache_policies`]: `list-cache-policies`, `get-cache-policy`, a bare policy.
+
+pub mod cache_policies;
+pub mod distributions;
+
+pub use cache_policies::read_cache_policies;
+pub use distributions::read_distributions;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// Why a document could not be used at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AwsJsonError {
+    #[error("not valid JSON: {0}")]
+    NotJson(String),
+    #[error("holds no CloudFront distribution (expected the output of `aws cloudfront list-distributions` or `get-distribution`)")]
+    NoDistribution,
+    #[error(
+        "is `get-distribution-config` output, which has no distribution id; use `aws cloudfront get-distribution`"
+    )]
+    ConfigWithoutId,
+    #[error(
+        "holds no cache policy (expected the output of `aws cloudfront list-cache-policies` or `get-cache-policy`)"
+    )]
+    NoCachePolicy,
+}
+
+/// What a document yielded: the items read, and one message per item that was skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Read<T> {
+    pub items: Vec<T>,
+    pub skipped: Vec<String>,
+}
+
+impl<T> Default for Read<T> {
+    fn default() -> Self {
+        Read { items: Vec::new(), skipped: Vec::new() }
+    }
+}
+
+/// The AWS list shape `{"Quantity": n, "Items": [...]}`; `Items` is absent when `n` is 0.
+#[derive(Debug, Deserialize)]
+#[serde(bound = "T: Deserialize<'de>")]
+pub(crate) struct List<T> {
+    #[serde(rename = "Items", default = "Vec::new")]
+    pub(crate) items: Vec<T>,
+}
+
+impl<T> Default for List<T> {
+    fn default() -> Self {
+        List { items: Vec::new() }
+    }
+}
+
+/// A document's top level, or an element of a top-level array.
+pub(crate) enum Node<'a> {
+    Array(Vec<&'a RawValue>),
+    Object(&'a RawValue),
+}
+
+impl<'a> Node<'a> {
+    pub(crate) fn of(raw: &'a RawValue) -> Node<'a> {
+        match raw.get().as_bytes().first() {
+            Some(b'[') => match serde_json::from_str::<Vec<&RawValue>>(raw.get()) {
+                Ok(items) => Node::Array(items),
+                Err(_) => Node::Object(raw),
+            },
+            _ => Node::Object(raw),
+        }
+    }
+}
+
+/// Parses a whole document into its top-level value, borrowing the text.
+pub(crate) fn document(text: &str) -> Result<&RawValue, AwsJsonError> {
+    serde_json::from_str::<&RawValue>(text).map_err(|e| AwsJsonError::NotJson(e.to_string()))
+}
+
+/// Reads one item, naming the field at fault when it does not fit `T`.
+pub(crate) fn item<'a, T: Deserialize<'a>>(raw: &'a RawValue) -> Result<T, String> {
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." || path.is_empty() {
+            inner.to_string()
+        } else {
+            format!("{path}: {inner}")
+        }
+    })
+}
+
+/// Reads every item `find` locates in a document: converted ones in `items`, the others in
+/// `skipped` with `describe(index, raw, problem)`; an empty document is `empty`.
+pub(crate) fn read_all<'a, T>(
+    text: &'a str,
+    find: impl Fn(&'a RawValue, &mut Vec<&'a RawValue>) -> Result<(), AwsJsonError>,
+    convert: impl Fn(&'a RawValue) -> Result<T, String>,
+    describe: impl Fn(usize, &'a RawValue, &str) -> String,
+    empty: AwsJsonError,
+) -> Result<Read<T>, AwsJsonError> {
+    let mut raw = Vec::new();
+    find(document(text)?, &mut raw)?;
+    let mut out = Read::default();
+    for (i, item) in raw.into_iter().enumerate() {
+        match convert(item) {
+            Ok(t) => out.items.push(t),
+            Err(problem) => out.skipped.push(describe(i, item, &problem)),
+        }
+    }
+    if out.items.is_empty() && out.skipped.is_empty() {
+        return Err(empty);
+    }
+    Ok(out)
+}
