@@ -1,7 +1,8 @@
-"""Fault injection: the registry the control routes fill, and the three places that consult it.
+"""Fault injection: the registry the control routes fill, its one matcher, and the three places that
+consult it.
 
 A fault is a dict: service, operation, code, count, and optionally message and match ("match" must
-occur in the request text). A call takes one use of the first live fault that matches it.
+occur in the request text). `take_fault` takes one use of the first live fault that matches.
 
 - Generic (install()): every service that dispatches through moto's `BaseResponse.call_action`; the
   fault is raised as that service's error, serialised by moto for the service's protocol.
@@ -129,39 +130,34 @@ def install():
 # S3, from the HTTP request, in front of moto.
 
 
-# moto's S3 does not dispatch through BaseResponse.call_action, so S3 faults are matched here, from
-# the HTTP request, with their own loop over the registry.
-S3_OPERATIONS = {
-    "PutObject": lambda method, query: method == "PUT" and "tagging" not in query,
-    "GetObject": lambda method, query: method == "GET" and "tagging" not in query,
-    "GetBucketTagging": lambda method, query: method == "GET" and "tagging" in query,
-}
+def s3_operation(method, query, object_level):
+    """The operation a fault names for this S3 request, or None: PutObject and GetObject are object
+    requests without "tagging" in the query; GetBucketTagging is any GET with it."""
+    tagging = "tagging" in query
+    if method == "PUT" and not tagging and object_level:
+        return "PutObject"
+    if method == "GET" and not tagging and object_level:
+        return "GetObject"
+    if method == "GET" and tagging:
+        return "GetBucketTagging"
+    return None
+
+
 S3_STATUS = {"AccessDenied": 403, "NoSuchKey": 404, "NoSuchBucket": 404, "SlowDown": 503, "ServiceUnavailable": 503}
 
 
 def s3_fault(environ):
+    """The S3 fault this request takes (matching on its path), or None."""
     if not FAULTS:
         return None
     path = environ.get("PATH_INFO", "")
     parts = [p for p in path.split("/") if p]
     if not parts or environ.get("HTTP_HOST", "").split(":")[0] not in ("127.0.0.1", "localhost"):
         return None
-    method, query = environ.get("REQUEST_METHOD", "GET"), environ.get("QUERY_STRING", "")
-    object_level = len(parts) >= 2
-    with FAULTS_LOCK:
-        for fault in FAULTS:
-            if fault["count"] <= 0 or fault["service"].lower() != "s3":
-                continue
-            check = S3_OPERATIONS.get(fault["operation"])
-            if check is None or not check(method, query):
-                continue
-            if fault["operation"] in ("PutObject", "GetObject") and not object_level:
-                continue
-            if fault.get("match") and fault["match"] not in path:
-                continue
-            fault["count"] -= 1
-            return fault
-    return None
+    operation = s3_operation(environ.get("REQUEST_METHOD", "GET"), environ.get("QUERY_STRING", ""), len(parts) >= 2)
+    if operation is None:
+        return None
+    return take_fault("s3", operation, path)
 
 
 def s3_error_response(fault, start_response):
