@@ -9,8 +9,9 @@ On top of stock moto (pinned in tests/emulator/requirements.txt) this adds:
   CFINV_EMU_INVALIDATION_SECONDS (default 2); the same CallerReference with the same paths returns the
   same invalidation, with other paths InvalidationBatchAlreadyExists; more than 3000 paths (or 15
   wildcard paths) in progress per distribution is TooManyInvalidationsInProgress;
-- CloudFront cache policies: the managed ones, and custom ones made with CreateCachePolicy
-  (GetCachePolicy, GetCachePolicyConfig, ListCachePolicies; moto has none);
+- CloudFront cache policies: the managed ones (crates/core/data/managed-cache-policies.json, which
+  the Rust core reads too), and custom ones made with CreateCachePolicy (GetCachePolicy,
+  GetCachePolicyConfig, ListCachePolicies; moto has none);
 - fault injection: POST /_cfinv/faults {"service": "cloudfront", "operation": "CreateInvalidation",
   "code": "Throttling", "count": 3, "match": "E123"} makes the next 3 matching calls fail with that
   error, serialised by moto for the service's protocol ("match", optional, must occur in the request

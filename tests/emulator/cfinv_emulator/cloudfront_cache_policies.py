@@ -1,13 +1,17 @@
 """CloudFront cache policies, which moto lacks.
 
-- The managed ones: ids and TTLs are global constants.
+- The managed ones come from crates/core/data/managed-cache-policies.json: the answer of
+  `aws cloudfront list-cache-policies --type managed`, which the Rust core reads too. They are served
+  as they are there, with a LastModifiedTime (the time of the request).
 - Custom ones are made with CreateCachePolicy.
 
 GetCachePolicy, GetCachePolicyConfig and ListCachePolicies answer for both, NoSuchCachePolicy
 otherwise.
 """
 
+import json
 import uuid
+from pathlib import Path
 
 from moto.cloudfront import urls as cf_urls
 from moto.cloudfront.responses import CloudFrontResponse
@@ -15,21 +19,17 @@ from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 
-_PARAMETERS = {
-    "EnableAcceptEncodingGzip": True,
-    "EnableAcceptEncodingBrotli": True,
-    "HeadersConfig": {"HeaderBehavior": "none"},
-    "CookiesConfig": {"CookieBehavior": "none"},
-    "QueryStringsConfig": {"QueryStringBehavior": "none"},
-}
-MANAGED_CACHE_POLICIES = [
-    ("658327ea-f89d-4fab-a63d-7e88639e58f6", "Managed-CachingOptimized", 1, 86400, 31536000),
-    ("b2884449-e4de-46a7-ac36-70bc7f1ddd6d", "Managed-CachingOptimizedForUncompressedObjects", 1, 86400, 31536000),
-    ("4135ea2d-6df8-44a3-9df3-4b5a84be39ad", "Managed-CachingDisabled", 0, 0, 0),
-    ("08627262-05a9-4f76-9ded-b50ca2e3a84f", "Managed-Elemental-MediaPackage", 0, 86400, 31536000),
-    ("2e54312d-136d-493c-8eb9-b001f22f67d2", "Managed-Amplify", 2, 2, 600),
-]
+MANAGED_POLICIES_FILE = Path(__file__).resolve().parents[3] / "crates/core/data/managed-cache-policies.json"
+
+MANAGED_CACHE_POLICIES = []  # the file's CachePolicyList.Items, read by install()
 CUSTOM_CACHE_POLICIES = {}  # id -> policy
+
+
+def load_managed(path=MANAGED_POLICIES_FILE):
+    """The list items ({"Type": "managed", "CachePolicy": {"Id", "CachePolicyConfig"}}) of a
+    list-cache-policies answer."""
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)["CachePolicyList"]["Items"]
 
 
 class NoSuchCachePolicy(ServiceException):
@@ -43,9 +43,8 @@ def _policy(policy_id, config):
 
 def _managed():
     return {
-        pid: _policy(pid, {"Name": name, "MinTTL": lo, "DefaultTTL": mid, "MaxTTL": hi,
-                           "ParametersInCacheKeyAndForwardedToOrigin": _PARAMETERS})
-        for pid, name, lo, mid, hi in MANAGED_CACHE_POLICIES
+        item["CachePolicy"]["Id"]: _policy(item["CachePolicy"]["Id"], item["CachePolicy"]["CachePolicyConfig"])
+        for item in MANAGED_CACHE_POLICIES
     }
 
 
@@ -89,8 +88,10 @@ def list_cache_policies(self):
     return ActionResult({"CachePolicyList": {"MaxItems": 100, "Quantity": len(items), "Items": items}})
 
 
-def install():
-    """Adds the four operations to moto's CloudFront responses and routes their URLs to it."""
+def install(path=MANAGED_POLICIES_FILE):
+    """Reads the managed policies from `path`, adds the four operations to moto's CloudFront responses
+    and routes their URLs to it."""
+    MANAGED_CACHE_POLICIES[:] = load_managed(path)
     for name, fn in [
         ("create_cache_policy", create_cache_policy),
         ("get_cache_policy", get_cache_policy),
