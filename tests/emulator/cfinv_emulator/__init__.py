@@ -30,7 +30,8 @@ With --parent-pid, the server exits when that process does, so a test run never 
 
 One module per patch, each applied by its install(); importing any of them patches nothing.
 `install()` here applies them all, in order (the server's __main__ also turns on Step Functions
-executions, with its port).
+executions, with its port). MOTO_INTERNALS.md beside this package lists every moto private the
+modules patch or read, for the pinned moto.
 """
 
 from . import (
