@@ -12,7 +12,7 @@ SAM := PATH="$(CURDIR)/$(DEPLOY_VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(CURDIR)/
 SAMCONFIG := $(CURDIR)/samconfig.toml
 ACCOUNT_ARN := arn:aws:lambda:us-east-1:123456789012:function
 
-.PHONY: help build deploy destroy deploy-tools test lint fmt bench bench-cli plan-example venv tools infra-tools infra-check asl-check e2e local local-up connect-bucket disconnect-bucket
+.PHONY: help build deploy destroy deploy-tools test lint fmt bench bench-cli plan-example venv tools infra-tools infra-check asl-check emulator-test e2e local local-up connect-bucket disconnect-bucket
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -44,6 +44,7 @@ test: lint venv tools infra-tools ## Every check and test: formatting, clippy, u
 	$(CARGO) test --workspace
 	$(MAKE) --no-print-directory asl-check
 	$(MAKE) --no-print-directory infra-check
+	$(MAKE) --no-print-directory emulator-test
 	$(MAKE) --no-print-directory e2e
 
 local: venv ## The whole pipeline on this machine against an emulated AWS: deploy, upload, follow, report
@@ -62,6 +63,9 @@ connect-bucket: ## Route BUCKET's changes to the stack, keeping its notification
 disconnect-bucket: ## Remove cfinv's notification from BUCKET, keeping the others
 	@test -n "$(BUCKET)" || { echo "usage: make disconnect-bucket BUCKET=name"; exit 2; }
 	$(CARGO) run -q -p cfinv -- disconnect-bucket --bucket "$(BUCKET)"
+
+emulator-test: venv ## Unit tests of the emulator's patches, in-process, without the Rust binaries (seconds)
+	$(VENV)/bin/python -m pytest -q tests/emulator
 
 e2e: venv ## The whole pipeline against the emulated AWS: real binaries, real state machine (tests/e2e)
 	$(CARGO) build --workspace

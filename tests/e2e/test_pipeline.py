@@ -272,7 +272,6 @@ def test_messages_put_back_in_the_queue_by_hand_are_drained_after_start_window(s
 def test_local_up_reports_ready_and_serves_the_stack():
     import subprocess
     import sys
-    from pathlib import Path
 
     from stack import ROOT, free_port
 

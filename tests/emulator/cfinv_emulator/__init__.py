@@ -1,0 +1,59 @@
+"""cfinv's emulated AWS: moto in server mode, with the fidelity fixes and test controls cfinv needs.
+
+Run:  python tests/emulator/emulator.py --port 5000 [--parent-pid PID]
+ (or: cd tests/emulator && python -m cfinv_emulator --port 5000 [--parent-pid PID])
+
+On top of stock moto (pinned in tests/emulator/requirements.txt) this adds:
+- Step Functions executions actually run (moto's ASL interpreter);
+- CloudFront invalidations behave like AWS: status InProgress, then Completed after
+  CFINV_EMU_INVALIDATION_SECONDS (default 2); the same CallerReference with the same paths returns the
+  same invalidation, with other paths InvalidationBatchAlreadyExists; more than 3000 paths (or 15
+  wildcard paths) in progress per distribution is TooManyInvalidationsInProgress;
+- CloudFront cache policies: the managed ones (crates/core/data/managed-cache-policies.json, which
+  the Rust core reads too), and custom ones made with CreateCachePolicy (GetCachePolicy,
+  GetCachePolicyConfig, ListCachePolicies; moto has none);
+- fault injection: POST /_cfinv/faults {"service": "cloudfront", "operation": "CreateInvalidation",
+  "code": "Throttling", "count": 3, "match": "E123"} makes the next 3 matching calls fail with that
+  error, serialised by moto for the service's protocol ("match", optional, must occur in the request
+  path or body); for SQS, operation "SendMessageBatchEntry" fails only the first entry of a batch (a
+  partial failure), matching on the queue name; DELETE /_cfinv/faults clears them;
+- GET /_cfinv/sns lists every message published to SNS (topic, subject, message);
+- GET /_cfinv/health answers once the server is up;
+- SQS stays fast with ten thousand messages in a queue (moto's clock is swapped for a cheaper one);
+- with CFINV_LAMBDA_ENDPOINT (cargo lambda watch), Lambda invocations run the real function binaries;
+- S3 notifications to Lambda have the fields and key encoding AWS sends, and arrive asynchronously;
+- a bucket with EventBridge delivery on sends its object changes to EventBridge in AWS's shape
+  (detail-type, reason, deletion-type, encoded key), and rules with Lambda targets invoke them
+  asynchronously (moto's rules have no Lambda targets; other target kinds are not delivered).
+
+With --parent-pid, the server exits when that process does, so a test run never leaves it behind.
+
+One module per patch, each applied by its install(); importing any of them patches nothing.
+`install()` here applies them all, in order (the server's __main__ also turns on Step Functions
+executions, with its port). MOTO_INTERNALS.md beside this package lists every moto private the
+modules patch or read, for the pinned moto.
+"""
+
+from . import (
+    cloudfront_cache_policies,
+    cloudfront_invalidations,
+    faults,
+    lambda_bridge,
+    s3_eventbridge,
+    s3_notification_config,
+    s3_notifications,
+    sqs_fast,
+)
+
+
+def install(lambda_endpoint=None, invalidation_seconds=None):
+    """Every moto patch, in order. The arguments default to CFINV_LAMBDA_ENDPOINT and
+    CFINV_EMU_INVALIDATION_SECONDS."""
+    faults.install()
+    cloudfront_invalidations.install(seconds=invalidation_seconds)
+    cloudfront_cache_policies.install()
+    sqs_fast.install()
+    lambda_bridge.install(endpoint=lambda_endpoint)
+    s3_notifications.install()
+    s3_eventbridge.install()
+    s3_notification_config.install()

@@ -1,0 +1,108 @@
+"""S3 -> EventBridge in the shape AWS sends, and rules that forward it to Lambda functions.
+
+This is the route the SAM stack deploys. moto's event has a numeric time, the notification's event
+name as the reason and a raw key; and moto's rules cannot have Lambda targets. Here a bucket with
+EventBridge delivery on sends its object changes in AWS's shape (detail-type, reason, deletion-type,
+encoded key), and enabled rules that match invoke their Lambda targets asynchronously (other target
+kinds are not delivered).
+"""
+
+import datetime
+import sys
+import threading
+import uuid
+from urllib.parse import quote_plus
+
+from moto.events.models import events_backends
+from moto.s3 import notifications as moto_s3_notifications
+
+from . import s3_notifications
+
+_EVENTBRIDGE_REASONS = {
+    "Put": "PutObject",
+    "Post": "POST Object",
+    "Copy": "CopyObject",
+    "CompleteMultipartUpload": "CompleteMultipartUpload",
+    "Delete": "DeleteObject",
+    "DeleteMarkerCreated": "DeleteObject",
+}
+
+
+# S3 notification event kinds and their EventBridge detail-types. Only creations and deletions matter
+# to cfinv's rule; the others exist so that a rule sees the same events AWS would send (moto's
+# PutObject also fires an ObjectAcl:Put, which AWS sends as "Object ACL Updated").
+_DETAIL_TYPES = {
+    "ObjectCreated": "Object Created",
+    "ObjectRemoved": "Object Deleted",
+    "LifecycleExpiration": "Object Deleted",
+    "ObjectAcl": "Object ACL Updated",
+    "ObjectTagging": "Object Tags Added",
+    "ObjectRestore": "Object Restore Initiated",
+}
+
+
+def eventbridge_event(account_id, bucket, event_name, key):
+    """The EventBridge event AWS sends for this notification event, or None for a kind it has none for."""
+    name = getattr(event_name, "value", str(event_name))  # s3:ObjectCreated:Put
+    _, kind, verb = name.split(":", 2)
+    detail_type = _DETAIL_TYPES.get(kind)
+    if detail_type is None:
+        return None
+    if (kind, verb) == ("ObjectRestore", "Completed"):
+        detail_type = "Object Restore Completed"
+    if (kind, verb) == ("ObjectTagging", "Delete"):
+        detail_type = "Object Tags Deleted"
+    obj = {"key": quote_plus(key.name, safe="/"), "sequencer": s3_notifications.sequencer()}
+    detail = {
+        "version": "0",
+        "bucket": {"name": bucket.name},
+        "object": obj,
+        "request-id": uuid.uuid4().hex[:16].upper(),
+        "requester": account_id,
+        "source-ip-address": "127.0.0.1",
+        "reason": _EVENTBRIDGE_REASONS.get(verb, verb),
+    }
+    if detail_type == "Object Deleted":
+        if kind == "LifecycleExpiration":
+            detail["reason"] = "Lifecycle Expiration"
+        detail["deletion-type"] = "Delete Marker Created" if verb.endswith("DeleteMarkerCreated") else "Permanently Deleted"
+    else:
+        obj.update(size=key.size, etag=key.etag.strip('"'))
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": "aws.s3",
+        "account": account_id,
+        "time": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": bucket.region_name,
+        "resources": [f"arn:aws:s3:::{bucket.name}"],
+        "detail": detail,
+    }
+
+
+def _send_event_bridge_message(account_id, bucket, event_name, key):
+    """Delivers to the Lambda targets of matching rules (the only kind cfinv uses). Like AWS's
+    delivery it is asynchronous and never fails the S3 request that caused it."""
+    try:
+        event = eventbridge_event(account_id, bucket, event_name, key)
+        if event is None:
+            return
+        backend = events_backends[account_id][bucket.region_name]
+        for bus in list(backend.event_buses.values()):
+            for rule in list(bus.rules.values()):
+                if rule.state != "ENABLED" or not rule.event_pattern.matches_event(event):
+                    continue
+                for target in rule.targets:
+                    if ":lambda:" in target["Arn"]:
+                        threading.Thread(
+                            target=s3_notifications.moto_invoke_awslambda(),
+                            args=(account_id, event, target["Arn"], bucket.region_name),
+                            daemon=True,
+                        ).start()
+    except Exception as e:  # noqa: BLE001 - logged, as AWS would drop it into the rule's metrics
+        print(f"emulator: EventBridge delivery failed: {e!r}", file=sys.stderr, flush=True)
+
+
+def install():
+    moto_s3_notifications._send_event_bridge_message = _send_event_bridge_message

@@ -1,0 +1,521 @@
+"""Unit tests of the emulator's patches (tests/emulator/cfinv_emulator), without the Rust binaries.
+
+The emulator runs in this process on a free port (every patch installed, as the server installs
+them), with a fake `cargo lambda watch` that records what the Lambda bridge forwards to it.
+Run: .venv/bin/python -m pytest -q tests/emulator
+"""
+
+import json
+import re
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+import cfinv_emulator
+from cfinv_emulator import cloudfront_cache_policies, control
+
+HERE = Path(__file__).resolve().parent
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+INVALIDATION_SECONDS = 1.0
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+
+# moto warns when an error code is not in the service's model (Throttling and
+# InvalidationBatchAlreadyExists are not in CloudFront's); it still serialises the code, as asserted.
+pytestmark = pytest.mark.filterwarnings("ignore:.*does not match an error shape:UserWarning")
+
+
+class FakeLambda:
+    """`cargo lambda watch`'s Invoke API: records each payload by binary name. Binary "failing" answers
+    HTTP 500 with a Lambda error; invocations of "gated" wait until `gate` is set."""
+
+    def __init__(self):
+        self.calls = {}  # binary -> [payload]
+        self.lock = threading.Lock()
+        self.gate = threading.Event()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                binary = re.fullmatch(r"/2015-03-31/functions/([^/]+)/invocations", self.path).group(1)
+                payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if binary == "gated":
+                    fake.gate.wait(10)
+                with fake.lock:
+                    fake.calls.setdefault(binary, []).append(payload)
+                status, body = (500, {"errorType": "Boom", "errorMessage": "it failed"}) if binary == "failing" else (200, {"echo": payload})
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *_args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for(self, binary, count, seconds=10):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            with self.lock:
+                got = list(self.calls.get(binary, []))
+            if len(got) >= count:
+                return got
+            time.sleep(0.05)
+        raise AssertionError(f"{binary}: {count} invocation(s) expected, got {self.calls.get(binary)}")
+
+
+@pytest.fixture(scope="module")
+def fake_lambda():
+    fake = FakeLambda()
+    yield fake
+    fake.gate.set()
+    fake.server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def endpoint(fake_lambda):
+    cfinv_emulator.install(lambda_endpoint=fake_lambda.url, invalidation_seconds=INVALIDATION_SECONDS)
+    server = control.make_server("127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def no_faults_left(request):
+    yield
+    if "endpoint" in request.fixturenames:
+        control_request(request.getfixturevalue("endpoint"), "DELETE", "/_cfinv/faults")
+
+
+def client(endpoint, service):
+    return boto3.client(
+        service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id="cfinv", aws_secret_access_key="cfinv",
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
+    )
+
+
+def control_request(endpoint, method, path, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{endpoint}{path}", data=data, method=method)
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
+
+
+def add_fault(endpoint, service, operation, code, count, match=None):
+    fault = {"service": service, "operation": operation, "code": code, "count": count}
+    if match is not None:
+        fault["match"] = match
+    status, body = control_request(endpoint, "POST", "/_cfinv/faults", fault)
+    assert status == 200, body
+
+
+def error_code(excinfo):
+    return excinfo.value.response["Error"]["Code"]
+
+
+def unique(prefix):
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def distribution(endpoint):
+    bucket = unique("origin")
+    config = {
+        "CallerReference": uuid.uuid4().hex,
+        "Origins": {"Quantity": 1, "Items": [{"Id": "s3", "DomainName": f"{bucket}.s3.amazonaws.com",
+                                               "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+        "DefaultCacheBehavior": {"TargetOriginId": "s3", "ViewerProtocolPolicy": "allow-all", "CachePolicyId": CACHING_DISABLED},
+        "Comment": "cfinv emulator tests",
+        "Enabled": True,
+    }
+    return client(endpoint, "cloudfront").create_distribution(DistributionConfig=config)["Distribution"]["Id"]
+
+
+def invalidate(endpoint, dist, paths, ref=None):
+    batch = {"Paths": {"Quantity": len(paths), "Items": paths}, "CallerReference": ref or uuid.uuid4().hex}
+    return client(endpoint, "cloudfront").create_invalidation(DistributionId=dist, InvalidationBatch=batch)["Invalidation"]
+
+
+def function(endpoint, binary):
+    """A Lambda function whose invocations go to the fake's `binary`. Returns its ARN."""
+    iam, lam = client(endpoint, "iam"), client(endpoint, "lambda")
+    role = unique("role")
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+    return lam.create_function(
+        FunctionName=unique("fn"), Runtime="provided.al2023", Role=f"arn:aws:iam::{ACCOUNT}:role/{role}",
+        Handler="bootstrap", Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+        Environment={"Variables": {"CFINV_BINARY": binary}},
+    )["FunctionArn"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# The package
+
+
+def test_importing_the_package_patches_nothing():
+    script = """
+import moto.awslambda.models as lam, moto.cloudfront.models as cf, moto.cloudfront.urls as cfu
+import moto.s3.notifications as s3n, moto.s3.responses as s3r, moto.sqs.models as sqs
+from moto.core.responses import BaseResponse
+watched = lambda: [BaseResponse.call_action, cf.CloudFrontBackend.create_invalidation, cf.Invalidation.__dict__.get("status"),
+    sqs.SQSBackend.receive_message, sqs.SQSBackend.delete_message_batch, sqs.SQSBackend.send_message_batch,
+    sqs.unix_time_millis, sqs.Queue.approximate_number_of_messages, lam.LambdaFunction._invoke_lambda,
+    s3n._invoke_awslambda, s3n._send_event_bridge_message, s3r.S3Response.get_bucket_notification, dict(cfu.url_paths)]
+before = watched()
+import cfinv_emulator, cfinv_emulator.__main__, cfinv_emulator.control, cfinv_emulator.stepfunctions
+assert watched() == before
+cfinv_emulator.install()
+assert all(a is not b for a, b in zip(watched()[:-1], before[:-1])) and len(watched()[-1]) == len(before[-1]) + 3
+"""
+    subprocess.run([sys.executable, "-c", script], cwd=HERE, check=True)
+
+
+def test_install_twice_wraps_once(endpoint):
+    cfinv_emulator.install(lambda_endpoint=cfinv_emulator.lambda_bridge.LAMBDA_ENDPOINT,
+                           invalidation_seconds=INVALIDATION_SECONDS)
+    sqs = client(endpoint, "sqs")
+    url = sqs.create_queue(QueueName=unique("twice"))["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="one")
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])] == ["one"]
+
+
+def test_the_control_routes(endpoint):
+    assert control_request(endpoint, "GET", "/_cfinv/health") == (200, {"ok": True})
+    assert control_request(endpoint, "POST", "/_cfinv/faults", {"service": "s3", "operation": "PutObject"})[0] == 400
+    assert control_request(endpoint, "POST", "/_cfinv/faults", {"service": "s3", "operation": "PutObject", "code": "X", "count": "x"})[0] == 400
+    assert control_request(endpoint, "GET", "/_cfinv/nothing")[0] == 404
+
+    sns = client(endpoint, "sns")
+    topic = sns.create_topic(Name=unique("alerts"))["TopicArn"]
+    sns.publish(TopicArn=topic, Subject="[Error] test", Message="body")
+    _, listed = control_request(endpoint, "GET", "/_cfinv/sns")
+    ours = [m for m in listed["messages"] if m["topicArn"] == topic]
+    assert [(m["subject"], m["message"]) for m in ours] == [("[Error] test", "body")]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Faults
+
+
+def test_a_fault_fails_count_matching_calls_then_is_spent(endpoint):
+    target, other = distribution(endpoint), distribution(endpoint)
+    add_fault(endpoint, "cloudfront", "CreateInvalidation", "Throttling", 2, match=target)
+    invalidate(endpoint, other, ["/a"])  # no match: not failed, no use taken
+    for _ in range(2):
+        with pytest.raises(ClientError) as e:
+            invalidate(endpoint, target, ["/a"])
+        assert error_code(e) == "Throttling"
+    invalidate(endpoint, target, ["/a"])
+    _, listed = control_request(endpoint, "GET", "/_cfinv/faults")
+    assert [(f["operation"], f["count"]) for f in listed["faults"]] == [("CreateInvalidation", 0)]
+
+
+def test_a_fault_matches_service_and_operation(endpoint):
+    dist = distribution(endpoint)
+    add_fault(endpoint, "CloudFront", "CreateInvalidation", "AccessDenied", 1)  # service in any case
+    add_fault(endpoint, "cloudfront", "GetInvalidation", "NoSuchInvalidation", 1)
+    add_fault(endpoint, "sqs", "CreateInvalidation", "Throttling", 1)
+    with pytest.raises(ClientError) as e:
+        invalidate(endpoint, dist, ["/a"])
+    assert error_code(e) == "AccessDenied"
+    invalidation = invalidate(endpoint, dist, ["/b"])
+    with pytest.raises(ClientError) as e:
+        client(endpoint, "cloudfront").get_invalidation(DistributionId=dist, Id=invalidation["Id"])
+    assert error_code(e) == "NoSuchInvalidation"
+    _, listed = control_request(endpoint, "GET", "/_cfinv/faults")
+    assert [f["count"] for f in listed["faults"]] == [0, 0, 1]
+
+
+def test_clearing_the_faults(endpoint):
+    dist = distribution(endpoint)
+    add_fault(endpoint, "cloudfront", "CreateInvalidation", "Throttling", 100)
+    with pytest.raises(ClientError):
+        invalidate(endpoint, dist, ["/a"])
+    assert control_request(endpoint, "DELETE", "/_cfinv/faults") == (200, {"faults": 0})
+    invalidate(endpoint, dist, ["/a"])
+    assert control_request(endpoint, "GET", "/_cfinv/faults") == (200, {"faults": []})
+
+
+def test_a_send_message_batch_entry_fault_fails_the_first_entry_only(endpoint):
+    sqs = client(endpoint, "sqs")
+    name = unique("partial")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    other = sqs.create_queue(QueueName=unique("whole"))["QueueUrl"]
+    add_fault(endpoint, "sqs", "SendMessageBatchEntry", "InternalError", 1, match=name)
+    entries = [{"Id": str(i), "MessageBody": f"m{i}"} for i in range(3)]
+
+    out = sqs.send_message_batch(QueueUrl=other, Entries=entries)
+    assert len(out["Successful"]) == 3 and not out.get("Failed")
+    out = sqs.send_message_batch(QueueUrl=url, Entries=entries)
+    assert [(f["Id"], f["Code"], f["SenderFault"]) for f in out["Failed"]] == [("0", "InternalError", False)]
+    assert sorted(s["Id"] for s in out["Successful"]) == ["1", "2"]
+    out = sqs.send_message_batch(QueueUrl=url, Entries=entries)
+    assert len(out["Successful"]) == 3 and not out.get("Failed")
+
+
+def test_s3_faults_are_answered_before_moto(endpoint):
+    s3 = client(endpoint, "s3")
+    bucket, other = unique("faulty"), unique("fine")
+    for b in (bucket, other):
+        s3.create_bucket(Bucket=b)
+        s3.put_bucket_tagging(Bucket=b, Tagging={"TagSet": [{"Key": "exceptionPaths", "Value": "up/"}]})
+    add_fault(endpoint, "s3", "PutObject", "ServiceUnavailable", 1, match=bucket)
+    add_fault(endpoint, "s3", "GetObject", "NoSuchKey", 1, match=bucket)
+    add_fault(endpoint, "s3", "GetBucketTagging", "AccessDenied", 1, match=bucket)
+
+    s3.put_object(Bucket=other, Key="k", Body=b"x")
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    assert (error_code(e), e.value.response["ResponseMetadata"]["HTTPStatusCode"]) == ("ServiceUnavailable", 503)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="k")
+    assert error_code(e) == "NoSuchKey"
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"x"
+    s3.get_bucket_tagging(Bucket=other)
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_tagging(Bucket=bucket)
+    assert (error_code(e), e.value.response["ResponseMetadata"]["HTTPStatusCode"]) == ("AccessDenied", 403)
+    assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"] == [{"Key": "exceptionPaths", "Value": "up/"}]
+
+
+# ---------------------------------------------------------------------------------------------------
+# CloudFront invalidations
+
+
+def test_an_invalidation_is_in_progress_then_completed(endpoint):
+    cf = client(endpoint, "cloudfront")
+    dist = distribution(endpoint)
+    created = invalidate(endpoint, dist, ["/index.html"])
+    assert created["Status"] == "InProgress"
+    assert cf.get_invalidation(DistributionId=dist, Id=created["Id"])["Invalidation"]["Status"] == "InProgress"
+    time.sleep(INVALIDATION_SECONDS + 0.1)
+    assert cf.get_invalidation(DistributionId=dist, Id=created["Id"])["Invalidation"]["Status"] == "Completed"
+    assert [i["Status"] for i in cf.list_invalidations(DistributionId=dist)["InvalidationList"]["Items"]] == ["Completed"]
+
+
+def test_a_caller_reference_is_idempotent_for_the_same_batch_only(endpoint):
+    cf = client(endpoint, "cloudfront")
+    dist = distribution(endpoint)
+    first = invalidate(endpoint, dist, ["/a", "/b"], ref="set-1")
+    assert invalidate(endpoint, dist, ["/a", "/b"], ref="set-1")["Id"] == first["Id"]
+    with pytest.raises(ClientError) as e:
+        invalidate(endpoint, dist, ["/a", "/c"], ref="set-1")
+    assert error_code(e) == "InvalidationBatchAlreadyExists"
+    assert len(cf.list_invalidations(DistributionId=dist)["InvalidationList"]["Items"]) == 1
+    assert invalidate(endpoint, distribution(endpoint), ["/a", "/c"], ref="set-1")["Id"] != first["Id"]  # per distribution
+
+
+def test_paths_and_wildcards_in_progress_are_limited(endpoint):
+    paths, wildcards = distribution(endpoint), distribution(endpoint)
+    invalidate(endpoint, paths, [f"/p/{i}" for i in range(2999)])
+    invalidate(endpoint, paths, ["/p/last"])  # 3000 in progress
+    invalidate(endpoint, wildcards, [f"/w/{i}/*" for i in range(10)])
+    invalidate(endpoint, wildcards, [f"/v/{i}/*" for i in range(5)] + ["/plain"])  # 15 wildcards in progress
+    invalidate(endpoint, wildcards, ["/not/a/wildcard"])
+    for dist, more in [(paths, ["/one/more"]), (wildcards, ["/x/*"])]:
+        with pytest.raises(ClientError) as e:
+            invalidate(endpoint, dist, more)
+        assert error_code(e) == "TooManyInvalidationsInProgress"
+    time.sleep(INVALIDATION_SECONDS + 0.1)  # completed invalidations count no more
+    invalidate(endpoint, paths, ["/one/more"])
+    invalidate(endpoint, wildcards, ["/x/*"])
+
+
+# ---------------------------------------------------------------------------------------------------
+# CloudFront cache policies
+
+
+def without_times(items):
+    for item in items:
+        assert item["CachePolicy"].pop("LastModifiedTime").year >= 2024
+    return items
+
+
+def test_the_managed_cache_policies_are_the_file_s(endpoint):
+    cf = client(endpoint, "cloudfront")
+    with open(cloudfront_cache_policies.MANAGED_POLICIES_FILE) as f:
+        expected = json.load(f)["CachePolicyList"]["Items"]
+    assert len(expected) >= 5
+    listed = cf.list_cache_policies(Type="managed")["CachePolicyList"]
+    assert listed["Quantity"] == len(expected)
+    assert without_times(listed["Items"]) == expected
+    for item in expected:
+        policy = item["CachePolicy"]
+        got = cf.get_cache_policy(Id=policy["Id"])
+        assert without_times([got])[0]["CachePolicy"] == policy
+        assert got["ETag"]
+        assert cf.get_cache_policy_config(Id=policy["Id"])["CachePolicyConfig"] == policy["CachePolicyConfig"]
+
+
+def test_custom_cache_policies(endpoint):
+    cf = client(endpoint, "cloudfront")
+    config = {
+        "Name": unique("short"), "Comment": "one minute", "MinTTL": 0, "DefaultTTL": 60, "MaxTTL": 120,
+        "ParametersInCacheKeyAndForwardedToOrigin": {
+            "EnableAcceptEncodingGzip": False,
+            "HeadersConfig": {"HeaderBehavior": "none"},
+            "CookiesConfig": {"CookieBehavior": "none"},
+            "QueryStringsConfig": {"QueryStringBehavior": "none"},
+        },
+    }
+    created = cf.create_cache_policy(CachePolicyConfig=config)["CachePolicy"]
+    policy_id = created["Id"]
+    got = cf.get_cache_policy(Id=policy_id)["CachePolicy"]["CachePolicyConfig"]
+    assert (got["Name"], got["MinTTL"], got["DefaultTTL"], got["MaxTTL"]) == (config["Name"], 0, 60, 120)
+    assert cf.get_cache_policy_config(Id=policy_id)["CachePolicyConfig"]["Name"] == config["Name"]
+    custom = cf.list_cache_policies(Type="custom")["CachePolicyList"]["Items"]
+    assert policy_id in [i["CachePolicy"]["Id"] for i in custom]
+    assert {i["Type"] for i in custom} == {"custom"}
+    every = cf.list_cache_policies()["CachePolicyList"]["Items"]
+    assert {CACHING_DISABLED, policy_id} <= {i["CachePolicy"]["Id"] for i in every}
+    with pytest.raises(ClientError) as e:
+        cf.get_cache_policy(Id="00000000-0000-0000-0000-000000000000")
+    assert error_code(e) == "NoSuchCachePolicy"
+
+
+# ---------------------------------------------------------------------------------------------------
+# S3 notification configuration and events
+
+
+def test_get_bucket_notification_configuration_keeps_eventbridge(endpoint):
+    s3, sqs = client(endpoint, "s3"), client(endpoint, "sqs")
+    bucket = unique("notified")
+    s3.create_bucket(Bucket=bucket)
+    queue = sqs.create_queue(QueueName=unique("indexer"))["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [{"Id": "indexer", "QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"]}],
+            "EventBridgeConfiguration": {},
+        },
+    )
+    config = s3.get_bucket_notification_configuration(Bucket=bucket)
+    assert [q["Id"] for q in config["QueueConfigurations"]] == ["indexer"]
+    assert "EventBridgeConfiguration" in config
+    with urllib.request.urlopen(f"{endpoint}/{bucket}?notification") as r:
+        body = r.read().decode()
+    assert re.search(r"<NotificationConfiguration[ >]", body) and "GetBucketNotificationResponse" not in body, body
+
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": []})
+    assert "EventBridgeConfiguration" not in s3.get_bucket_notification_configuration(Bucket=bucket)
+
+
+def test_s3_notifications_to_lambda_have_aws_s_shape_and_arrive_asynchronously(endpoint, fake_lambda):
+    s3 = client(endpoint, "s3")
+    bucket = unique("shaped")
+    s3.create_bucket(Bucket=bucket)
+    fn = function(endpoint, "gated")
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={"LambdaFunctionConfigurations": [
+            {"Id": "cfinv", "LambdaFunctionArn": fn, "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]}
+        ]},
+    )
+    fake_lambda.gate.clear()
+    started = time.time()
+    s3.put_object(Bucket=bucket, Key="img/red flower+1.jpg", Body=b"xyz")
+    s3.delete_object(Bucket=bucket, Key="img/red flower+1.jpg")
+    assert time.time() - started < 5, "PutObject does not wait for the function"
+    assert fake_lambda.calls.get("gated", []) == []
+    fake_lambda.gate.set()
+    events = fake_lambda.wait_for("gated", 2)
+    records = sorted((r for e in events for r in e["Records"]), key=lambda r: r["eventName"])
+    assert [r["eventName"] for r in records] == ["ObjectCreated:Put", "ObjectRemoved:Delete"]
+    for record in records:
+        obj = record["s3"]["object"]
+        assert obj["key"] == "img/red+flower%2B1.jpg"
+        assert re.fullmatch(r"[0-9A-F]{18}", obj["sequencer"])
+        assert record["userIdentity"]["principalId"] and record["requestParameters"]["sourceIPAddress"]
+        assert set(record["responseElements"]) == {"x-amz-request-id", "x-amz-id-2"}
+        assert record["s3"]["bucket"]["name"] == bucket and record["s3"]["bucket"]["ownerIdentity"]["principalId"]
+    assert records[0]["s3"]["object"]["size"] == 3 and records[0]["s3"]["object"]["eTag"]
+    assert "size" not in records[1]["s3"]["object"] and "eTag" not in records[1]["s3"]["object"]
+
+
+def test_eventbridge_delivers_s3_changes_to_lambda_rules_in_aws_s_shape(endpoint, fake_lambda):
+    s3, events = client(endpoint, "s3"), client(endpoint, "events")
+    bucket = unique("bridged")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}})
+    rule = unique("rule")
+    pattern = {"source": ["aws.s3"], "detail-type": ["Object Created", "Object Deleted"], "detail": {"bucket": {"name": [bucket]}}}
+    events.put_rule(Name=rule, EventPattern=json.dumps(pattern))
+    events.put_targets(Rule=rule, Targets=[{"Id": "ingest", "Arn": function(endpoint, "bridged")}])
+    s3.put_object(Bucket=bucket, Key="a b/c.html", Body=b"hello")
+    s3.delete_object(Bucket=bucket, Key="a b/c.html")
+
+    got = sorted(fake_lambda.wait_for("bridged", 2), key=lambda e: e["detail-type"])
+    time.sleep(0.3)
+    assert len(fake_lambda.calls["bridged"]) == 2, "only the rule's detail-types (no Object ACL Updated)"
+    created, deleted = got
+    for event in got:
+        assert (event["source"], event["account"], event["region"]) == ("aws.s3", ACCOUNT, REGION)
+        assert event["resources"] == [f"arn:aws:s3:::{bucket}"]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", event["time"])
+        assert event["detail"]["bucket"] == {"name": bucket}
+        assert event["detail"]["object"]["key"] == "a+b/c.html"
+    assert (created["detail-type"], created["detail"]["reason"]) == ("Object Created", "PutObject")
+    assert created["detail"]["object"]["size"] == 5 and created["detail"]["object"]["etag"]
+    assert (deleted["detail-type"], deleted["detail"]["reason"]) == ("Object Deleted", "DeleteObject")
+    assert deleted["detail"]["deletion-type"] == "Permanently Deleted"
+    assert "size" not in deleted["detail"]["object"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Lambda bridge and SQS
+
+
+def test_invocations_run_the_binary_named_by_cfinv_binary(endpoint, fake_lambda):
+    lam = client(endpoint, "lambda")
+    out = lam.invoke(FunctionName=function(endpoint, "echo"), Payload=b'{"hello": 1}')
+    assert "FunctionError" not in out
+    assert json.loads(out["Payload"].read()) == {"echo": {"hello": 1}}
+    out = lam.invoke(FunctionName=function(endpoint, "failing"), Payload=b"{}")
+    assert out["FunctionError"]
+    assert json.loads(out["Payload"].read())["errorType"] == "Boom"
+
+
+def test_sqs_receive_and_delete_keep_moto_s_semantics(endpoint):
+    sqs = client(endpoint, "sqs")
+    dead = sqs.create_queue(QueueName=unique("dead"))["QueueUrl"]
+    dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    url = sqs.create_queue(QueueName=unique("work"), Attributes={
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_arn, "maxReceiveCount": 1}),
+    })["QueueUrl"]
+    for i in range(5):
+        sqs.send_message(QueueUrl=url, MessageBody=f"m{i}")
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=3, VisibilityTimeout=30)["Messages"]
+    assert [m["Body"] for m in received] == ["m0", "m1", "m2"]
+    entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(received[:2])]
+    out = sqs.delete_message_batch(QueueUrl=url, Entries=entries + [{"Id": "bad", "ReceiptHandle": "nope"}])
+    assert sorted(s["Id"] for s in out["Successful"]) == ["0", "1"]
+    assert [(f["Id"], f["Code"]) for f in out["Failed"]] == [("bad", "ReceiptHandleIsInvalid")]
+    # m2 is in flight; m3 and m4 are received once with no visibility, then go to the dead-letter queue.
+    again = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)["Messages"]
+    assert [m["Body"] for m in again] == ["m3", "m4"]
+    assert sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []) == []
+    moved = sqs.receive_message(QueueUrl=dead, MaxNumberOfMessages=10)["Messages"]
+    assert sorted(m["Body"] for m in moved) == ["m3", "m4"]
+    time.sleep(0.6)  # the approximate counts are recomputed every half second
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert (attributes["ApproximateNumberOfMessages"], attributes["ApproximateNumberOfMessagesNotVisible"]) == ("0", "1")
