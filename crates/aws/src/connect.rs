@@ -133,17 +133,7 @@ pub async fn disconnect(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Outcome
 }
 
 async fn set_tag(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, value: &str) -> Result<(), PortError> {
-    let mut tags: Vec<Tag> = match s3.get_bucket_tagging().bucket(bucket).send().await {
-        Ok(out) => out.tag_set().to_vec(),
-        Err(e) => {
-            let e = port_error(e);
-            if e.kind == ErrorKind::NotFound && e.message.contains("NoSuchTagSet") {
-                Vec::new()
-            } else {
-                return Err(e);
-            }
-        }
-    };
+    let mut tags: Vec<Tag> = crate::s3::bucket_tags(s3, bucket).await?;
     tags.retain(|t| t.key() != key);
     let build = |e: aws_sdk_s3::error::BuildError| PortError::new(ErrorKind::InvalidArgument, e.to_string());
     tags.push(Tag::builder().key(key).value(value).build().map_err(build)?);

@@ -90,7 +90,7 @@ where
             (None, _) => ErrorKind::Other,
         },
     };
-    PortError::new(kind, message)
+    PortError::new(kind, message).with_code(code)
 }
 
 #[cfg(test)]

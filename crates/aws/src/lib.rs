@@ -2,7 +2,7 @@
 //!
 //! Everything the Lambdas share lives here, once: the SDK clients ([`Clients`], built from the
 //! environment, `AWS_ENDPOINT_URL` included, so the same binaries run against the emulator),
-//! JSON logging ([`init_tracing`]), the Lambda loop that turns handler errors into `Diagnostic`s
+//! logging as Lambda's logging controls ask ([`init_tracing`]), the Lambda loop that turns handler errors into `Diagnostic`s
 //! with stable `errorType`s ([`run`]), and one small adapter per service.
 
 pub mod cloudfront;
@@ -85,19 +85,43 @@ impl Clients {
     }
 }
 
-/// JSON logs, one object per line, level from `RUST_LOG` (default `info`). Lambda's own log format
-/// setting does not apply to custom runtimes, so we format ourselves.
+/// Logs as Lambda's advanced logging controls ask, as `lambda_runtime`'s own subscriber reads them
+/// (`lambda_runtime::tracing::init_default_subscriber`), with two differences: the function's
+/// `AWS_LAMBDA_LOG_LEVEL` wins over `RUST_LOG` as documented (the runtime's lets `RUST_LOG`
+/// directives override it), and the AWS SDK's own chatter is kept at `warn`.
+///
+/// - level: `AWS_LAMBDA_LOG_LEVEL` (the function's `LoggingConfig.ApplicationLogLevel`), else
+///   `RUST_LOG` (which may hold per-module directives), else `info`;
+/// - format: JSON objects, one per line, when `AWS_LAMBDA_LOG_FORMAT` is `JSON` (the template sets
+///   `LoggingConfig.LogFormat: JSON`), plain text otherwise (local runs). Each JSON line carries
+///   the spans it was logged in: the runtime's, with the Lambda `requestId`, and the handler's,
+///   with the execution name.
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn"));
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(false)
-        .with_span_list(false)
-        .with_target(false)
-        .with_env_filter(filter)
-        .try_init();
+    let quiet = "aws_config=warn,aws_smithy_runtime=warn,aws_smithy_runtime_api=warn,hyper=warn";
+    let directives = match std::env::var("AWS_LAMBDA_LOG_LEVEL") {
+        Ok(level) if !level.trim().is_empty() => format!("{},{quiet}", lambda_level(&level)),
+        _ => std::env::var("RUST_LOG").unwrap_or_else(|_| format!("info,{quiet}")),
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(&directives)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("info,{quiet}")));
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt().with_target(false).with_env_filter(filter);
+    let _ = if json {
+        builder.json().flatten_event(true).with_current_span(false).with_span_list(true).try_init()
+    } else {
+        builder.without_time().try_init()
+    };
+}
+
+/// Lambda's log levels (`TRACE` ... `FATAL`) as tracing's; `FATAL` is `error`, the most severe.
+fn lambda_level(level: &str) -> &'static str {
+    match level.trim().to_ascii_uppercase().as_str() {
+        "TRACE" => "trace",
+        "DEBUG" => "debug",
+        "WARN" => "warn",
+        "ERROR" | "FATAL" => "error",
+        _ => "info",
+    }
 }
 
 /// A handler's error as Lambda reports it: `errorType` is the stable name the state machine

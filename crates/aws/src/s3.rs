@@ -1,6 +1,7 @@
 //! S3: bucket tags (ingest), plans and sets (collect, invalidate, report), error files (report).
 
 use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::Tag;
 use cfinv_pipeline::ports::{BucketTags, ErrorKind, Objects, PortError};
 
 use crate::errors::port_error;
@@ -16,20 +17,25 @@ impl S3Client {
     }
 }
 
-impl BucketTags for S3Client {
-    async fn tag(&self, bucket: &str, key: &str) -> Result<Option<String>, PortError> {
-        match self.client.get_bucket_tagging().bucket(bucket).send().await {
-            Ok(out) => Ok(out.tag_set().iter().find(|t| t.key() == key).map(|t| t.value().to_owned())),
-            Err(e) => {
-                let e = port_error(e);
-                // A bucket without any tag answers NoSuchTagSet.
-                if e.kind == ErrorKind::NotFound && e.message.contains("NoSuchTagSet") {
-                    Ok(None)
-                } else {
-                    Err(e)
-                }
+/// A bucket's tags; a bucket without any tag has none (S3 answers `NoSuchTagSet`).
+pub async fn bucket_tags(client: &aws_sdk_s3::Client, bucket: &str) -> Result<Vec<Tag>, PortError> {
+    match client.get_bucket_tagging().bucket(bucket).send().await {
+        Ok(out) => Ok(out.tag_set().to_vec()),
+        Err(e) => {
+            let e = port_error(e);
+            if e.is_code("NoSuchTagSet") {
+                Ok(Vec::new())
+            } else {
+                Err(e)
             }
         }
+    }
+}
+
+impl BucketTags for S3Client {
+    async fn tag(&self, bucket: &str, key: &str) -> Result<Option<String>, PortError> {
+        let tags = bucket_tags(&self.client, bucket).await?;
+        Ok(tags.iter().find(|t| t.key() == key).map(|t| t.value().to_owned()))
     }
 }
 
@@ -52,11 +58,7 @@ impl Objects for S3Client {
             Ok(out) => out,
             Err(e) => {
                 let e = port_error(e);
-                return if e.kind == ErrorKind::NotFound && !e.message.contains("NoSuchBucket") {
-                    Ok(None)
-                } else {
-                    Err(e)
-                };
+                return if e.is_code("NoSuchKey") { Ok(None) } else { Err(e) };
             }
         };
         let bytes = out

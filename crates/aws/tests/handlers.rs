@@ -9,7 +9,8 @@ use std::time::Duration;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use cfinv_core::report::parse_error_file;
 use cfinv_core::{Change, ObjectEvent};
-use cfinv_pipeline::collect::{Collect, CollectInput};
+use cfinv_pipeline::collect::{Collect, CollectInput, CollectPorts};
+use cfinv_pipeline::execution::ExecutionName;
 use cfinv_pipeline::ingest::Ingest;
 use cfinv_pipeline::invalidate::{Invalidate, InvalidateInput};
 use cfinv_pipeline::report::{Report, ReportInput};
@@ -18,6 +19,11 @@ use cfinv_pipeline::settings::{CollectSettings, IngestSettings, InvalidateSettin
 use cfinv_pipeline::{Clock, ErrorName};
 use emulator::{create_cache_policy, create_distribution, create_distribution_with, emulator, s3, unique};
 use serde_json::{json, Value};
+
+/// A fresh execution name.
+fn exec() -> ExecutionName {
+    ExecutionName::try_from(unique("exec")).expect("a valid execution name")
+}
 
 fn vars(pairs: &[(&str, &str)]) -> Vars<impl Fn(&str) -> Option<String>> {
     let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
@@ -169,7 +175,14 @@ fn collector(
     extra: &[(&str, &str)],
 ) -> Collect<cfinv_aws::SqsQueue, cfinv_aws::S3Client, cfinv_aws::CloudFrontClient, cfinv_aws::SfnClient> {
     let settings = collect_settings(queue, plan_bucket, extra);
-    Collect::new(clients.sqs(queue), None, clients.s3(), clients.cloudfront(), clients.sfn(), settings, frozen_clock())
+    let ports = CollectPorts {
+        queue: clients.sqs(queue),
+        dead_letter: None,
+        objects: clients.s3(),
+        cloudfront: clients.cloudfront(),
+        executions: clients.sfn(),
+    };
+    Collect::new(ports, settings, frozen_clock())
 }
 
 fn collect_settings(queue: &str, plan_bucket: &str, extra: &[(&str, &str)]) -> CollectSettings {
@@ -193,14 +206,15 @@ async fn collect_drains_ten_thousand_messages_into_sets_of_3000_and_deletes_them
     fill_queue(&clients, &queue, keys.iter().map(|k| event_body(&site, k)).collect()).await;
 
     let collect = collector(&clients, &queue, &plans, &[("CFINV_VISIBILITY_TIMEOUT_SECONDS", "120")]);
-    let out = collect.handle(CollectInput { execution: unique("exec"), state_machine: None }).await.expect("collect");
+    let out = collect.handle(CollectInput { execution: exec(), state_machine: None }).await.expect("collect");
     assert_eq!(out.messages, 10_000);
     let ours: Vec<&SetRef> = out.sets.iter().filter(|s| s.distribution_id == dist).collect();
     assert_eq!(ours.iter().map(|s| s.path_count).collect::<Vec<_>>(), [3000, 3000, 3000, 1000]);
 
     let mut stored = Vec::new();
     for set in &ours {
-        let body = s3(&clients).get_object().bucket(&plans).key(&set.key).send().await.expect("set stored");
+        let key = set_key("plans/", out.execution.as_str(), &set.distribution_id, set.set);
+        let body = s3(&clients).get_object().bucket(&plans).key(&key).send().await.expect("set stored");
         let bytes = body.body.collect().await.unwrap().into_bytes();
         let file: SetFile = serde_json::from_slice(&bytes).unwrap();
         assert!(file.paths.len() <= 3000);
@@ -245,7 +259,7 @@ async fn collect_deletes_nothing_when_the_sets_cannot_be_stored() {
         &plans,
         &[("CFINV_VISIBILITY_TIMEOUT_SECONDS", "3"), ("CFINV_COLLECT_SECONDS", "2")],
     );
-    let err = collect.handle(CollectInput { execution: unique("exec"), state_machine: None }).await.unwrap_err();
+    let err = collect.handle(CollectInput { execution: exec(), state_machine: None }).await.unwrap_err();
     assert_eq!(err.error_type(), "StorageUnavailable");
     tokio::time::sleep(Duration::from_millis(3500)).await;
     assert_eq!(receive_all(&clients, &queue).await.len(), 25, "every message is back in the queue");
@@ -264,7 +278,7 @@ async fn collect_reads_custom_cache_policies() {
     fill_queue(&clients, &queue, vec![event_body(&site, "live/a.m3u8"), event_body(&site, "vod/b.mp4")]).await;
 
     let collect = collector(&clients, &queue, &plans, &[]);
-    let out = collect.handle(CollectInput { execution: unique("exec"), state_machine: None }).await.expect("collect");
+    let out = collect.handle(CollectInput { execution: exec(), state_machine: None }).await.expect("collect");
     let ours: Vec<&SetRef> = out.sets.iter().filter(|s| s.distribution_id == dist).collect();
     assert_eq!(ours.len(), 1);
     assert_eq!(
@@ -296,7 +310,7 @@ async fn stored_set(
         .send()
         .await
         .expect("put set");
-    SetRef { distribution_id: dist.into(), set: n, of: n, key, path_count: paths.len(), preview: vec![] }
+    SetRef { distribution_id: dist.into(), set: n, of: n, path_count: paths.len(), preview: vec![] }
 }
 
 #[tokio::test]
@@ -304,12 +318,12 @@ async fn invalidate_is_idempotent_and_names_cloudfront_errors() {
     let emu = emulator();
     let clients = emu.clients().await;
     let (_site, plans, dist) = site_behind_a_distribution(&clients, "inv").await;
-    let execution = unique("exec");
+    let execution = exec();
     let settings = InvalidateSettings::read(&vars(&[("CFINV_PLAN_BUCKET", &plans)])).unwrap();
     let invalidate = Invalidate::new(clients.s3(), clients.cloudfront(), clients.sfn(), settings);
     let input = |set: SetRef| InvalidateInput { execution: execution.clone(), set, gate: false, execution_arn: None };
 
-    let one = stored_set(&clients, &plans, &execution, &dist, 1, &["/a%20b.jpg", "/c"]).await;
+    let one = stored_set(&clients, &plans, execution.as_str(), &dist, 1, &["/a%20b.jpg", "/c"]).await;
     let first = invalidate.handle(input(one.clone())).await.expect("invalidate");
     let again = invalidate.handle(input(one.clone())).await.expect("repeat");
     assert_eq!(first.invalidation_id, again.invalidation_id, "a repeated set returns the same invalidation");
@@ -327,10 +341,10 @@ async fn invalidate_is_idempotent_and_names_cloudfront_errors() {
     // The emulator enforces CloudFront's 3000 paths in progress: a second full set must wait.
     let many: Vec<String> = (0..3000).map(|i| format!("/p{i}")).collect();
     let refs: Vec<&str> = many.iter().map(String::as_str).collect();
-    let two = stored_set(&clients, &plans, &execution, &dist, 2, &refs).await;
+    let two = stored_set(&clients, &plans, execution.as_str(), &dist, 2, &refs).await;
     assert_eq!(invalidate.handle(input(two)).await.unwrap_err().error_type(), "TooManyInvalidationsInProgress");
 
-    let mut gone = stored_set(&clients, &plans, &execution, "ENOSUCHDIST1", 1, &["/x"]).await;
+    let mut gone = stored_set(&clients, &plans, execution.as_str(), "ENOSUCHDIST1", 1, &["/x"]).await;
     gone.distribution_id = "ENOSUCHDIST1".into();
     assert_eq!(invalidate.handle(input(gone)).await.unwrap_err().error_type(), "NoSuchDistribution");
 }
@@ -344,9 +358,9 @@ async fn report_writes_the_seed_error_file_and_one_alert() {
     create_bucket(&clients, &errors).await;
     let sns = aws_sdk_sns::Client::new(&clients.config);
     let topic = sns.create_topic().name(unique("alerts")).send().await.unwrap().topic_arn().unwrap().to_owned();
-    let execution = unique("exec");
-    let s1 = stored_set(&clients, &plans, &execution, "EREPORT1", 1, &["/a", "/b%20c"]).await;
-    let s2 = stored_set(&clients, &plans, &execution, "EREPORT1", 2, &["/d"]).await;
+    let execution = exec();
+    let s1 = stored_set(&clients, &plans, execution.as_str(), "EREPORT1", 1, &["/a", "/b%20c"]).await;
+    let s2 = stored_set(&clients, &plans, execution.as_str(), "EREPORT1", 2, &["/d"]).await;
     let failed = |set: SetRef| {
         SetResult::Failed(SetFailed {
             failed: true,

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use cfinv_core::plan::{Plan, WildcardNote};
+use cfinv_core::plan::{Plan, SkipRow, WildcardNote};
 use cfinv_core::ObjectEvent;
 use serde::Serialize;
 
@@ -11,7 +11,7 @@ use serde::Serialize;
 #[serde(rename_all = "camelCase")]
 struct JsonPlan<'a> {
     invalidations: Vec<JsonInvalidation<'a>>,
-    skipped: Vec<JsonSkip<'a>>,
+    skipped: Vec<SkipRow<'a>>,
     warnings: &'a [String],
 }
 
@@ -25,36 +25,14 @@ struct JsonInvalidation<'a> {
     wildcards: &'a [WildcardNote],
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct JsonSkip<'a> {
-    bucket: &'a str,
-    key: &'a str,
-    event: &'a str,
-    reason: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    distribution_id: Option<&'a str>,
-}
-
-fn skips<'a>(plan: &'a Plan, events: &'a [ObjectEvent]) -> Vec<JsonSkip<'a>> {
-    plan.skipped
-        .iter()
-        .map(|s| {
-            let e = &events[s.event];
-            JsonSkip {
-                bucket: &e.bucket,
-                key: &e.key,
-                event: &e.event_name,
-                reason: s.reason.as_str(),
-                distribution_id: s.distribution_id.as_deref(),
-            }
-        })
-        .collect()
-}
-
 /// The plan as JSON, one document, newline-terminated, written as it is serialised (plans of a
 /// large deploy are tens of megabytes).
-pub fn json(out: &mut impl std::io::Write, plan: &Plan, events: &[ObjectEvent], warnings: &[String]) -> std::io::Result<()> {
+pub fn json(
+    out: &mut impl std::io::Write,
+    plan: &Plan,
+    events: &[ObjectEvent],
+    warnings: &[String],
+) -> std::io::Result<()> {
     let doc = JsonPlan {
         invalidations: plan
             .invalidations
@@ -66,7 +44,7 @@ pub fn json(out: &mut impl std::io::Write, plan: &Plan, events: &[ObjectEvent], 
                 wildcards: &d.wildcards,
             })
             .collect(),
-        skipped: skips(plan, events),
+        skipped: plan.skip_rows(events).collect(),
         warnings,
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
@@ -104,9 +82,9 @@ pub fn text(plan: &Plan, events: &[ObjectEvent], warnings: &[String]) -> String 
             );
         }
     }
-    let rows = skips(plan, events);
+    let rows: Vec<SkipRow> = plan.skip_rows(events).collect();
     if !rows.is_empty() {
-        let w_reason = rows.iter().map(|r| r.reason.len()).max().unwrap_or(0).max(6);
+        let w_reason = rows.iter().map(|r| r.reason.as_str().len()).max().unwrap_or(0).max(6);
         let w_dist = rows.iter().map(|r| r.distribution_id.map_or(1, str::len)).max().unwrap_or(0).max(12);
         let w_event = rows.iter().map(|r| r.event.len()).max().unwrap_or(0).max(5);
         let _ = writeln!(out, "\nskipped ({})", rows.len());
@@ -115,7 +93,7 @@ pub fn text(plan: &Plan, events: &[ObjectEvent], warnings: &[String]) -> String 
             let _ = writeln!(
                 out,
                 "  {:w_reason$}  {:w_dist$}  {:w_event$}  {}/{}",
-                r.reason,
+                r.reason.as_str(),
                 r.distribution_id.unwrap_or("-"),
                 r.event,
                 r.bucket,

@@ -36,8 +36,9 @@ pub const CLOUDFRONT_UNSAFE: &AsciiSet = &CONTROLS
     .add(b'?');
 
 /// Why a path had to become a wildcard to cover its key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum WildcardReason {
     /// The key contains `*`, which CloudFront reads as a wildcard and allows only at the end.
     Asterisk,
@@ -46,12 +47,9 @@ pub enum WildcardReason {
 }
 
 impl WildcardReason {
-    /// The stable name used in output.
+    /// The stable name used in output, the same as its JSON.
     pub fn as_str(self) -> &'static str {
-        match self {
-            WildcardReason::Asterisk => "asterisk",
-            WildcardReason::TooLong => "too-long",
-        }
+        self.into()
     }
 }
 

@@ -13,8 +13,6 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Mutex;
-use std::time::Instant;
 
 use cfinv_core::event::EventError;
 use cfinv_core::plan::pre_filter;
@@ -23,7 +21,9 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::{info, warn};
 
+use crate::expiring::Expiring;
 use crate::ports::{BucketTags, Executions, OutgoingMessage, PortError, Queue};
+use crate::queue::send_until_accepted;
 use crate::settings::IngestSettings;
 use crate::window::{start_execution, Started, Window};
 use crate::{Clock, ErrorName, ErrorType};
@@ -76,7 +76,7 @@ pub struct Ingest<Q, E, T> {
     tags: T,
     settings: IngestSettings,
     clock: Clock,
-    tag_cache: Mutex<HashMap<String, (Instant, ExceptionPaths)>>,
+    tag_cache: Expiring<String, ExceptionPaths>,
     /// Start of the last window this container started (`i64::MIN`: none).
     started_window: AtomicI64,
 }
@@ -87,14 +87,15 @@ impl<Q: Queue, E: Executions, T: BucketTags> Ingest<Q, E, T> {
             queue,
             executions,
             tags,
+            tag_cache: Expiring::new(settings.tag_cache),
             settings,
             clock,
-            tag_cache: Mutex::new(HashMap::new()),
             started_window: AtomicI64::new(i64::MIN),
         }
     }
 
     /// Handles one Lambda event.
+    #[tracing::instrument(name = "ingest", skip_all)]
     pub async fn handle(&self, payload: &Value) -> Result<IngestReport, IngestError> {
         let events = parse_events(payload)?;
         let exceptions = self.exceptions_for(&events).await;
@@ -128,7 +129,7 @@ impl<Q: Queue, E: Executions, T: BucketTags> Ingest<Q, E, T> {
         buckets.sort_unstable();
         buckets.dedup();
         for bucket in buckets {
-            if let Some(paths) = self.cached_tag(bucket) {
+            if let Some(paths) = self.tag_cache.get(bucket) {
                 out.insert(bucket, paths);
                 continue;
             }
@@ -138,9 +139,7 @@ impl<Q: Queue, E: Executions, T: BucketTags> Ingest<Q, E, T> {
                         Some(v) => ExceptionPaths::parse(&v),
                         None => self.settings.default_exception_paths.clone(),
                     };
-                    if let Ok(mut cache) = self.tag_cache.lock() {
-                        cache.insert(bucket.to_owned(), (Instant::now(), paths.clone()));
-                    }
+                    self.tag_cache.insert(bucket.to_owned(), paths.clone());
                     out.insert(bucket, paths);
                 }
                 // Over-invalidating is safe, missing an invalidation is not: no exceptions.
@@ -152,50 +151,19 @@ impl<Q: Queue, E: Executions, T: BucketTags> Ingest<Q, E, T> {
         out
     }
 
-    fn cached_tag(&self, bucket: &str) -> Option<ExceptionPaths> {
-        let cache = self.tag_cache.lock().ok()?;
-        let (at, paths) = cache.get(bucket)?;
-        (at.elapsed() < self.settings.tag_cache).then(|| paths.clone())
-    }
-
     async fn enqueue(&self, events: &[&ObjectEvent]) -> Result<(), IngestError> {
-        let total = events.len();
-        let mut unsent = 0;
-        let mut last_error = String::new();
-        for (chunk_no, chunk) in events.chunks(10).enumerate() {
-            let mut pending: Vec<OutgoingMessage> = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, ev)| OutgoingMessage {
-                    id: format!("{chunk_no}-{i}"),
-                    // Serialising a plain struct of strings cannot fail.
-                    body: serde_json::to_string(ev).unwrap_or_default(),
-                })
-                .collect();
-            let mut delay = self.settings.retry_base;
-            for attempt in 1..=self.settings.send_attempts {
-                match self.queue.send_batch(&pending).await {
-                    Ok(failed) => pending.retain(|m| failed.contains(&m.id)),
-                    Err(e) => last_error = e.to_string(),
-                }
-                if pending.is_empty() {
-                    break;
-                }
-                if attempt < self.settings.send_attempts {
-                    warn!(attempt, remaining = pending.len(), "SendMessageBatch left entries unsent; retrying");
-                    tokio::time::sleep(delay).await;
-                    delay *= 2;
-                }
-            }
-            if !pending.is_empty() && last_error.is_empty() {
-                last_error = "SendMessageBatch refused the entries".to_owned();
-            }
-            unsent += pending.len();
-        }
-        if unsent > 0 {
-            return Err(IngestError::QueueFailed { unsent, total, last_error });
-        }
-        Ok(())
+        let messages = events
+            .iter()
+            .enumerate()
+            .map(|(i, ev)| OutgoingMessage {
+                id: i.to_string(),
+                // Serialising a plain struct of strings cannot fail.
+                body: serde_json::to_string(ev).unwrap_or_default(),
+            })
+            .collect();
+        send_until_accepted(&self.queue, messages, self.settings.send_attempts, self.settings.retry_base)
+            .await
+            .map_err(|u| IngestError::QueueFailed { unsent: u.count, total: events.len(), last_error: u.last_error })
     }
 
     /// Starts (or finds) the execution of the window we are in now.

@@ -16,9 +16,9 @@
 use serde::Deserialize;
 use tracing::{info, warn};
 
-use crate::collect::check_execution_name;
+use crate::execution::ExecutionName;
 use crate::ports::{CloudFront, ErrorKind, Executions, Objects, PortError};
-use crate::sets::{SetDone, SetFile, SetRef};
+use crate::sets::{read_set, ReadSetError, SetDone, SetRef};
 use crate::settings::InvalidateSettings;
 use crate::{ErrorName, ErrorType};
 
@@ -26,7 +26,7 @@ use crate::{ErrorName, ErrorType};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InvalidateInput {
-    pub execution: String,
+    pub execution: ExecutionName,
     pub set: SetRef,
     #[serde(default)]
     pub gate: bool,
@@ -77,6 +77,15 @@ impl ErrorName for InvalidateError {
     }
 }
 
+impl From<ReadSetError> for InvalidateError {
+    fn from(e: ReadSetError) -> Self {
+        match e {
+            ReadSetError::Storage(e) => InvalidateError::StorageUnavailable(e),
+            ReadSetError::Unreadable { key, why } => InvalidateError::SetUnreadable(key, why),
+        }
+    }
+}
+
 /// `cfinv/{execution}/{distribution}/{set}`: the same for every retry and redrive of a set, and
 /// different for every set and execution.
 pub fn caller_reference(execution: &str, distribution_id: &str, set: usize) -> String {
@@ -95,10 +104,9 @@ impl<O: Objects, C: CloudFront, E: Executions> Invalidate<O, C, E> {
         Invalidate { objects, cloudfront, executions, settings }
     }
 
+    #[tracing::instrument(name = "invalidate", skip_all, fields(execution = %input.execution, distribution = %input.set.distribution_id, set = input.set.set))]
     pub async fn handle(&self, input: InvalidateInput) -> Result<SetDone, InvalidateError> {
-        check_execution_name(&input.execution).map_err(InvalidateError::InvalidInput)?;
         let set = &input.set;
-        let bucket = &self.settings.plan_bucket;
         if input.gate {
             let arn = input
                 .execution_arn
@@ -111,31 +119,16 @@ impl<O: Objects, C: CloudFront, E: Executions> Invalidate<O, C, E> {
                     set: set.set,
                 });
             }
-            info!(distribution = %set.distribution_id, set = set.set, redrives, "redrive: invalidating a set that failed");
+            info!(redrives, "redrive: invalidating a set that failed");
         }
 
-        let text = self
-            .objects
-            .get(bucket, &set.key)
-            .await
-            .map_err(InvalidateError::StorageUnavailable)?
-            .ok_or_else(|| InvalidateError::SetUnreadable(set.key.clone(), "no such key".into()))?;
-        let file: SetFile =
-            serde_json::from_str(&text).map_err(|e| InvalidateError::SetUnreadable(set.key.clone(), e.to_string()))?;
-        if file.distribution_id != set.distribution_id || file.set != set.set || file.paths.is_empty() {
-            return Err(InvalidateError::SetUnreadable(
-                set.key.clone(),
-                format!("holds set {} of {} with {} paths", file.set, file.distribution_id, file.paths.len()),
-            ));
-        }
+        let s = &self.settings;
+        let file = read_set(&self.objects, &s.plan_bucket, &s.plan_prefix, &input.execution, set).await?;
 
-        let reference = caller_reference(&input.execution, &set.distribution_id, set.set);
+        let reference = caller_reference(input.execution.as_str(), &set.distribution_id, set.set);
         match self.cloudfront.create_invalidation(&set.distribution_id, &reference, &file.paths).await {
             Ok(inv) => {
                 info!(
-                    execution = %input.execution,
-                    distribution = %set.distribution_id,
-                    set = set.set,
                     paths = file.paths.len(),
                     invalidation = %inv.id,
                     "invalidation created"
@@ -150,7 +143,7 @@ impl<O: Objects, C: CloudFront, E: Executions> Invalidate<O, C, E> {
             Err(source) => {
                 let err =
                     InvalidateError::CloudFront { distribution: set.distribution_id.clone(), set: set.set, source };
-                warn!(execution = %input.execution, error_type = %err.error_type(), error = %err, "CreateInvalidation failed");
+                warn!(error_type = %err.error_type(), error = %err, "CreateInvalidation failed");
                 Err(err)
             }
         }
@@ -161,7 +154,7 @@ impl<O: Objects, C: CloudFront, E: Executions> Invalidate<O, C, E> {
 mod tests {
     use super::*;
     use crate::fakes::*;
-    use crate::sets::set_key;
+    use crate::sets::{set_key, SetFile};
 
     fn setup(paths: &[&str]) -> (Invalidate<FakeObjects, FakeCloudFront, FakeExecutions>, InvalidateInput) {
         let key = set_key("plans/", "x-1", "E1", 1);
@@ -179,8 +172,9 @@ mod tests {
             FakeExecutions::default(),
             InvalidateSettings { plan_bucket: "b".into(), plan_prefix: "plans/".into() },
         );
-        let set = SetRef { distribution_id: "E1".into(), set: 1, of: 1, key, path_count: paths.len(), preview: vec![] };
-        (inv, InvalidateInput { execution: "x-1".into(), set, gate: false, execution_arn: None })
+        let set = SetRef { distribution_id: "E1".into(), set: 1, of: 1, path_count: paths.len(), preview: vec![] };
+        let execution = ExecutionName::try_from("x-1").unwrap();
+        (inv, InvalidateInput { execution, set, gate: false, execution_arn: None })
     }
 
     #[tokio::test]
@@ -210,7 +204,7 @@ mod tests {
             assert_eq!(inv.handle(input.clone()).await.unwrap_err().error_type(), name);
         }
         let mut missing = input.clone();
-        missing.set.key = "nope".into();
+        missing.set.set = 9; // no such set stored
         assert_eq!(inv.handle(missing).await.unwrap_err().error_type(), "SetUnreadable");
     }
 

@@ -17,9 +17,12 @@
 
 pub mod collect;
 pub mod error_type;
+pub mod execution;
+pub mod expiring;
 pub mod ingest;
 pub mod invalidate;
 pub mod ports;
+pub mod queue;
 pub mod replay;
 pub mod report;
 pub mod sets;

@@ -24,17 +24,31 @@ pub enum ErrorKind {
     Other,
 }
 
-/// An AWS call's failure: its kind, and the service's message (for logs and error causes).
+/// An AWS call's failure: its kind, the service's error code when it gave one (`NoSuchTagSet`,
+/// `Throttling`...; the code is the service's contract, its message is not), and its message (for
+/// logs and error causes).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct PortError {
     pub kind: ErrorKind,
+    pub code: Option<String>,
     pub message: String,
 }
 
 impl PortError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        PortError { kind, message: message.into() }
+        PortError { kind, code: None, message: message.into() }
+    }
+
+    /// The same error, with the service's error code.
+    pub fn with_code(mut self, code: Option<String>) -> Self {
+        self.code = code;
+        self
+    }
+
+    /// True when the service answered with this error code.
+    pub fn is_code(&self, code: &str) -> bool {
+        self.code.as_deref() == Some(code)
     }
 }
 

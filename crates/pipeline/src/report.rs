@@ -11,16 +11,16 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tracing::{error, info};
 
-use crate::collect::check_execution_name;
+use crate::execution::ExecutionName;
 use crate::ports::{Alerts, Objects, PortError};
-use crate::sets::{SetFile, SetRef, SetResult};
+use crate::sets::{read_set, ReadSetError, SetRef, SetResult};
 use crate::settings::ReportSettings;
 use crate::{Clock, ErrorName, ErrorType};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReportInput {
-    pub execution: String,
+    pub execution: ExecutionName,
     /// `$$.Execution.StartTime`: the error files' timestamp.
     #[serde(default)]
     pub start_time: Option<String>,
@@ -89,8 +89,8 @@ impl<O: Objects, A: Alerts> Report<O, A> {
         Report { objects, alerts, settings, clock }
     }
 
+    #[tracing::instrument(name = "report", skip_all, fields(execution = %input.execution))]
     pub async fn handle(&self, input: ReportInput) -> Result<ReportOutput, ReportError> {
-        check_execution_name(&input.execution).map_err(ReportError::InvalidInput)?;
         let at: DateTime<Utc> = input
             .start_time
             .as_deref()
@@ -105,7 +105,7 @@ impl<O: Objects, A: Alerts> Report<O, A> {
             match r {
                 SetResult::Done(_) => invalidated += 1,
                 SetResult::Failed(f) => {
-                    error!(execution = %input.execution, distribution = %f.set.distribution_id, set = f.set.set, error = %f.error.error, cause = %f.error.cause, "set not invalidated");
+                    error!(distribution = %f.set.distribution_id, set = f.set.set, error = %f.error.error, cause = %f.error.cause, "set not invalidated");
                     failures.push(Failure {
                         distribution_id: f.set.distribution_id.clone(),
                         set: f.set.set,
@@ -125,7 +125,19 @@ impl<O: Objects, A: Alerts> Report<O, A> {
             sets.sort_by_key(|s| s.set);
             let mut contents: Vec<(usize, Vec<String>)> = Vec::new();
             for s in sets {
-                contents.push((s.set, self.read_set(s).await?.paths));
+                let file = read_set(
+                    &self.objects,
+                    &self.settings.plan_bucket,
+                    &self.settings.plan_prefix,
+                    &input.execution,
+                    s,
+                )
+                .await
+                .map_err(|e| match e {
+                    ReadSetError::Storage(e) => ReportError::StorageUnavailable(e),
+                    ReadSetError::Unreadable { key, why } => ReportError::SetUnreadable(key, why),
+                })?;
+                contents.push((s.set, file.paths));
             }
             let borrowed: Vec<(usize, &[String])> = contents.iter().map(|(n, p)| (*n, &p[..])).collect();
             let seed = stable_hash(&format!("{}/{distribution}", input.execution));
@@ -145,18 +157,8 @@ impl<O: Objects, A: Alerts> Report<O, A> {
                 .await
                 .map_err(ReportError::AlertFailed)?;
         }
-        info!(execution = %input.execution, invalidated, failed = failed.len(), files = error_files.len(), "reported");
+        info!(invalidated, failed = failed.len(), files = error_files.len(), "reported");
         Ok(ReportOutput { invalidated, failed_count: failed.len(), failed, failures, error_files })
-    }
-
-    async fn read_set(&self, s: &SetRef) -> Result<SetFile, ReportError> {
-        let text = self
-            .objects
-            .get(&self.settings.plan_bucket, &s.key)
-            .await
-            .map_err(ReportError::StorageUnavailable)?
-            .ok_or_else(|| ReportError::SetUnreadable(s.key.clone(), "no such key".into()))?;
-        serde_json::from_str(&text).map_err(|e| ReportError::SetUnreadable(s.key.clone(), e.to_string()))
     }
 }
 
@@ -164,15 +166,15 @@ impl<O: Objects, A: Alerts> Report<O, A> {
 mod tests {
     use super::*;
     use crate::fakes::*;
-    use crate::sets::{set_key, CaughtError, SetDone, SetFailed};
+    use crate::sets::{set_key, CaughtError, SetDone, SetFailed, SetFile};
     use cfinv_core::report::parse_error_file;
 
     fn set(d: &str, n: usize, paths: &[&str], objects: &FakeObjects) -> SetRef {
         let key = set_key("plans/", "x-1", d, n);
         let file =
             SetFile { distribution_id: d.into(), set: n, of: 2, paths: paths.iter().map(|p| p.to_string()).collect() };
-        objects.objects.lock().unwrap().insert(("plans".into(), key.clone()), serde_json::to_string(&file).unwrap());
-        SetRef { distribution_id: d.into(), set: n, of: 2, key, path_count: paths.len(), preview: vec![] }
+        objects.objects.lock().unwrap().insert(("plans".into(), key), serde_json::to_string(&file).unwrap());
+        SetRef { distribution_id: d.into(), set: n, of: 2, path_count: paths.len(), preview: vec![] }
     }
 
     #[tokio::test]
@@ -189,7 +191,7 @@ mod tests {
             })
         };
         let input = ReportInput {
-            execution: "x-1".into(),
+            execution: ExecutionName::try_from("x-1").unwrap(),
             start_time: Some("2026-11-26T05:40:22.123Z".into()),
             results: vec![
                 failed(e1s2),
@@ -202,8 +204,12 @@ mod tests {
                 failed(e1s1),
             ],
         };
-        let settings =
-            ReportSettings { plan_bucket: "plans".into(), error_bucket: "errors".into(), topic_arn: "arn:t".into() };
+        let settings = ReportSettings {
+            plan_bucket: "plans".into(),
+            plan_prefix: "plans/".into(),
+            error_bucket: "errors".into(),
+            topic_arn: "arn:t".into(),
+        };
         let report = Report::new(objects, FakeAlerts::default(), settings, fixed_clock("2026-11-26T06:00:00Z"));
         let out = report.handle(input.clone()).await.unwrap();
         assert_eq!((out.invalidated, out.failed_count), (1, 2));
@@ -224,12 +230,18 @@ mod tests {
 
     #[tokio::test]
     async fn no_failures_no_alert() {
-        let settings =
-            ReportSettings { plan_bucket: "plans".into(), error_bucket: "errors".into(), topic_arn: "arn:t".into() };
+        let settings = ReportSettings {
+            plan_bucket: "plans".into(),
+            plan_prefix: "plans/".into(),
+            error_bucket: "errors".into(),
+            topic_arn: "arn:t".into(),
+        };
         let report =
             Report::new(FakeObjects::default(), FakeAlerts::default(), settings, fixed_clock("2026-11-26T06:00:00Z"));
-        let out =
-            report.handle(ReportInput { execution: "x".into(), start_time: None, results: vec![] }).await.unwrap();
+        let out = report
+            .handle(ReportInput { execution: ExecutionName::try_from("x").unwrap(), start_time: None, results: vec![] })
+            .await
+            .unwrap();
         assert_eq!(out.failed_count, 0);
         assert!(report.alerts.published.lock().unwrap().is_empty());
     }

@@ -4,6 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::execution::ExecutionName;
+use crate::ports::{Objects, PortError};
+
 /// Where one execution's plan lives: `{prefix}{execution}/`.
 pub fn execution_prefix(plan_prefix: &str, execution: &str) -> String {
     format!("{plan_prefix}{execution}/")
@@ -31,18 +34,56 @@ pub struct SetFile {
     pub paths: Vec<String>,
 }
 
-/// A reference to a stored set: one Map item.
+/// A reference to a stored set: one Map item. Its [`SetFile`] is at
+/// [`set_key`]`(plan prefix, execution, distribution, set)` in the plan bucket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SetRef {
     pub distribution_id: String,
     pub set: usize,
     pub of: usize,
-    /// The S3 key of the [`SetFile`] in the plan bucket.
-    pub key: String,
     pub path_count: usize,
     /// The first few paths, so the console shows what a set is about.
     pub preview: Vec<String>,
+}
+
+/// Why a stored set could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadSetError {
+    /// S3 did not answer: worth retrying.
+    #[error("plan storage unavailable: {0}")]
+    Storage(#[source] PortError),
+    /// The set is missing, or is not the set it should be: retrying will not help.
+    #[error("set {key} cannot be read: {why}")]
+    Unreadable { key: String, why: String },
+}
+
+/// Reads the stored set `set` of an execution, and checks that it is the set the reference names.
+/// Invalidate (to send it) and report (to write its paths to the error file) both read sets so.
+pub async fn read_set<O: Objects>(
+    objects: &O,
+    plan_bucket: &str,
+    plan_prefix: &str,
+    execution: &ExecutionName,
+    set: &SetRef,
+) -> Result<SetFile, ReadSetError> {
+    let key = set_key(plan_prefix, execution.as_str(), &set.distribution_id, set.set);
+    let unreadable = |why: String| ReadSetError::Unreadable { key: key.clone(), why };
+    let text = objects
+        .get(plan_bucket, &key)
+        .await
+        .map_err(ReadSetError::Storage)?
+        .ok_or_else(|| unreadable("no such key".into()))?;
+    let file: SetFile = serde_json::from_str(&text).map_err(|e| unreadable(e.to_string()))?;
+    if file.distribution_id != set.distribution_id || file.set != set.set || file.paths.is_empty() {
+        return Err(unreadable(format!(
+            "holds set {} of {} with {} paths",
+            file.set,
+            file.distribution_id,
+            file.paths.len()
+        )));
+    }
+    Ok(file)
 }
 
 /// What an invalidate iteration returns when the set was invalidated: small, because the Map

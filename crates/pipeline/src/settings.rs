@@ -230,7 +230,9 @@ fn plan_prefix<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> String {
 /// The invalidate function's settings.
 #[derive(Debug, Clone)]
 pub struct InvalidateSettings {
+    /// `CFINV_PLAN_BUCKET`: where collect stored the sets.
     pub plan_bucket: String,
+    /// `CFINV_PLAN_PREFIX` (default `plans/`): the sets' keys are derived from it, as collect's.
     pub plan_prefix: String,
 }
 
@@ -243,7 +245,9 @@ impl InvalidateSettings {
 /// The report function's settings.
 #[derive(Debug, Clone)]
 pub struct ReportSettings {
+    /// `CFINV_PLAN_BUCKET` and `CFINV_PLAN_PREFIX`: where collect stored the sets.
     pub plan_bucket: String,
+    pub plan_prefix: String,
     /// `CFINV_ERROR_BUCKET` (the seed's `errorBucket` tag).
     pub error_bucket: String,
     /// `CFINV_TOPIC_ARN` (the seed's `topicArn` tag).
@@ -254,6 +258,7 @@ impl ReportSettings {
     pub fn read<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Self, ConfigError> {
         Ok(ReportSettings {
             plan_bucket: vars.required("CFINV_PLAN_BUCKET")?,
+            plan_prefix: plan_prefix(vars),
             error_bucket: vars.required("CFINV_ERROR_BUCKET")?,
             topic_arn: vars.required("CFINV_TOPIC_ARN")?,
         })

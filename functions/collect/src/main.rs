@@ -1,7 +1,11 @@
 //! The collect Lambda: drains the queue, plans, stores the sets; see `cfinv_pipeline::collect`.
 
+// The handler's instrumented future inside the runtime's service layers nests deeper than the
+// compiler's default layout query depth.
+#![recursion_limit = "256"]
+
 use cfinv_aws::{init_tracing, run, settings, Clients};
-use cfinv_pipeline::collect::{Collect, CollectInput};
+use cfinv_pipeline::collect::{Collect, CollectInput, CollectPorts};
 use cfinv_pipeline::settings::{env, CollectSettings};
 use cfinv_pipeline::system_clock;
 
@@ -11,15 +15,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let settings = settings(|| CollectSettings::read(&env()))?;
     let clients = Clients::from_env().await;
     let dead_letter = settings.dead_letter_queue_url.as_ref().map(|url| clients.sqs(url));
-    let collect = Collect::new(
-        clients.sqs(&settings.queue_url),
+    let ports = CollectPorts {
+        queue: clients.sqs(&settings.queue_url),
         dead_letter,
-        clients.s3(),
-        clients.cloudfront(),
-        clients.sfn(),
-        settings,
-        system_clock(),
-    );
+        objects: clients.s3(),
+        cloudfront: clients.cloudfront(),
+        executions: clients.sfn(),
+    };
+    let collect = Collect::new(ports, settings, system_clock());
     let collect = &collect;
     run(|input: CollectInput| async move { collect.handle(input).await }).await
 }

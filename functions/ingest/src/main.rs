@@ -1,5 +1,9 @@
 //! The ingest Lambda: S3 notification or EventBridge events in; see `cfinv_pipeline::ingest`.
 
+// The handler's instrumented future inside the runtime's service layers nests deeper than the
+// compiler's default layout query depth.
+#![recursion_limit = "256"]
+
 use cfinv_aws::{init_tracing, run, settings, Clients};
 use cfinv_pipeline::ingest::Ingest;
 use cfinv_pipeline::settings::{env, IngestSettings};

@@ -1,5 +1,9 @@
 //! The invalidate Lambda: one set, one CreateInvalidation; see `cfinv_pipeline::invalidate`.
 
+// The handler's instrumented future inside the runtime's service layers nests deeper than the
+// compiler's default layout query depth.
+#![recursion_limit = "256"]
+
 use cfinv_aws::{init_tracing, run, settings, Clients};
 use cfinv_pipeline::invalidate::{Invalidate, InvalidateInput};
 use cfinv_pipeline::settings::{env, InvalidateSettings};

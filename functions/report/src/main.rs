@@ -1,5 +1,9 @@
 //! The report Lambda: error files and the alert; see `cfinv_pipeline::report`.
 
+// The handler's instrumented future inside the runtime's service layers nests deeper than the
+// compiler's default layout query depth.
+#![recursion_limit = "256"]
+
 use cfinv_aws::{init_tracing, run, settings, Clients};
 use cfinv_pipeline::report::{Report, ReportInput};
 use cfinv_pipeline::settings::{env, ReportSettings};

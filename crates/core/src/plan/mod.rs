@@ -71,9 +71,10 @@ pub const MAX_SET_SIZE: usize = 3000;
 pub const MAX_WILDCARDS_IN_PROGRESS: usize = 15;
 
 /// Why an (event, distribution) gives no path. The names are stable: they appear in the CLI's
-/// output and in logs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+/// output, in `plan.json` and in logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, strum::IntoStaticStr)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum Reason {
     /// A creation under the bucket's `exceptionPaths`.
     ExceptionPath,
@@ -93,15 +94,9 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// The stable name (`not-cached`), the same as its JSON.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::ExceptionPath => "exception-path",
-            Reason::NotCached => "not-cached",
-            Reason::NotServed => "not-served",
-            Reason::NoOrigin => "no-origin",
-            Reason::TestEvent => "test-event",
-            Reason::NotAChange => "not-a-change",
-        }
+        self.into()
     }
 }
 
@@ -215,6 +210,19 @@ impl DistributionPlan {
     }
 }
 
+/// One skipped (event, distribution) as a person or a program reads it: the event's bucket, key
+/// and S3 event name, and why. The CLI's JSON and collect's `plan.json` both list these.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SkipRow<'a> {
+    pub bucket: &'a str,
+    pub key: &'a str,
+    pub event: &'a str,
+    pub reason: Reason,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distribution_id: Option<&'a str>,
+}
+
 /// The answer for one batch of events.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Plan {
@@ -225,6 +233,21 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The skipped (event, distribution) pairs as rows, in event order; `events` are the events
+    /// this plan was made from.
+    pub fn skip_rows<'a>(&'a self, events: &'a [ObjectEvent]) -> impl Iterator<Item = SkipRow<'a>> + 'a {
+        self.skipped.iter().map(move |s| {
+            let e = &events[s.event];
+            SkipRow {
+                bucket: &e.bucket,
+                key: &e.key,
+                event: &e.event_name,
+                reason: s.reason,
+                distribution_id: s.distribution_id.as_deref(),
+            }
+        })
+    }
+
     /// Total paths over all distributions.
     pub fn path_count(&self) -> usize {
         self.invalidations.iter().map(|d| d.paths.len()).sum()
