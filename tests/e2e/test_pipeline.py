@@ -173,7 +173,8 @@ def test_a_malformed_message_does_not_block_the_queue(stack):
 
 def test_a_burst_of_7000_events_in_one_window_gives_three_sets(stack):
     site = stack.site("burst")
-    dist = stack.distribution(site)
+    # Every path, in sets of 3000: the distribution's cfinv:policy tag asks for the exact policy.
+    dist = stack.distribution(site, tags={"cfinv:policy": "exact"})
     records = [
         {"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1", "eventTime": "2026-11-26T00:00:00.000Z",
          "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": site}, "object": {"key": f"assets/{i:05}.js"}}}
@@ -188,6 +189,26 @@ def test_a_burst_of_7000_events_in_one_window_gives_three_sets(stack):
     sizes = sorted(len(stack.cf.get_invalidation(DistributionId=dist, Id=i["Id"])["Invalidation"]["InvalidationBatch"]["Paths"]["Items"])
                    for i in stack.invalidations(dist))
     assert sizes == [1000, 3000, 3000]
+
+
+def test_a_burst_under_one_folder_is_compacted_without_reaching_the_api(stack):
+    site = stack.site("compact")
+    dist = stack.distribution(site, api_paths=["/api/*"])
+    records = [
+        {"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1", "eventTime": "2026-11-26T00:00:00.000Z",
+         "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": site}, "object": {"key": key}}}
+        for key in [f"assets/v3/{i:03}.js" for i in range(300)] + ["index.html"]
+    ]
+    out = stack.lam.invoke(FunctionName=stack.function_arn("ingest"), Payload=json.dumps({"Records": records}).encode())
+    assert "FunctionError" not in out, out["Payload"].read()
+    # The stack's default policy, compact with 15 items at most. Deepest prefixes first: the 30
+    # prefixes /assets/v3/00../29 (10 keys each) leave 31 items; then /assets/v3/0 and /1, in byte
+    # order, each replacing ten, leave 13: at most 15, one invalidation.
+    expected = ["/assets/v3/0*", "/assets/v3/1*", *[f"/assets/v3/2{d}*" for d in range(10)], "/index.html"]
+    got = stack.wait_for_paths(dist, expected, seconds=120)
+    assert len(got) == 13
+    assert len(stack.invalidations(dist)) == 1
+    assert not any(p.startswith("/api") or p == "/*" for p in got)
 
 
 def test_connect_bucket_keeps_the_notifications_a_bucket_already_has(stack):

@@ -167,22 +167,36 @@ class Stack:
         self.cfinv(*args)
         return bucket
 
-    def distribution(self, bucket, origin_path="", behaviors=()):
-        """A distribution with one S3 origin for the bucket; behaviors are (pattern, cache policy id)."""
+    def distribution(self, bucket, origin_path="", behaviors=(), tags=None, api_paths=()):
+        """A distribution with one S3 origin for the bucket; behaviors are (pattern, cache policy id)
+        on it; `api_paths` patterns go to a custom API origin; `tags` are its resource tags."""
         items = [
             {"PathPattern": p, "TargetOriginId": "s3", "ViewerProtocolPolicy": "allow-all", "CachePolicyId": c}
             for p, c in behaviors
         ]
+        items += [
+            {"PathPattern": p, "TargetOriginId": "api", "ViewerProtocolPolicy": "allow-all",
+             "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"}
+            for p in api_paths
+        ]
+        origins = [{"Id": "s3", "DomainName": f"{bucket}.s3.amazonaws.com", "OriginPath": origin_path,
+                    "S3OriginConfig": {"OriginAccessIdentity": ""}}]
+        if api_paths:
+            origins.append({"Id": "api", "DomainName": "api.example.com",
+                            "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"}})
         config = {
             "CallerReference": uuid.uuid4().hex,
-            "Origins": {"Quantity": 1, "Items": [{"Id": "s3", "DomainName": f"{bucket}.s3.amazonaws.com",
-                                                   "OriginPath": origin_path, "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+            "Origins": {"Quantity": len(origins), "Items": origins},
             "DefaultCacheBehavior": {"TargetOriginId": "s3", "ViewerProtocolPolicy": "allow-all",
                                      "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"},
             "CacheBehaviors": {"Quantity": len(items), "Items": items},
             "Comment": "cfinv e2e",
             "Enabled": True,
         }
+        if tags:
+            tagged = {"DistributionConfig": config,
+                      "Tags": {"Items": [{"Key": k, "Value": v} for k, v in tags.items()]}}
+            return self.cf.create_distribution_with_tags(DistributionConfigWithTags=tagged)["Distribution"]["Id"]
         return self.cf.create_distribution(DistributionConfig=config)["Distribution"]["Id"]
 
     def fault(self, service, operation, code, count, match):

@@ -1,8 +1,11 @@
 //! CloudFront: listing distributions (into the core's model), cache policies, invalidations.
 
+use std::collections::BTreeMap;
+
 use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
+use cfinv_core::distribution::{CustomErrorResponse, EdgeFunction};
 use cfinv_core::{CacheBehavior, CachePolicy, Distribution, Origin, OriginGroup, TtlSettings};
-use cfinv_pipeline::ports::{CloudFront, ErrorKind, Invalidation, Listed, PortError};
+use cfinv_pipeline::ports::{CloudFront, DistributionDetails, ErrorKind, Invalidation, Listed, PortError};
 
 use crate::errors::port_error;
 
@@ -14,14 +17,6 @@ pub struct CloudFrontClient {
 impl CloudFrontClient {
     pub fn new(client: aws_sdk_cloudfront::Client) -> Self {
         CloudFrontClient { client }
-    }
-}
-
-fn ttl(cache_policy_id: Option<&str>, min: Option<i64>, default: Option<i64>, max: Option<i64>) -> TtlSettings {
-    match cache_policy_id {
-        // With a cache policy, CloudFront ignores the legacy fields (and some tools report them 0).
-        Some(id) if !id.is_empty() => TtlSettings::Policy { id: id.to_owned() },
-        _ => TtlSettings::Legacy { min_ttl: min, default_ttl: default, max_ttl: max },
     }
 }
 
@@ -65,7 +60,14 @@ pub fn to_distribution(d: &aws_sdk_cloudfront::types::DistributionSummary) -> Re
     let default_behavior = CacheBehavior {
         path_pattern: "*".to_owned(),
         target_origin_id: default.target_origin_id().to_owned(),
-        ttl: ttl(default.cache_policy_id(), default.min_ttl(), default.default_ttl(), default.max_ttl()),
+        ttl: TtlSettings::from_fields(
+            default.cache_policy_id(),
+            default.min_ttl(),
+            default.default_ttl(),
+            default.max_ttl(),
+        ),
+        forwards_query_strings: default.forwarded_values().is_some_and(|f| f.query_string()),
+        edge_functions: edge_functions(default.lambda_function_associations(), default.function_associations()),
     };
     let behaviors = d
         .cache_behaviors()
@@ -75,10 +77,50 @@ pub fn to_distribution(d: &aws_sdk_cloudfront::types::DistributionSummary) -> Re
         .map(|b| CacheBehavior {
             path_pattern: b.path_pattern().to_owned(),
             target_origin_id: b.target_origin_id().to_owned(),
-            ttl: ttl(b.cache_policy_id(), b.min_ttl(), b.default_ttl(), b.max_ttl()),
+            ttl: TtlSettings::from_fields(b.cache_policy_id(), b.min_ttl(), b.default_ttl(), b.max_ttl()),
+            forwards_query_strings: b.forwarded_values().is_some_and(|f| f.query_string()),
+            edge_functions: edge_functions(b.lambda_function_associations(), b.function_associations()),
         })
         .collect();
-    Ok(Distribution { id: d.id().to_owned(), origins, origin_groups, behaviors, default_behavior })
+    let custom_error_responses = d
+        .custom_error_responses()
+        .map(|r| r.items())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| {
+            Some(CustomErrorResponse {
+                error_code: u16::try_from(r.error_code()).ok()?,
+                error_caching_min_ttl: r.error_caching_min_ttl(),
+            })
+        })
+        .collect();
+    Ok(Distribution {
+        id: d.id().to_owned(),
+        arn: d.arn().to_owned(),
+        origins,
+        origin_groups,
+        behaviors,
+        default_behavior,
+        custom_error_responses,
+        ..Default::default()
+    })
+}
+
+/// A behavior's Lambda@Edge and CloudFront Functions associations.
+fn edge_functions(
+    lambda: Option<&aws_sdk_cloudfront::types::LambdaFunctionAssociations>,
+    functions: Option<&aws_sdk_cloudfront::types::FunctionAssociations>,
+) -> Vec<EdgeFunction> {
+    let lambda = lambda.map(|l| l.items()).unwrap_or_default().iter().map(|a| EdgeFunction {
+        event_type: a.event_type().as_str().to_owned(),
+        arn: a.lambda_function_arn().to_owned(),
+    });
+    let functions = functions
+        .map(|f| f.items())
+        .unwrap_or_default()
+        .iter()
+        .map(|a| EdgeFunction { event_type: a.event_type().as_str().to_owned(), arn: a.function_arn().to_owned() });
+    lambda.chain(functions).collect()
 }
 
 impl CloudFront for CloudFrontClient {
@@ -111,6 +153,28 @@ impl CloudFront for CloudFrontClient {
         Ok(listed)
     }
 
+    async fn distribution_tags(&self, arn: &str) -> Result<BTreeMap<String, String>, PortError> {
+        let out = self.client.list_tags_for_resource().resource(arn).send().await.map_err(port_error)?;
+        Ok(out
+            .tags()
+            .map(|t| t.items())
+            .unwrap_or_default()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().unwrap_or_default().to_owned()))
+            .collect())
+    }
+
+    async fn distribution_details(&self, id: &str) -> Result<DistributionDetails, PortError> {
+        let out = self.client.get_distribution_config().id(id).send().await.map_err(port_error)?;
+        let config = out.distribution_config();
+        Ok(DistributionDetails {
+            default_root_object: config
+                .and_then(|c| c.default_root_object())
+                .filter(|o| !o.is_empty())
+                .map(str::to_owned),
+        })
+    }
+
     async fn cache_policy(&self, id: &str) -> Result<Option<CachePolicy>, PortError> {
         let out = match self.client.get_cache_policy().id(id).send().await {
             Ok(out) => out,
@@ -121,13 +185,20 @@ impl CloudFront for CloudFrontClient {
         };
         Ok(out.cache_policy().and_then(|p| {
             let c = p.cache_policy_config()?;
-            Some(CachePolicy {
-                id: p.id().to_owned(),
-                name: c.name().to_owned(),
-                min_ttl: c.min_ttl(),
-                default_ttl: c.default_ttl().unwrap_or(86_400),
-                max_ttl: c.max_ttl().unwrap_or(31_536_000),
-            })
+            let query_strings = c
+                .parameters_in_cache_key_and_forwarded_to_origin()
+                .and_then(|k| k.query_strings_config())
+                .map(|q| q.query_string_behavior().as_str());
+            Some(
+                CachePolicy::from_fields(
+                    p.id().to_owned(),
+                    c.name().to_owned(),
+                    Some(c.min_ttl()),
+                    c.default_ttl(),
+                    c.max_ttl(),
+                )
+                .with_query_string_behavior(query_strings),
+            )
         }))
     }
 

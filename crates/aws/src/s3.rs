@@ -2,7 +2,7 @@
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::Tag;
-use cfinv_pipeline::ports::{BucketTags, ErrorKind, Objects, PortError};
+use cfinv_pipeline::ports::{Buckets, ErrorKind, Objects, PortError};
 
 use crate::errors::port_error;
 
@@ -32,10 +32,25 @@ pub async fn bucket_tags(client: &aws_sdk_s3::Client, bucket: &str) -> Result<Ve
     }
 }
 
-impl BucketTags for S3Client {
+impl Buckets for S3Client {
     async fn tag(&self, bucket: &str, key: &str) -> Result<Option<String>, PortError> {
         let tags = bucket_tags(&self.client, bucket).await?;
         Ok(tags.iter().find(|t| t.key() == key).map(|t| t.value().to_owned()))
+    }
+
+    async fn index_document(&self, bucket: &str) -> Result<Option<String>, PortError> {
+        match self.client.get_bucket_website().bucket(bucket).send().await {
+            Ok(out) => Ok(out.index_document().map(|i| i.suffix().to_owned())),
+            Err(e) => {
+                let e = port_error(e);
+                // A bucket that is not a website answers NoSuchWebsiteConfiguration.
+                if e.is_code("NoSuchWebsiteConfiguration") {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
+            }
+        }
     }
 }
 

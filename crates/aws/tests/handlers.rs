@@ -143,15 +143,7 @@ async fn ingest_queues_what_the_tag_allows_and_starts_the_window_once() {
 }
 
 fn event_body(bucket: &str, key: &str) -> String {
-    serde_json::to_string(&ObjectEvent {
-        bucket: bucket.into(),
-        key: key.into(),
-        change: Change::Created,
-        event_name: "ObjectCreated:Put".into(),
-        event_time: None,
-        sequencer: None,
-    })
-    .unwrap()
+    serde_json::to_string(&ObjectEvent::new(bucket, key, Change::Created)).unwrap()
 }
 
 async fn fill_queue(clients: &cfinv_aws::Clients, url: &str, bodies: Vec<String>) {
@@ -205,7 +197,13 @@ async fn collect_drains_ten_thousand_messages_into_sets_of_3000_and_deletes_them
     let keys: Vec<String> = (0..10_000).map(|i| format!("deploy/{i:05} file.js")).collect();
     fill_queue(&clients, &queue, keys.iter().map(|k| event_body(&site, k)).collect()).await;
 
-    let collect = collector(&clients, &queue, &plans, &[("CFINV_VISIBILITY_TIMEOUT_SECONDS", "120")]);
+    // The exact policy: this test is about draining and sets of 3000, not compaction.
+    let collect = collector(
+        &clients,
+        &queue,
+        &plans,
+        &[("CFINV_VISIBILITY_TIMEOUT_SECONDS", "120"), ("CFINV_COST_POLICY", "exact")],
+    );
     let out = collect.handle(CollectInput { execution: exec(), state_machine: None }).await.expect("collect");
     assert_eq!(out.messages, 10_000);
     let ours: Vec<&SetRef> = out.sets.iter().filter(|s| s.distribution_id == dist).collect();

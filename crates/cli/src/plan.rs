@@ -3,10 +3,13 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use cfinv_core::aws_json::{read_cache_policies, read_distributions, AwsJsonError};
+use std::collections::HashMap;
+
+use cfinv_core::aws_json::{read_cache_policies, read_distribution_tags, read_distributions, AwsJsonError};
 use cfinv_core::event::parse_events_json;
 use cfinv_core::event::EventError;
 use cfinv_core::plan::OptionsError;
+use cfinv_core::plan::Policy;
 use cfinv_core::{CachePolicies, ExceptionPaths, Exceptions, PlanOptions, Planner};
 use clap::{Args, ValueEnum};
 
@@ -31,9 +34,48 @@ pub struct PlanArgs {
     /// Most paths per invalidation (1-3000).
     #[arg(long, value_name = "N", default_value_t = cfinv_core::plan::MAX_SET_SIZE)]
     max_set_size: usize,
+    /// `exact`: every cached variant of every change, nothing more. `compact`: past --max-items
+    /// items, cover them with prefix wildcards that reach no other origin's paths. The stack's
+    /// `CostPolicy`; a distribution's `cfinv:policy` tag overrides it.
+    #[arg(long, value_enum, default_value_t = PolicyArg::Compact)]
+    policy: PolicyArg,
+    /// The compact policy's threshold: at most this many items per distribution (the stack's
+    /// `MaxItems`; a distribution's `cfinv:max-items` tag overrides it).
+    #[arg(long, value_name = "N", default_value_t = cfinv_core::plan::DEFAULT_MAX_ITEMS)]
+    max_items: usize,
+    /// The batch window, in seconds (the stack's `WindowSeconds`): a creation on a behavior that
+    /// caches nothing is invalidated when the distribution caches errors for longer.
+    #[arg(long, value_name = "SECONDS", default_value_t = cfinv_core::plan::DEFAULT_WINDOW_SECONDS)]
+    window_seconds: u32,
+    /// A bucket's website index document, as BUCKET=NAME (repeatable; default index.html).
+    #[arg(long = "index-document", value_name = "BUCKET=NAME")]
+    index_documents: Vec<String>,
+    /// A JSON object from distribution id to the output of `aws cloudfront list-tags-for-resource`
+    /// for that distribution (its `cfinv:policy`, `cfinv:max-items`, `cfinv:index-document` tags).
+    #[arg(long = "distribution-tags", value_name = "FILE")]
+    distribution_tags: Option<PathBuf>,
+    /// Send a key whose only cover is a broad wildcard (`*`, `a*` at the top) as that wildcard,
+    /// instead of reporting it as `too-broad` (the stack's `AllowBroadWildcards`).
+    #[arg(long)]
+    allow_broad_wildcards: bool,
     /// Output format; text on a terminal, json otherwise.
     #[arg(long, value_enum)]
     format: Option<Format>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PolicyArg {
+    Exact,
+    Compact,
+}
+
+impl From<PolicyArg> for Policy {
+    fn from(p: PolicyArg) -> Self {
+        match p {
+            PolicyArg::Exact => Policy::Exact,
+            PolicyArg::Compact => Policy::Compact,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -65,7 +107,9 @@ pub enum PlanError {
     },
     #[error("--exception-paths {0:?}: expected BUCKET=PREFIX[,PREFIX...]")]
     ExceptionArg(String),
-    #[error("--max-set-size: {0}")]
+    #[error("--index-document {0:?}: expected BUCKET=NAME, NAME a file name")]
+    IndexDocumentArg(String),
+    #[error("--max-set-size or --max-items: {0}")]
     Options(#[from] OptionsError),
     #[error("cannot write the plan: {0}")]
     Write(#[source] std::io::Error),
@@ -76,7 +120,10 @@ fn read_text(path: &Path) -> Result<String, PlanError> {
 }
 
 pub fn run(args: &PlanArgs) -> Result<(), PlanError> {
-    let options = PlanOptions::new(args.max_set_size, cfinv_core::plan::MAX_WILDCARDS_IN_PROGRESS)?;
+    let options = PlanOptions::new(args.max_set_size, cfinv_core::plan::MAX_WILDCARDS_IN_PROGRESS)?
+        .with_policy(args.policy.into(), args.max_items)?
+        .with_window_seconds(args.window_seconds)
+        .allowing_broad_wildcards(args.allow_broad_wildcards);
     let mut warnings = Vec::new();
 
     let mut distributions = Vec::new();
@@ -114,9 +161,30 @@ pub fn run(args: &PlanArgs) -> Result<(), PlanError> {
         }
     }
 
-    let planner = Planner::new(&distributions, &policies, options);
+    if let Some(path) = &args.distribution_tags {
+        let tags = read_distribution_tags(&read_text(path)?)
+            .map_err(|source| PlanError::Aws { file: path.display().to_string(), source })?;
+        for d in &mut distributions {
+            if let Some(t) = tags.get(&d.id) {
+                d.tags = t.clone();
+            }
+        }
+    }
+
+    let mut index_documents = HashMap::new();
+    for arg in &args.index_documents {
+        match arg.split_once('=') {
+            Some((bucket, name)) if !bucket.is_empty() && !name.is_empty() && !name.contains('/') => {
+                index_documents.insert(bucket.to_owned(), name.to_owned());
+            }
+            _ => return Err(PlanError::IndexDocumentArg(arg.clone())),
+        }
+    }
+
+    let planner = Planner::with_index_documents(&distributions, &policies, options, &index_documents);
     warnings.extend(planner.warnings().iter().map(|w| format!("distribution {}: {}", w.distribution_id, w.message)));
     let plan = planner.plan(&events, &exceptions);
+    warnings.extend(plan.warnings.iter().map(|w| format!("distribution {}: {}", w.distribution_id, w.message)));
 
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() { Format::Text } else { Format::Json });
     let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use cfinv_core::plan::{Plan, SkipRow, WildcardNote};
+use cfinv_core::plan::{Compaction, Cost, NoteRow, Plan, Policy, SkipRow};
 use cfinv_core::ObjectEvent;
 use serde::Serialize;
 
@@ -11,18 +11,41 @@ use serde::Serialize;
 #[serde(rename_all = "camelCase")]
 struct JsonPlan<'a> {
     invalidations: Vec<JsonInvalidation<'a>>,
+    /// All distributions together.
+    cost: JsonCost,
     skipped: Vec<SkipRow<'a>>,
     warnings: &'a [String],
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
+struct JsonCost {
+    #[serde(flatten)]
+    cost: Cost,
+    note: &'static str,
+}
+
+/// Says what `estimatedCostUsd` is.
+const COST_NOTE: &str =
+    "at most: $0.005 per item after the first 1,000 paths a month per account, which are free; a wildcard is one item";
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct JsonInvalidation<'a> {
     distribution_id: &'a str,
-    paths: &'a [Arc<str>],
+    policy: Policy,
+    max_items: usize,
+    /// What CreateInvalidation receives, set by set.
+    items: &'a [Arc<str>],
     sets: Vec<&'a [Arc<str>]>,
+    exact_items: usize,
+    billed_items: usize,
+    set_count: usize,
+    estimated_cost_usd: f64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<NoteRow<'a>>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    wildcards: &'a [WildcardNote],
+    compacted: &'a [Compaction],
 }
 
 /// The plan as JSON, one document, newline-terminated, written as it is serialised (plans of a
@@ -37,13 +60,24 @@ pub fn json(
         invalidations: plan
             .invalidations
             .iter()
-            .map(|d| JsonInvalidation {
-                distribution_id: &d.distribution_id,
-                paths: &d.paths,
-                sets: d.sets().collect(),
-                wildcards: &d.wildcards,
+            .map(|d| {
+                let cost = d.cost();
+                JsonInvalidation {
+                    distribution_id: &d.distribution_id,
+                    policy: d.policy,
+                    max_items: d.max_items,
+                    items: &d.items,
+                    sets: d.sets().collect(),
+                    exact_items: cost.exact_items,
+                    billed_items: cost.billed_items,
+                    set_count: cost.set_count,
+                    estimated_cost_usd: cost.estimated_cost_usd,
+                    notes: d.note_rows(events).collect(),
+                    compacted: &d.compacted,
+                }
             })
             .collect(),
+        cost: JsonCost { cost: plan.cost(), note: COST_NOTE },
         skipped: plan.skip_rows(events).collect(),
         warnings,
     };
@@ -51,35 +85,57 @@ pub fn json(
     out.write_all(b"\n")
 }
 
-/// The plan as a person reads it: per distribution its sets and paths, then what was skipped and
-/// why, then warnings.
+/// `$0.075`, `$50.00`.
+fn dollars(usd: f64) -> String {
+    if usd < 1.0 {
+        format!("${usd:.3}")
+    } else {
+        format!("${usd:.2}")
+    }
+}
+
+/// The plan as a person reads it: per distribution its cost, sets and items and why the odd ones
+/// are there, then what was skipped and why, then warnings.
 pub fn text(plan: &Plan, events: &[ObjectEvent], warnings: &[String]) -> String {
     let mut out = String::new();
-    let n = plan.invalidations.len();
+    let total = plan.cost();
     let _ = writeln!(
         out,
-        "{} event(s): {} path(s) to invalidate in {} distribution(s)",
+        "{} event(s): {} item(s) to invalidate in {} distribution(s), {} set(s), at most {} ({} item(s) exactly, at most {})",
         events.len(),
-        plan.path_count(),
-        n
+        total.billed_items,
+        plan.invalidations.len(),
+        total.set_count,
+        dollars(total.estimated_cost_usd),
+        total.exact_items,
+        dollars(cfinv_core::plan::Cost::of(total.exact_items, total.exact_items, 0).estimated_cost_usd),
     );
     for d in &plan.invalidations {
-        let _ = writeln!(out, "\n{}  {} path(s) in {} set(s)", d.distribution_id, d.paths.len(), d.sets.len());
+        let cost = d.cost();
+        let _ = writeln!(
+            out,
+            "\n{}  {} policy (max {}): {} exact item(s) -> {} billed in {} set(s), at most {}",
+            d.distribution_id,
+            d.policy.as_str(),
+            d.max_items,
+            cost.exact_items,
+            cost.billed_items,
+            cost.set_count,
+            dollars(cost.estimated_cost_usd)
+        );
         for (i, set) in d.sets().enumerate() {
-            let _ = writeln!(out, "  set {} ({} paths)", i + 1, set.len());
+            let _ = writeln!(out, "  set {} ({} items)", i + 1, set.len());
             for p in set {
                 let _ = writeln!(out, "    {p}");
             }
         }
-        for w in &d.wildcards {
-            let _ = writeln!(
-                out,
-                "  note: {} is a wildcard ({}) covering {}/{}",
-                w.path,
-                w.reason.as_str(),
-                w.bucket,
-                w.key
-            );
+        for c in &d.compacted {
+            let examples: Vec<&str> = c.examples.iter().map(|e| &**e).collect();
+            let _ =
+                writeln!(out, "  compacted: {} replaces {} item(s), e.g. {}", c.item, c.replaced, examples.join(", "));
+        }
+        for n in d.note_rows(events) {
+            let _ = writeln!(out, "  note: {} ({}) covers {}/{}", n.item, n.reason.as_str(), n.bucket, n.key);
         }
     }
     let rows: Vec<SkipRow> = plan.skip_rows(events).collect();

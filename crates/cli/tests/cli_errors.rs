@@ -285,7 +285,7 @@ fn json_is_the_default_off_a_terminal() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on a pipe");
     assert_eq!(v["invalidations"][0]["distributionId"], "E1TEXTFORMAT01");
     assert_eq!(
-        v["invalidations"][0]["paths"],
+        v["invalidations"][0]["items"],
         serde_json::json!(["/index.html", "/red%20flower.jpg", "/resources/upload/1.jpg"])
     );
     assert_eq!(v["skipped"][0]["reason"], "not-served");

@@ -154,6 +154,7 @@ fn events(count: usize) -> Vec<ObjectEvent> {
                     i % 1000
                 )),
                 sequencer: Some(format!("{:018X}", 0x0055_AED6_DCD9_0281_u64 + i as u64)),
+                version_id: None,
             }
         })
         .collect()
@@ -316,7 +317,7 @@ fn distribution(k: usize) -> Distribution {
                 _ => TtlSettings::Legacy { min_ttl: Some(0), default_ttl: Some(86_400), max_ttl: Some(31_536_000) },
             },
         };
-        CacheBehavior { path_pattern: pattern, target_origin_id: target.to_owned(), ttl }
+        CacheBehavior { path_pattern: pattern, target_origin_id: target.to_owned(), ttl, ..Default::default() }
     };
 
     // Always an API route, a live route (MaxTTL 0) and the no-cache playlists; the rest drawn from
@@ -344,6 +345,7 @@ fn distribution(k: usize) -> Distribution {
         origin_groups: groups,
         behaviors,
         default_behavior,
+        ..Default::default()
     }
 }
 
@@ -499,7 +501,7 @@ fn naive(
 fn pairs_of_plan(plan: &cfinv_core::Plan) -> HashSet<(String, String)> {
     plan.invalidations
         .iter()
-        .flat_map(|d| d.paths.iter().map(move |p| (d.distribution_id.to_string(), p.to_string())))
+        .flat_map(|d| d.items.iter().map(move |p| (d.distribution_id.to_string(), p.to_string())))
         .collect()
 }
 
@@ -540,7 +542,7 @@ fn benches(c: &mut Criterion) {
         removals,
         unique_keys,
         dists.len(),
-        plan.path_count(),
+        plan.item_count(),
         plan.invalidations.len(),
         plan.invalidations.iter().map(|d| d.sets.len()).sum::<usize>(),
         reasons

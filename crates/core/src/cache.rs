@@ -1,4 +1,4 @@
-//! Whether a cache behavior caches anything at all.
+//! Whether a cache behavior caches anything at all, and what its cache key holds.
 //!
 //! The seed skips creations on a behavior whose TTL is 0 (nothing cached, nothing stale) but always
 //! invalidates removals (error responses are cached even then, seed note #2). "Caches nothing"
@@ -9,7 +9,11 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use crate::aws_json::read_cache_policies;
-use crate::distribution::{CachePolicy, TtlSettings, DEFAULT_MAX_TTL};
+use crate::distribution::{CacheBehavior, CachePolicy, TtlSettings, DEFAULT_MAX_TTL};
+
+/// The managed CachingDisabled policy: CloudFront caches no error response on a behavior that uses
+/// it ("How CloudFront processes HTTP 4xx and 5xx status codes from your origin").
+pub const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
 
 /// The AWS managed cache policies, as `aws cloudfront list-cache-policies --type managed` prints
 /// them: their ids are global constants (CloudFront guide, "Use managed cache policies"). The
@@ -33,6 +37,41 @@ pub enum Caching {
     /// The behavior names a cache policy we were not given: we assume it caches, because
     /// invalidating too much costs a little and invalidating too little serves stale content.
     UnknownPolicy,
+}
+
+/// CloudFront's error caching minimum TTL when a distribution does not set one: "CloudFront caches
+/// error responses for a default duration of 10 seconds" (CloudFront guide, "Control how long
+/// CloudFront caches errors").
+pub const DEFAULT_ERROR_CACHING_SECONDS: i64 = 10;
+
+/// How long a distribution keeps serving the error a request got for a key that did not exist yet,
+/// in seconds: the longer of its 403 and 404 caching. S3 answers 404 for a missing key when the
+/// reader may list the bucket, 403 otherwise. CloudFront caches a 404 for 10 s by default, a 403
+/// only when the origin sends `Cache-Control: max-age` (S3 does not) or when a custom error
+/// response for 403 sets `ErrorCachingMinTTL` (CloudFront guide, "How CloudFront processes HTTP 4xx
+/// and 5xx status codes from your origin"); a custom error response without one caches for 10 s.
+pub fn error_caching_seconds(d: &crate::distribution::Distribution) -> i64 {
+    let custom = |code: u16| {
+        d.custom_error_responses
+            .iter()
+            .find(|r| r.error_code == code)
+            .map(|r| r.error_caching_min_ttl.unwrap_or(DEFAULT_ERROR_CACHING_SECONDS))
+    };
+    let not_found = custom(404).unwrap_or(DEFAULT_ERROR_CACHING_SECONDS);
+    let forbidden = custom(403).unwrap_or(0);
+    not_found.max(forbidden)
+}
+
+/// What a behavior caches, as far as invalidation is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BehaviorCache {
+    pub caching: Caching,
+    /// Query strings are in the cache key: `/a.js?v=1` and `/a.js?v=2` are cached apart, and only
+    /// `/a.js*` invalidates them all (CloudFront guide, "Invalidate files", query strings).
+    pub query_strings: bool,
+    /// Error responses (a 404 for a key that did not exist yet) may be cached on this behavior
+    /// even when it caches nothing else; false only for CachingDisabled.
+    pub caches_errors: bool,
 }
 
 /// The cache policies known to a planner: the managed ones plus any custom ones supplied.
@@ -61,6 +100,18 @@ impl CachePolicies {
 
     pub fn get(&self, id: &str) -> Option<&CachePolicy> {
         self.by_id.get(id)
+    }
+
+    /// What a behavior caches. An unknown policy is assumed to cache, with query strings in its
+    /// cache key: invalidating a little too much costs a little, too little serves stale content.
+    pub fn behavior(&self, b: &CacheBehavior) -> BehaviorCache {
+        let caching = self.caching(&b.ttl);
+        let query_strings = match &b.ttl {
+            TtlSettings::Legacy { .. } => b.forwards_query_strings,
+            TtlSettings::Policy { id } => self.get(id).is_none_or(|p| p.query_strings_in_cache_key),
+        };
+        let caches_errors = !matches!(&b.ttl, TtlSettings::Policy { id } if id == CACHING_DISABLED);
+        BehaviorCache { caching, query_strings, caches_errors }
     }
 
     /// Decides whether a behavior with these settings caches anything.
@@ -117,7 +168,7 @@ mod tests {
         assert_eq!(p.caching(&pol("4135ea2d-6df8-44a3-9df3-4b5a84be39ad")), Caching::NotCached);
         assert_eq!(p.caching(&pol("658327ea-f89d-4fab-a63d-7e88639e58f6")), Caching::Cached);
         assert_eq!(p.caching(&pol("custom-1")), Caching::UnknownPolicy);
-        p.insert(CachePolicy { id: "custom-1".into(), name: "c".into(), min_ttl: 0, default_ttl: 0, max_ttl: 0 });
+        p.insert(CachePolicy::from_fields("custom-1".into(), "c".into(), Some(0), Some(0), Some(0)));
         assert_eq!(p.caching(&pol("custom-1")), Caching::NotCached);
     }
 }

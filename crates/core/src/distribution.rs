@@ -3,13 +3,18 @@
 //! These are our own types, not the SDK's: the Lambdas convert SDK output into them, the CLI reads
 //! them from AWS CLI JSON ([`crate::aws_json`]), and the tests build them by hand.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
-/// A distribution, reduced to origins and cache behaviors.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A distribution, reduced to what decides what to invalidate.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Distribution {
     pub id: String,
+    /// `arn:aws:cloudfront::ACCOUNT:distribution/ID`, when known (for its tags).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub arn: String,
     pub origins: Vec<Origin>,
     #[serde(default)]
     pub origin_groups: Vec<OriginGroup>,
@@ -18,6 +23,45 @@ pub struct Distribution {
     pub behaviors: Vec<CacheBehavior>,
     /// The default cache behavior (path pattern `*`), evaluated after all others.
     pub default_behavior: CacheBehavior,
+    /// `DefaultRootObject` (`index.html`): the object CloudFront returns for `/`, which is then
+    /// cached under `/` too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_root_object: Option<String>,
+    /// `CustomErrorResponses`: how long CloudFront caches an error code (`ErrorCachingMinTTL`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom_error_responses: Vec<CustomErrorResponse>,
+    /// The distribution's resource tags (ListTagsForResource); cfinv reads its own `cfinv:*` ones.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// One of a distribution's `CustomErrorResponses`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomErrorResponse {
+    /// The HTTP status code from the origin (403, 404...).
+    pub error_code: u16,
+    /// `ErrorCachingMinTTL`, in seconds; `None` when not set.
+    #[serde(default)]
+    pub error_caching_min_ttl: Option<i64>,
+}
+
+/// A Lambda@Edge function or CloudFront Function attached to a behavior.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EdgeFunction {
+    /// `viewer-request`, `origin-request`, `origin-response`, `viewer-response`.
+    pub event_type: String,
+    /// The function's ARN.
+    pub arn: String,
+}
+
+impl EdgeFunction {
+    /// True for the events whose function sees (and may rewrite) the request URI before the cache
+    /// key is made or the origin is asked: `viewer-request` and `origin-request`.
+    pub fn may_rewrite_uri(&self) -> bool {
+        matches!(self.event_type.as_str(), "viewer-request" | "origin-request")
+    }
 }
 
 /// One origin: where CloudFront fetches from.
@@ -40,13 +84,20 @@ pub struct OriginGroup {
 }
 
 /// A cache behavior: which paths it takes, where it sends them, how long it caches.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CacheBehavior {
     /// `*` for the default behavior.
     pub path_pattern: String,
     pub target_origin_id: String,
     pub ttl: TtlSettings,
+    /// The legacy `ForwardedValues.QueryString`: query strings are part of the cache key. Ignored
+    /// when the behavior uses a cache policy (the policy's `QueryStringsConfig` decides).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub forwards_query_strings: bool,
+    /// Lambda@Edge and CloudFront Functions associations.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edge_functions: Vec<EdgeFunction>,
 }
 
 /// CloudFront's DefaultTTL when a legacy behavior or a cache policy does not set one (one day).
@@ -54,7 +105,7 @@ pub const DEFAULT_TTL: i64 = 86_400;
 /// CloudFront's MaxTTL when a legacy behavior or a cache policy does not set one (one year).
 pub const DEFAULT_MAX_TTL: i64 = 31_536_000;
 
-/// Where a behavior's TTLs come from.
+/// Where a behavior's TTLs (and, with a policy, its cache key) come from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum TtlSettings {
@@ -64,7 +115,14 @@ pub enum TtlSettings {
     Policy { id: String },
 }
 
-/// A cache policy's TTLs, as GetCachePolicy / ListCachePolicies return them.
+impl Default for TtlSettings {
+    /// No cache policy, no legacy field set: CloudFront's defaults apply.
+    fn default() -> Self {
+        TtlSettings::Legacy { min_ttl: None, default_ttl: None, max_ttl: None }
+    }
+}
+
+/// A cache policy's TTLs and cache key, as GetCachePolicy / ListCachePolicies return them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CachePolicy {
@@ -73,6 +131,9 @@ pub struct CachePolicy {
     pub min_ttl: i64,
     pub default_ttl: i64,
     pub max_ttl: i64,
+    /// `QueryStringsConfig.QueryStringBehavior` is not `none`: each query string is cached apart.
+    #[serde(default)]
+    pub query_strings_in_cache_key: bool,
 }
 
 impl TtlSettings {
@@ -108,7 +169,16 @@ impl CachePolicy {
             min_ttl: min_ttl.unwrap_or(0),
             default_ttl: default_ttl.unwrap_or(DEFAULT_TTL),
             max_ttl: max_ttl.unwrap_or(DEFAULT_MAX_TTL),
+            query_strings_in_cache_key: false,
         }
+    }
+
+    /// The same policy with its `QueryStringsConfig.QueryStringBehavior` (`none`, `whitelist`,
+    /// `allExcept`, `all`): every value but `none` puts query strings in the cache key (CloudFront
+    /// API reference, CachePolicyQueryStringsConfig).
+    pub fn with_query_string_behavior(mut self, behavior: Option<&str>) -> Self {
+        self.query_strings_in_cache_key = behavior.is_some_and(|b| !b.eq_ignore_ascii_case("none"));
+        self
     }
 }
 
@@ -119,6 +189,7 @@ impl CacheBehavior {
             path_pattern: path_pattern.to_owned(),
             target_origin_id: target_origin_id.to_owned(),
             ttl: TtlSettings::Legacy { min_ttl: None, default_ttl: None, max_ttl },
+            ..Default::default()
         }
     }
 
@@ -128,6 +199,7 @@ impl CacheBehavior {
             path_pattern: path_pattern.to_owned(),
             target_origin_id: target_origin_id.to_owned(),
             ttl: TtlSettings::Policy { id: policy_id.to_owned() },
+            ..Default::default()
         }
     }
 }

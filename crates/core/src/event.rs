@@ -43,6 +43,10 @@ pub struct ObjectEvent {
     /// Orders events for the same key (left-padded hex), when S3 sent one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sequencer: Option<String>,
+    /// The object version the event concerns, in a versioned bucket (`s3.object.versionId`,
+    /// EventBridge `detail.object.version-id`); `None` (or S3's `"null"`) otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
 }
 
 impl ObjectEvent {
@@ -63,7 +67,21 @@ impl ObjectEvent {
             event_name: event_name.to_owned(),
             event_time: None,
             sequencer: None,
+            version_id: None,
         }
+    }
+
+    /// What an S3 event name and version id change, as far as caching is concerned. A lifecycle
+    /// expiration that names a version (`LifecycleExpiration:Delete` with a version id) removes a
+    /// noncurrent version permanently (S3 guide, "Configuring Lifecycle event notifications"): what
+    /// CloudFront serves, the current version, did not change.
+    pub fn change_of_version(event_name: &str, version_id: Option<&str>) -> Change {
+        let name = event_name.strip_prefix("s3:").unwrap_or(event_name);
+        let versioned = version_id.is_some_and(|v| !v.is_empty() && v != "null");
+        if name == "LifecycleExpiration:Delete" && versioned {
+            return Change::Unchanged;
+        }
+        ObjectEvent::change_of(name)
     }
 
     /// Classifies an S3 notification event name (without the `s3:` prefix, as in payloads).
@@ -193,6 +211,9 @@ struct S3Object<'a> {
     key: Text<'a>,
     #[serde(borrow)]
     sequencer: Text<'a>,
+    /// `versionId` in notifications, `version-id` in EventBridge events.
+    #[serde(rename = "versionId", alias = "version-id", borrow)]
+    version_id: Text<'a>,
 }
 
 #[derive(Deserialize, Default)]
@@ -415,6 +436,7 @@ impl Payload<'_> {
                 event_name: "s3:TestEvent".to_owned(),
                 event_time: p.test_time.get().map(str::to_owned),
                 sequencer: None,
+                version_id: None,
             });
             return Ok(());
         }
@@ -442,13 +464,15 @@ fn from_record(r: &Record<'_>, index: usize) -> Result<ObjectEvent, EventError> 
     let event_name = required(&r.event_name, index, "eventName")?;
     let bucket = required(s3.and_then(|s| s.bucket.get()).map_or(&NONE, |b| &b.name), index, "s3.bucket.name")?;
     let raw_key = required(object.map_or(&NONE, |o| &o.key), index, "s3.object.key")?;
+    let version_id = object.and_then(|o| o.version_id.get());
     Ok(ObjectEvent {
         bucket: bucket.to_owned(),
         key: decoded_key(raw_key, index)?,
-        change: ObjectEvent::change_of(event_name),
+        change: ObjectEvent::change_of_version(event_name, version_id),
         event_name: event_name.strip_prefix("s3:").unwrap_or(event_name).to_owned(),
         event_time: r.event_time.get().map(str::to_owned),
         sequencer: object.and_then(|o| o.sequencer.get()).map(str::to_owned),
+        version_id: version_id.map(str::to_owned),
     })
 }
 
@@ -482,9 +506,10 @@ fn from_eventbridge(v: &PayloadObject<'_>, index: usize) -> Result<ObjectEvent, 
         }
         other => other.to_owned(),
     };
+    let version_id = object.and_then(|o| o.version_id.get());
     let change = match detail_type {
         "Object Created" => Change::Created,
-        "Object Deleted" => Change::Removed,
+        "Object Deleted" => ObjectEvent::change_of_version(&event_name, version_id),
         _ => Change::Unchanged,
     };
     Ok(ObjectEvent {
@@ -494,6 +519,7 @@ fn from_eventbridge(v: &PayloadObject<'_>, index: usize) -> Result<ObjectEvent, 
         event_name,
         event_time: v.time.get().map(str::to_owned),
         sequencer: object.and_then(|o| o.sequencer.get()).map(str::to_owned),
+        version_id: version_id.map(str::to_owned),
     })
 }
 
@@ -541,6 +567,27 @@ mod tests {
         assert_eq!(ev[0].event_name, "ObjectRemoved:DeleteMarkerCreated");
         assert_eq!(ev[0].change, Change::Removed);
         assert_eq!(ev[0].key, "a b/c d");
+    }
+
+    #[test]
+    fn a_lifecycle_expiration_of_a_noncurrent_version_changes_nothing() {
+        let mut old = record("LifecycleExpiration:Delete", "a.html");
+        old["s3"]["object"]["versionId"] = json!("3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY");
+        let mut unversioned = record("LifecycleExpiration:Delete", "b.html");
+        unversioned["s3"]["object"]["versionId"] = json!("null");
+        let current = record("LifecycleExpiration:DeleteMarkerCreated", "c.html");
+        let ev = parse_events(&json!({"Records": [old, unversioned, current]})).unwrap();
+        assert_eq!(ev[0].change, Change::Unchanged);
+        assert_eq!(ev[0].version_id.as_deref(), Some("3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY"));
+        assert_eq!(ev[1].change, Change::Removed, "S3's \"null\" version is the object itself");
+        assert_eq!(ev[2].change, Change::Removed);
+        let eb = parse_events(&json!({
+            "version": "0", "detail-type": "Object Deleted", "source": "aws.s3",
+            "detail": {"bucket": {"name": "site"}, "object": {"key": "d.html", "version-id": "v2"},
+                       "reason": "Lifecycle Expiration", "deletion-type": "Permanently Deleted"}
+        }))
+        .unwrap();
+        assert_eq!((eb[0].event_name.as_str(), eb[0].change), ("LifecycleExpiration:Delete", Change::Unchanged));
     }
 
     #[test]

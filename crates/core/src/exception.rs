@@ -81,14 +81,7 @@ mod tests {
     use super::*;
 
     fn ev(key: &str, change: Change) -> ObjectEvent {
-        ObjectEvent {
-            bucket: "b".into(),
-            key: key.into(),
-            change,
-            event_name: "x".into(),
-            event_time: None,
-            sequencer: None,
-        }
+        ObjectEvent { event_name: "x".into(), ..ObjectEvent::new("b", key, change) }
     }
 
     #[test]

@@ -5,8 +5,9 @@
 //!   `red+flower.jpg`, Hangul as UTF-8 `%XX` escapes). [`decode_event_key`] undoes that.
 //! - CloudFront wants invalidation paths **percent-encoded** where, and only where, a browser would
 //!   encode them: non-ASCII characters as UTF-8 bytes and a short list of unsafe characters.
-//!   Encoding anything else (`/`, `+`, `~`, `!`...) makes the invalidation miss. [`encode_path`]
-//!   does exactly that, and never produces a path CloudFront would reject.
+//!   Encoding anything else (`/`, `+`, `!`...) makes the invalidation miss. [`push_encoded`]
+//!   does exactly that, and [`to_invalidation_path`] never produces a path CloudFront would reject:
+//!   not even a `~`, which CloudFront refuses literally or encoded (below).
 
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTROLS};
 use serde::{Deserialize, Serialize};
@@ -44,6 +45,12 @@ pub enum WildcardReason {
     Asterisk,
     /// The encoded path is longer than CloudFront's 4000-character limit.
     TooLong,
+    /// The key contains `~`. CloudFront refuses a literal `~` in an invalidation path with
+    /// `InvalidArgument`, which fails every other path of the batch (aws-sdk-js-v3#4042,
+    /// bep/s3deploy#46, apancutt/deploy-aws-s3-cloudfront#6, s3_website#63), and its guide says `~`
+    /// is not supported "whether it's URL-encoded or not" (one report has `%7E` accepted but not
+    /// evicting, aws/aws-sdk#525). So the path stops before the `~`, as the narrowest wildcard.
+    Tilde,
 }
 
 impl WildcardReason {
@@ -92,18 +99,26 @@ pub fn push_encoded(text: &str, out: &mut String) {
 /// covers the key when the exact path cannot be expressed:
 /// - a `*` in the key: CloudFront allows `*` only last and always reads it as a wildcard, so the
 ///   path is cut after the first `*` (`/a*b.jpg` becomes `/a*`; `/a*` stays `/a*`);
+/// - a `~` in the key: CloudFront refuses it ([`WildcardReason::Tilde`]), so the path is cut before
+///   it (`/js/runtime~main.js` becomes `/js/runtime*`);
 /// - longer than 4000 characters: cut to 3999 characters (never inside a `%XX` escape) plus `*`.
+///
+/// Whichever of `*` and `~` comes first decides.
 pub fn to_invalidation_path(encoded: &str) -> InvalidationPath {
-    if let Some(star) = encoded.find('*') {
-        let cut = &encoded[..=star];
-        if cut.len() <= MAX_PATH_LEN {
-            return InvalidationPath { path: cut.to_owned(), wildcard: Some(WildcardReason::Asterisk) };
+    match encoded.find(['*', '~']) {
+        Some(at) if encoded.as_bytes()[at] == b'*' && at < MAX_PATH_LEN => {
+            return InvalidationPath { path: encoded[..=at].to_owned(), wildcard: Some(WildcardReason::Asterisk) };
         }
-    } else if encoded.len() <= MAX_PATH_LEN {
-        return InvalidationPath { path: encoded.to_owned(), wildcard: None };
+        Some(at) if at < MAX_PATH_LEN => {
+            return InvalidationPath { path: format!("{}*", &encoded[..at]), wildcard: Some(WildcardReason::Tilde) };
+        }
+        None if encoded.len() <= MAX_PATH_LEN => {
+            return InvalidationPath { path: encoded.to_owned(), wildcard: None };
+        }
+        _ => {}
     }
-    // Too long (with or without a star beyond the limit). The encoded path is ASCII, so byte
-    // offsets are character offsets; step back over a partial escape.
+    // Too long (with or without a star or tilde beyond the limit). The encoded path is ASCII, so
+    // byte offsets are character offsets; step back over a partial escape.
     let mut cut = MAX_PATH_LEN - 1;
     let bytes = encoded.as_bytes();
     if bytes[cut - 1] == b'%' {
@@ -112,6 +127,29 @@ pub fn to_invalidation_path(encoded: &str) -> InvalidationPath {
         cut -= 2;
     }
     InvalidationPath { path: format!("{}*", &encoded[..cut]), wildcard: Some(WildcardReason::TooLong) }
+}
+
+/// The fewest characters of a top-level name a wildcard must keep (`/abcd*`); see [`is_too_broad`].
+pub const MIN_TOP_LEVEL_PREFIX: usize = 4;
+
+/// True for a wildcard that may reach much of a site: `/*` (everything), or a top-level prefix
+/// shorter than [`MIN_TOP_LEVEL_PREFIX`] characters (`/a*` reaches every top-level name and
+/// directory that starts with `a`). A key such as `*`, `a*` or `~x` yields one; cfinv does not
+/// send it unless the operator allows broad wildcards, but reports the key for a person to decide.
+pub fn is_too_broad(invalidation: &str) -> bool {
+    match invalidation.strip_suffix('*') {
+        Some(prefix) => {
+            let name = &prefix[1.min(prefix.len())..];
+            !name.contains('/') && name.len() < MIN_TOP_LEVEL_PREFIX
+        }
+        None => false,
+    }
+}
+
+/// True for a wildcard that is not inside a top-level directory (`/assets*`, as against
+/// `/assets/*`). Compaction never makes one: which top-level names share a prefix is chance.
+pub fn reaches_beyond_a_directory(invalidation: &str) -> bool {
+    invalidation.strip_suffix('*').is_some_and(|prefix| !prefix[1.min(prefix.len())..].contains('/'))
 }
 
 /// Convenience: the invalidation path for a viewer path (encoding plus wildcard rules).
@@ -153,7 +191,7 @@ mod tests {
         assert_eq!(p("/red flower.jpg"), "/red%20flower.jpg");
         assert_eq!(p("/a+b.jpg"), "/a+b.jpg", "+ is not encoded");
         assert_eq!(p("/한글.png"), "/%ED%95%9C%EA%B8%80.png");
-        assert_eq!(p("/~user/!$&'()@:,;=.txt"), "/~user/!$&'()@:,;=.txt");
+        assert_eq!(p("/user/!$&'()@:,;=.txt"), "/user/!$&'()@:,;=.txt");
         assert_eq!(p("/\"<>#%{}|\\^[]`.txt"), "/%22%3C%3E%23%25%7B%7D%7C%5C%5E%5B%5D%60.txt");
         assert_eq!(p("/what?.html"), "/what%3F.html");
         assert_eq!(p("/tab\there"), "/tab%09here");
@@ -167,6 +205,28 @@ mod tests {
         let b = invalidation_path("/ends-with*");
         assert_eq!(b.path, "/ends-with*");
         assert_eq!(b.wildcard, Some(WildcardReason::Asterisk));
+    }
+
+    #[test]
+    fn tilde_becomes_the_narrowest_wildcard_before_it() {
+        let p = invalidation_path("/static/js/runtime~main.4f2a9c1e.js");
+        assert_eq!(p.path, "/static/js/runtime*");
+        assert_eq!(p.wildcard, Some(WildcardReason::Tilde));
+        assert_eq!(invalidation_path("/a~b*c").path, "/a*", "the ~ comes first");
+        assert_eq!(invalidation_path("/a*b~c").wildcard, Some(WildcardReason::Asterisk));
+    }
+
+    #[test]
+    fn broad_wildcards() {
+        assert!(is_too_broad("/*"));
+        assert!(is_too_broad("/a*"));
+        assert!(is_too_broad("/abc*"));
+        assert!(!is_too_broad("/abcd*"));
+        assert!(!is_too_broad("/a/*"));
+        assert!(!is_too_broad("/a"));
+        assert!(reaches_beyond_a_directory("/assets*"));
+        assert!(!reaches_beyond_a_directory("/assets/*"));
+        assert!(!reaches_beyond_a_directory("/assets/a*"));
     }
 
     #[test]
@@ -189,7 +249,7 @@ mod tests {
         fn encode_then_decode_round_trips(key in "\\PC{1,40}") {
             let viewer = format!("/{key}");
             let p = invalidation_path(&viewer);
-            if !key.contains('*') {
+            if !key.contains('*') && !key.contains('~') {
                 prop_assert_eq!(p.wildcard, None);
                 let back = percent_decode_str(&p.path).decode_utf8().unwrap();
                 prop_assert_eq!(back, viewer.as_str());
@@ -197,7 +257,7 @@ mod tests {
         }
 
         #[test]
-        fn every_path_is_acceptable_to_cloudfront(key in "\\PC{1,60}|[a*]{1,8}") {
+        fn every_path_is_acceptable_to_cloudfront(key in "\\PC{1,60}|[a*~]{1,8}") {
             let p = invalidation_path(&format!("/{key}"));
             prop_assert!(p.path.starts_with('/'));
             prop_assert!(p.path.len() <= MAX_PATH_LEN);
@@ -205,10 +265,11 @@ mod tests {
             let star = p.path.find('*');
             prop_assert!(star.is_none() || star == Some(p.path.len() - 1));
             prop_assert!(!p.path.contains(' ') && !p.path.contains('?') && !p.path.contains('#'));
+            prop_assert!(!p.path.contains('~'), "never a literal ~: {}", p.path);
         }
 
         #[test]
-        fn the_path_always_covers_its_key(key in "[a-z*/ 한]{1,30}") {
+        fn the_path_always_covers_its_key(key in "[a-z*~/ 한]{1,30}") {
             let viewer = format!("/{key}");
             let mut enc = String::new();
             push_encoded(&viewer, &mut enc);

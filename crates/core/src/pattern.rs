@@ -88,6 +88,60 @@ impl PathPattern {
         }
     }
 
+    /// True when some path that starts with `prefix` matches this pattern: the wildcard `prefix*`
+    /// reaches a path this pattern serves. (The pattern, read as an automaton, still has a live state
+    /// after `prefix`; from any state of a glob some ending leads to a match.)
+    pub fn matches_some_path_starting_with(&self, prefix: &str) -> bool {
+        let tokens: Vec<Option<char>> = self.rooted.chars().map(|c| if c == '*' { None } else { Some(c) }).collect();
+        // States are positions in `tokens`; `None` is a star, which loops and may be skipped.
+        let close = |states: &mut Vec<bool>| {
+            for i in 0..tokens.len() {
+                if states[i] && tokens[i].is_none() {
+                    states[i + 1] = true;
+                }
+            }
+        };
+        let mut states = vec![false; tokens.len() + 1];
+        states[0] = true;
+        close(&mut states);
+        for c in prefix.chars() {
+            let mut next = vec![false; tokens.len() + 1];
+            for (i, t) in tokens.iter().enumerate() {
+                if !states[i] {
+                    continue;
+                }
+                match t {
+                    None => next[i] = true,
+                    Some('?') => next[i + 1] = true,
+                    Some(l) if *l == c => next[i + 1] = true,
+                    Some(_) => {}
+                }
+            }
+            close(&mut next);
+            if !next.iter().any(|&s| s) {
+                return false;
+            }
+            states = next;
+        }
+        true
+    }
+
+    /// True when every path that starts with `prefix` matches this pattern, as far as a pattern of
+    /// the shape `literal*` (with `?`s, then only stars) can show it: `/img/*` holds every path
+    /// under `/img/a`, `*` every path. Other shapes answer `false`, which is the safe side for the
+    /// caller (it then keeps looking at later behaviors).
+    pub fn matches_every_path_starting_with(&self, prefix: &str) -> bool {
+        let Some(star) = self.rooted.find('*') else {
+            return false;
+        };
+        if self.rooted[star..].chars().any(|c| c != '*') {
+            return false;
+        }
+        let head: Vec<char> = self.rooted[..star].chars().collect();
+        let text: Vec<char> = prefix.chars().collect();
+        text.len() >= head.len() && head.iter().zip(&text).all(|(h, t)| *h == '?' || h == t)
+    }
+
     /// The literal text every matching path starts with (up to the first wildcard), rooted.
     /// Used by [`crate::behavior`] to skip behaviors that cannot match without running them.
     pub fn literal_prefix(&self) -> String {
@@ -179,6 +233,22 @@ mod tests {
     }
 
     #[test]
+    fn what_a_wildcard_prefix_reaches() {
+        let api = PathPattern::new("/api/*");
+        assert!(api.matches_some_path_starting_with("/a"), "/a* reaches /api/x");
+        assert!(api.matches_some_path_starting_with("/api/v1/"));
+        assert!(!api.matches_some_path_starting_with("/assets/"));
+        assert!(api.matches_every_path_starting_with("/api/v1/"));
+        assert!(!api.matches_every_path_starting_with("/ap"));
+        let json = PathPattern::new("*.json");
+        assert!(json.matches_some_path_starting_with("/assets/"), "*.json reaches /assets/x.json");
+        assert!(!json.matches_every_path_starting_with("/assets/"));
+        assert!(PathPattern::new("*").matches_every_path_starting_with("/x"));
+        assert!(!PathPattern::new("/exact.txt").matches_some_path_starting_with("/exact.txt2"));
+        assert!(PathPattern::new("/a?c/*").matches_every_path_starting_with("/abc/d"));
+    }
+
+    #[test]
     fn star_first_may_consume_the_root_slash() {
         assert!(m("*/a", "/a"));
         assert!(m("*a", "/a"));
@@ -257,6 +327,22 @@ mod tests {
         fn agrees_with_globset(pattern in "[ab/.*?]{0,12}", text in "/[ab/.]{0,14}") {
             prop_assert_eq!(m(&pattern, &text), globset_reference(&pattern, &text),
                 "pattern {:?} text {:?}", pattern, text);
+        }
+
+        #[test]
+        fn prefix_questions_agree_with_matching(pattern in "[ab/*?]{0,6}", prefix in "/[ab/]{0,4}",
+                                                 tails in proptest::collection::vec("[ab/]{0,4}", 1..12)) {
+            let p = PathPattern::new(&pattern);
+            let some = p.matches_some_path_starting_with(&prefix);
+            let every = p.matches_every_path_starting_with(&prefix);
+            for tail in &tails {
+                let path = format!("{prefix}{tail}");
+                if p.matches(&path) {
+                    prop_assert!(some, "{:?} matches {:?} but claims no path under {:?}", pattern, path, prefix);
+                } else {
+                    prop_assert!(!every, "{:?} claims every path under {:?} but not {:?}", pattern, prefix, path);
+                }
+            }
         }
 
         #[test]

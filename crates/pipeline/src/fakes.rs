@@ -124,13 +124,21 @@ impl FakeTags {
     }
 }
 
-impl BucketTags for FakeTags {
+impl Buckets for FakeTags {
     async fn tag(&self, bucket: &str, key: &str) -> Result<Option<String>, PortError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         if self.broken {
             return Err(err(ErrorKind::AccessDenied));
         }
         Ok(self.tags.get(&(bucket.to_owned(), key.to_owned())).cloned())
+    }
+
+    /// The bucket's `index-document` "tag", standing for its website configuration.
+    async fn index_document(&self, bucket: &str) -> Result<Option<String>, PortError> {
+        if self.broken {
+            return Err(err(ErrorKind::AccessDenied));
+        }
+        Ok(self.tags.get(&(bucket.to_owned(), "website:index-document".to_owned())).cloned())
     }
 }
 
@@ -139,6 +147,17 @@ pub struct FakeObjects {
     pub objects: Mutex<HashMap<(String, String), String>>,
     /// Puts fail while this is above zero (decremented per failed put).
     pub failing_puts: AtomicUsize,
+    /// Buckets' website index documents.
+    pub index_documents: Mutex<HashMap<String, String>>,
+}
+
+impl Buckets for FakeObjects {
+    async fn tag(&self, _bucket: &str, _key: &str) -> Result<Option<String>, PortError> {
+        Ok(None)
+    }
+    async fn index_document(&self, bucket: &str) -> Result<Option<String>, PortError> {
+        Ok(self.index_documents.lock().unwrap().get(bucket).cloned())
+    }
 }
 
 impl FakeObjects {
@@ -164,6 +183,8 @@ impl Objects for FakeObjects {
 #[derive(Default)]
 pub struct FakeCloudFront {
     pub distributions: Vec<Distribution>,
+    /// Tags per distribution ARN.
+    pub tags: HashMap<String, std::collections::BTreeMap<String, String>>,
     pub policies: Vec<CachePolicy>,
     /// Errors GetCachePolicy returns, per policy id.
     pub policy_errors: Mutex<HashMap<String, ErrorKind>>,
@@ -184,6 +205,13 @@ impl CloudFront for FakeCloudFront {
     async fn list_distributions(&self) -> Result<Listed, PortError> {
         self.lists.fetch_add(1, Ordering::SeqCst);
         Ok(Listed { distributions: self.distributions.clone(), skipped: vec![] })
+    }
+    async fn distribution_tags(&self, arn: &str) -> Result<std::collections::BTreeMap<String, String>, PortError> {
+        Ok(self.tags.get(arn).cloned().unwrap_or_default())
+    }
+    async fn distribution_details(&self, id: &str) -> Result<DistributionDetails, PortError> {
+        let d = self.distributions.iter().find(|d| d.id == id);
+        Ok(DistributionDetails { default_root_object: d.and_then(|d| d.default_root_object.clone()) })
     }
     async fn cache_policy(&self, id: &str) -> Result<Option<CachePolicy>, PortError> {
         if let Some(kind) = self.policy_errors.lock().unwrap().get(id) {

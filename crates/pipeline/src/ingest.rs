@@ -22,7 +22,7 @@ use serde_json::Value;
 use tracing::{info, warn};
 
 use crate::expiring::Expiring;
-use crate::ports::{BucketTags, Executions, OutgoingMessage, PortError, Queue};
+use crate::ports::{Buckets, Executions, OutgoingMessage, PortError, Queue};
 use crate::queue::send_until_accepted;
 use crate::settings::IngestSettings;
 use crate::window::{start_execution, Started, Window};
@@ -81,7 +81,7 @@ pub struct Ingest<Q, E, T> {
     started_window: AtomicI64,
 }
 
-impl<Q: Queue, E: Executions, T: BucketTags> Ingest<Q, E, T> {
+impl<Q: Queue, E: Executions, T: Buckets> Ingest<Q, E, T> {
     pub fn new(queue: Q, executions: E, tags: T, settings: IngestSettings, clock: Clock) -> Self {
         Ingest {
             queue,

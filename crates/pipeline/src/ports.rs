@@ -107,10 +107,13 @@ pub trait Executions: Send + Sync {
     fn redrive_count(&self, execution_arn: &str) -> impl Future<Output = Result<u32, PortError>> + Send;
 }
 
-/// S3 bucket tags.
-pub trait BucketTags: Send + Sync {
+/// S3 bucket settings: tags (ingest's `exceptionPaths`), website configuration (collect).
+pub trait Buckets: Send + Sync {
     /// The value of one tag, `None` when the bucket has no such tag (or no tags at all).
     fn tag(&self, bucket: &str, key: &str) -> impl Future<Output = Result<Option<String>, PortError>> + Send;
+    /// GetBucketWebsite's `IndexDocument.Suffix`; `None` when the bucket has no website
+    /// configuration.
+    fn index_document(&self, bucket: &str) -> impl Future<Output = Result<Option<String>, PortError>> + Send;
 }
 
 /// S3 objects (plans, sets, error files).
@@ -134,6 +137,13 @@ pub struct Listed {
     pub skipped: Vec<String>,
 }
 
+/// What a distribution's summary does not hold (GetDistributionConfig).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DistributionDetails {
+    /// `DefaultRootObject`, when set.
+    pub default_root_object: Option<String>,
+}
+
 /// An invalidation CloudFront accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalidation {
@@ -145,6 +155,13 @@ pub struct Invalidation {
 pub trait CloudFront: Send + Sync {
     /// ListDistributions, every page.
     fn list_distributions(&self) -> impl Future<Output = Result<Listed, PortError>> + Send;
+    /// ListTagsForResource on a distribution (by ARN).
+    fn distribution_tags(
+        &self,
+        arn: &str,
+    ) -> impl Future<Output = Result<std::collections::BTreeMap<String, String>, PortError>> + Send;
+    /// GetDistributionConfig: what ListDistributions' summaries leave out.
+    fn distribution_details(&self, id: &str) -> impl Future<Output = Result<DistributionDetails, PortError>> + Send;
     /// GetCachePolicy; `None` when there is no such policy.
     fn cache_policy(&self, id: &str) -> impl Future<Output = Result<Option<CachePolicy>, PortError>> + Send;
     /// CreateInvalidation.

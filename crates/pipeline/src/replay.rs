@@ -10,7 +10,7 @@
 use serde_json::Value;
 
 use crate::ingest::{Ingest, IngestError};
-use crate::ports::{BucketTags, Delete, Executions, PortError, Queue};
+use crate::ports::{Buckets, Delete, Executions, PortError, Queue};
 use crate::ErrorName;
 
 /// How long a received message stays hidden while its event is replayed. Longer than one ingest
@@ -53,7 +53,7 @@ where
     F: Queue,
     Q: Queue,
     E: Executions,
-    T: BucketTags,
+    T: Buckets,
 {
     let mut report = ReplayReport::default();
     let mut seen = 0;

@@ -7,7 +7,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use cfinv_core::plan::{MAX_SET_SIZE, MAX_WILDCARDS_IN_PROGRESS};
+use cfinv_core::plan::{Policy, DEFAULT_MAX_ITEMS, MAX_SET_SIZE, MAX_WILDCARDS_IN_PROGRESS};
 use cfinv_core::{ExceptionPaths, PlanOptions};
 
 use crate::{ErrorName, ErrorType};
@@ -48,6 +48,16 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
     /// An optional string.
     pub fn optional(&self, name: &'static str) -> Option<String> {
         self.raw(name)
+    }
+
+    /// `true` or `false` (default `false`).
+    pub fn flag(&self, name: &'static str) -> Result<bool, ConfigError> {
+        match self.raw(name).as_deref() {
+            None => Ok(false),
+            Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+            Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+            Some(v) => Err(ConfigError::Invalid { name, value: v.to_owned(), expected: "true or false".to_owned() }),
+        }
     }
 
     /// A number in `range`, or `default` when unset.
@@ -160,7 +170,9 @@ pub struct CollectSettings {
     /// `CFINV_PLAN_PREFIX` (default `plans/`).
     pub plan_prefix: String,
     pub window: WindowSettings,
-    /// `CFINV_MAX_SET_SIZE` (default 3000).
+    /// `CFINV_MAX_SET_SIZE` (default 3000), `CFINV_COST_POLICY` (`exact` or `compact`, default
+    /// `compact`), `CFINV_MAX_ITEMS` (default 15), `CFINV_ALLOW_BROAD_WILDCARDS` (default false),
+    /// and the window's length (for cached errors).
     pub plan_options: PlanOptions,
     /// `CFINV_MAX_MESSAGES` (default 20000): stop draining after this many; the rest waits for the
     /// next execution, which collect starts.
@@ -183,12 +195,26 @@ pub struct CollectSettings {
 impl CollectSettings {
     pub fn read<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Self, ConfigError> {
         let max_set_size = vars.number("CFINV_MAX_SET_SIZE", MAX_SET_SIZE, 1..=MAX_SET_SIZE)?;
-        let plan_options =
-            PlanOptions::new(max_set_size, MAX_WILDCARDS_IN_PROGRESS).map_err(|e| ConfigError::Invalid {
+        let window = WindowSettings::read(vars)?;
+        let policy = match vars.optional("CFINV_COST_POLICY") {
+            None => Policy::Compact,
+            Some(v) => v.parse::<Policy>().map_err(|_| ConfigError::Invalid {
+                name: "CFINV_COST_POLICY",
+                value: v.clone(),
+                expected: "exact or compact".to_owned(),
+            })?,
+        };
+        let max_items = vars.number("CFINV_MAX_ITEMS", DEFAULT_MAX_ITEMS, 1..=1_000_000)?;
+        let allow_broad = vars.flag("CFINV_ALLOW_BROAD_WILDCARDS")?;
+        let plan_options = PlanOptions::new(max_set_size, MAX_WILDCARDS_IN_PROGRESS)
+            .and_then(|o| o.with_policy(policy, max_items))
+            .map_err(|e| ConfigError::Invalid {
                 name: "CFINV_MAX_SET_SIZE",
                 value: max_set_size.to_string(),
                 expected: e.to_string(),
-            })?;
+            })?
+            .with_window_seconds(window.window_seconds)
+            .allowing_broad_wildcards(allow_broad);
         let drain_seconds = vars.number("CFINV_COLLECT_SECONDS", 60, 1..=840)?;
         let visibility_timeout_seconds = vars.number("CFINV_VISIBILITY_TIMEOUT_SECONDS", 300, 1..=43_200)?;
         // Drained messages must stay hidden until they are stored and deleted, or they come back
@@ -205,7 +231,7 @@ impl CollectSettings {
             dead_letter_queue_url: vars.optional("CFINV_DEAD_LETTER_QUEUE_URL"),
             plan_bucket: vars.required("CFINV_PLAN_BUCKET")?,
             plan_prefix: plan_prefix(vars),
-            window: WindowSettings::read(vars)?,
+            window,
             plan_options,
             max_messages: vars.number("CFINV_MAX_MESSAGES", 20_000, 1..=1_000_000)?,
             drain_budget: Duration::from_secs(drain_seconds),

@@ -81,12 +81,30 @@ struct PolicyConfigJson {
     default_ttl: Option<i64>,
     #[serde(rename = "MaxTTL")]
     max_ttl: Option<i64>,
+    parameters_in_cache_key_and_forwarded_to_origin: Option<CacheKeyJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CacheKeyJson {
+    query_strings_config: Option<QueryStringsJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct QueryStringsJson {
+    query_string_behavior: Option<String>,
 }
 
 impl PolicyJson {
     fn into_core(self) -> Result<CachePolicy, String> {
         let c = self.cache_policy_config.ok_or_else(|| format!("{} has no `CachePolicyConfig`", self.id))?;
-        Ok(CachePolicy::from_fields(self.id, c.name, c.min_ttl, c.default_ttl, c.max_ttl))
+        let query_strings = c
+            .parameters_in_cache_key_and_forwarded_to_origin
+            .and_then(|k| k.query_strings_config)
+            .and_then(|q| q.query_string_behavior);
+        Ok(CachePolicy::from_fields(self.id, c.name, c.min_ttl, c.default_ttl, c.max_ttl)
+            .with_query_string_behavior(query_strings.as_deref()))
     }
 }
 
@@ -107,5 +125,10 @@ mod tests {
         assert_eq!(read_cache_policies("{}"), Err(AwsJsonError::NoCachePolicy));
         let get = json!({"ETag": "E", "CachePolicy": {"Id": "c3", "CachePolicyConfig": {"Name": "x", "MinTTL": 1, "MaxTTL": 60}}});
         assert_eq!(read_cache_policies(&get.to_string()).unwrap().items[0].default_ttl, 86_400);
+        let qs = json!({"CachePolicy": {"Id": "c4", "CachePolicyConfig": {"Name": "v", "MaxTTL": 60,
+            "ParametersInCacheKeyAndForwardedToOrigin": {"QueryStringsConfig": {"QueryStringBehavior": "whitelist",
+                "QueryStrings": {"Quantity": 1, "Items": ["v"]}}}}}});
+        assert!(read_cache_policies(&qs.to_string()).unwrap().items[0].query_strings_in_cache_key);
+        assert!(!r.items[0].query_strings_in_cache_key, "no QueryStringsConfig: none");
     }
 }

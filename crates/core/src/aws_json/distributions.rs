@@ -10,7 +10,9 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::{item, read_all, AwsJsonError, List, Node, Read};
-use crate::distribution::{CacheBehavior, Distribution, Origin, OriginGroup, TtlSettings};
+use crate::distribution::{
+    CacheBehavior, CustomErrorResponse, Distribution, EdgeFunction, Origin, OriginGroup, TtlSettings,
+};
 
 /// Reads every distribution in a document (the text of a file).
 pub fn read_distributions(text: &str) -> Result<Read<Distribution>, AwsJsonError> {
@@ -78,6 +80,8 @@ struct IdOnly {
 #[serde(rename_all = "PascalCase")]
 struct ItemHead<'a> {
     id: Option<String>,
+    #[serde(rename = "ARN")]
+    arn: Option<String>,
     #[serde(borrow)]
     distribution_config: Option<&'a RawValue>,
 }
@@ -89,7 +93,9 @@ fn convert(raw: &RawValue) -> Result<Distribution, String> {
         Some(config) => item(config).map_err(|e| format!("DistributionConfig.{e}"))?,
         None => item(raw)?,
     };
-    config.into_core(id)
+    let mut d = config.into_core(id)?;
+    d.arn = head.arn.unwrap_or_default();
+    Ok(d)
 }
 
 /// The settings that decide what to invalidate; everything else in the document is skipped.
@@ -100,6 +106,16 @@ struct ConfigJson {
     origin_groups: List<OriginGroupJson>,
     default_cache_behavior: Option<BehaviorJson>,
     cache_behaviors: List<BehaviorJson>,
+    default_root_object: Option<String>,
+    custom_error_responses: List<ErrorResponseJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ErrorResponseJson {
+    error_code: u16,
+    #[serde(rename = "ErrorCachingMinTTL")]
+    error_caching_min_ttl: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -136,6 +152,29 @@ struct BehaviorJson {
     default_ttl: Option<i64>,
     #[serde(rename = "MaxTTL")]
     max_ttl: Option<i64>,
+    forwarded_values: Option<ForwardedValuesJson>,
+    #[serde(default)]
+    lambda_function_associations: List<AssociationJson>,
+    #[serde(default)]
+    function_associations: List<AssociationJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ForwardedValuesJson {
+    #[serde(default)]
+    query_string: bool,
+}
+
+/// A Lambda@Edge association (`LambdaFunctionARN`) or a CloudFront Functions one (`FunctionARN`).
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AssociationJson {
+    event_type: String,
+    #[serde(rename = "LambdaFunctionARN")]
+    lambda_function_arn: Option<String>,
+    #[serde(rename = "FunctionARN")]
+    function_arn: Option<String>,
 }
 
 impl ConfigJson {
@@ -168,7 +207,24 @@ impl ConfigJson {
                 Ok(b.into_core(pattern))
             })
             .collect::<Result<Vec<_>, String>>()?;
-        Ok(Distribution { id, origins, origin_groups, behaviors, default_behavior })
+        let custom_error_responses = config
+            .custom_error_responses
+            .items
+            .into_iter()
+            .map(|r| CustomErrorResponse { error_code: r.error_code, error_caching_min_ttl: r.error_caching_min_ttl })
+            .collect();
+        let default_root_object = config.default_root_object.filter(|o| !o.is_empty());
+        Ok(Distribution {
+            id,
+            arn: String::new(),
+            origins,
+            origin_groups,
+            behaviors,
+            default_behavior,
+            default_root_object,
+            custom_error_responses,
+            tags: Default::default(),
+        })
     }
 }
 
@@ -176,7 +232,23 @@ impl BehaviorJson {
     fn into_core(self, path_pattern: String) -> CacheBehavior {
         let ttl =
             TtlSettings::from_fields(self.cache_policy_id.as_deref(), self.min_ttl, self.default_ttl, self.max_ttl);
-        CacheBehavior { path_pattern, target_origin_id: self.target_origin_id, ttl }
+        let edge_functions = self
+            .lambda_function_associations
+            .items
+            .into_iter()
+            .chain(self.function_associations.items)
+            .map(|a| EdgeFunction {
+                event_type: a.event_type,
+                arn: a.lambda_function_arn.or(a.function_arn).unwrap_or_default(),
+            })
+            .collect();
+        CacheBehavior {
+            path_pattern,
+            target_origin_id: self.target_origin_id,
+            ttl,
+            forwards_query_strings: self.forwarded_values.is_some_and(|f| f.query_string),
+            edge_functions,
+        }
     }
 }
 

@@ -8,13 +8,16 @@
 //! distribution must not stop the invalidation of the rest.
 //!
 //! - [`distributions`]: `list-distributions`, `get-distribution`, a bare summary, arrays of these;
-//! - [`cache_policies`]: `list-cache-policies`, `get-cache-policy`, a bare policy.
+//! - [`cache_policies`]: `list-cache-policies`, `get-cache-policy`, a bare policy;
+//! - [`tags`]: `list-tags-for-resource` per distribution.
 
 pub mod cache_policies;
 pub mod distributions;
+pub mod tags;
 
 pub use cache_policies::read_cache_policies;
 pub use distributions::read_distributions;
+pub use tags::{read_distribution_tags, DistributionTags};
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -34,6 +37,8 @@ pub enum AwsJsonError {
         "holds no cache policy (expected the output of `aws cloudfront list-cache-policies` or `get-cache-policy`)"
     )]
     NoCachePolicy,
+    #[error("is not a JSON object from distribution id to `aws cloudfront list-tags-for-resource` output: {0}")]
+    NotDistributionTags(String),
 }
 
 /// What a document yielded: the items read, and one message per item that was skipped.

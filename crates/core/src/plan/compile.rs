@@ -17,18 +17,33 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::behavior::{BehaviorOrder, PatternSet, PatternSetBuilder};
-use crate::cache::{CachePolicies, Caching};
+use crate::cache::{error_caching_seconds, BehaviorCache, CachePolicies, Caching};
 use crate::distribution::{Distribution, TtlSettings};
-use crate::origin::{bucket_of_domain, key_prefix};
+use crate::origin::{bucket_of_domain, key_prefix, EndpointKind};
+use crate::pattern::PathPattern;
 
+use super::strategy::{read_tags, Policy};
 use super::{PlanOptions, Planner, Warning};
+
+/// S3's usual index document name, when the bucket's website configuration is not known.
+pub const DEFAULT_INDEX_DOCUMENT: &str = "index.html";
 
 /// A distribution compiled for planning.
 #[derive(Debug)]
 pub(super) struct Compiled {
     pub(super) id: Arc<str>,
-    /// Per behavior index (evaluation order, default last): caches nothing.
-    pub(super) not_cached: Vec<bool>,
+    /// Per behavior (evaluation order, default last): what it caches.
+    pub(super) caches: Vec<BehaviorCache>,
+    /// Per behavior: its pattern, for asking what a wildcard reaches (compaction).
+    pub(super) patterns: Vec<PathPattern>,
+    /// Per behavior: the buckets its target origin (or group) reaches.
+    pub(super) behavior_buckets: Vec<Vec<Arc<str>>>,
+    /// How long a missing key's error stays cached ([`error_caching_seconds`]).
+    pub(super) error_caching_seconds: i64,
+    /// `DefaultRootObject`, served at `/` too.
+    pub(super) default_root_object: Option<String>,
+    pub(super) policy: Policy,
+    pub(super) max_items: usize,
 }
 
 /// One origin of one distribution that reaches a bucket.
@@ -39,6 +54,9 @@ pub(super) struct Route {
     pub(super) order: BehaviorOrder,
     /// Per behavior index: the behavior targets this origin, or a group that holds it.
     pub(super) serves: Vec<bool>,
+    /// For an S3 website endpoint: the bucket's index document, which it also serves at the
+    /// directory (`guide/index.html` at `/guide/`, and `/guide` redirected there).
+    pub(super) index_document: Option<Arc<str>>,
 }
 
 /// The routes into a bucket that share one OriginPath (hence one viewer path per key), and the
@@ -59,31 +77,57 @@ struct GroupBuilder {
     patterns: PatternSetBuilder,
 }
 
+/// Two copies of a distribution have the same config, but for what one shape of AWS output leaves
+/// out (the ARN, `DefaultRootObject`, tags).
+fn same_config(a: &Distribution, b: &Distribution) -> bool {
+    let strip = |d: &Distribution| Distribution {
+        arn: String::new(),
+        default_root_object: None,
+        tags: Default::default(),
+        ..d.clone()
+    };
+    strip(a) == strip(b)
+}
+
 /// Collects distributions, then builds a [`Planner`].
-pub(super) struct Compiler {
+pub(super) struct Compiler<'a> {
     dists: Vec<Compiled>,
     buckets: HashMap<String, Vec<GroupBuilder>>,
     warnings: Vec<Warning>,
+    options: PlanOptions,
+    index_documents: &'a HashMap<String, String>,
 }
 
-impl Compiler {
-    pub(super) fn new() -> Self {
-        Compiler { dists: Vec::new(), buckets: HashMap::new(), warnings: Vec::new() }
+impl<'a> Compiler<'a> {
+    pub(super) fn new(options: PlanOptions, index_documents: &'a HashMap<String, String>) -> Self {
+        Compiler { dists: Vec::new(), buckets: HashMap::new(), warnings: Vec::new(), options, index_documents }
     }
 
     /// Compiles every distribution, each id once: the same distribution may be given twice (list
-    /// and get output), and a conflicting second config is ignored with a warning.
+    /// and get output). A list summary lacks what only GetDistribution returns (its
+    /// `DefaultRootObject`) and a get lacks tags and, in some shapes, the ARN: such copies are
+    /// merged. A copy whose config differs otherwise is ignored with a warning.
     pub(super) fn add_all(&mut self, distributions: &[Distribution], policies: &CachePolicies) {
-        let mut seen: HashMap<&str, &Distribution> = HashMap::new();
+        let mut merged: Vec<Distribution> = Vec::new();
         for d in distributions {
-            match seen.get(d.id.as_str()) {
-                Some(first) if *first == d => {}
-                Some(_) => self.warn(d, "given twice with different configs; the first is used".to_owned()),
-                None => {
-                    seen.insert(&d.id, d);
-                    self.add(d, policies);
+            match merged.iter_mut().find(|m| m.id == d.id) {
+                Some(first) if same_config(first, d) => {
+                    if first.arn.is_empty() {
+                        first.arn = d.arn.clone();
+                    }
+                    if first.default_root_object.is_none() {
+                        first.default_root_object = d.default_root_object.clone();
+                    }
+                    if first.tags.is_empty() {
+                        first.tags = d.tags.clone();
+                    }
                 }
+                Some(_) => self.warn(d, "given twice with different configs; the first is used".to_owned()),
+                None => merged.push(d.clone()),
             }
+        }
+        for d in &merged {
+            self.add(d, policies);
         }
     }
 
@@ -93,19 +137,28 @@ impl Compiler {
 
     fn add(&mut self, d: &Distribution, policies: &CachePolicies) {
         let ordered = d.behaviors.iter().chain(std::iter::once(&d.default_behavior));
-        let mut not_cached = Vec::new();
+        let mut caches = Vec::new();
         let mut warned_policies: Vec<&str> = Vec::new();
+        let mut rewriting: Vec<&str> = Vec::new();
         for b in ordered.clone() {
-            let caching = policies.caching(&b.ttl);
-            if caching == Caching::UnknownPolicy {
+            let cache = policies.behavior(b);
+            if cache.caching == Caching::UnknownPolicy {
                 if let TtlSettings::Policy { id } = &b.ttl {
                     if !warned_policies.contains(&id.as_str()) {
                         warned_policies.push(id);
-                        self.warn(d, format!("cache policy {id} is unknown; assuming its behaviors cache"));
+                        self.warn(
+                            d,
+                            format!(
+                                "cache policy {id} is unknown; assuming its behaviors cache, with query strings in the cache key"
+                            ),
+                        );
                     }
                 }
             }
-            not_cached.push(caching == Caching::NotCached);
+            caches.push(cache);
+            if b.edge_functions.iter().any(|f| f.may_rewrite_uri()) {
+                rewriting.push(&b.path_pattern);
+            }
             let known = d.origins.iter().any(|o| o.id == b.target_origin_id)
                 || d.origin_groups.iter().any(|g| g.id == b.target_origin_id);
             if !known {
@@ -125,16 +178,54 @@ impl Compiler {
                 }
             }
         }
+        if !rewriting.is_empty() {
+            let names: Vec<String> = rewriting.iter().map(|p| format!("{p:?}")).collect();
+            self.warn(
+                d,
+                format!(
+                    "behaviors {} run a viewer-request or origin-request function (Lambda@Edge or CloudFront Functions) that may rewrite the URI; paths are planned as the objects' keys give them",
+                    names.join(", ")
+                ),
+            );
+        }
         if d.behaviors.len() >= usize::from(u16::MAX) {
             self.warn(d, format!("{} cache behaviors is more than we index; skipped", d.behaviors.len()));
             return;
         }
+        let tagged = read_tags(&d.tags, self.options.policy(), self.options.max_items());
+        for problem in &tagged.problems {
+            self.warn(d, problem.clone());
+        }
+
+        // Per behavior, the buckets its target reaches (directly or through an origin group).
+        let bucket_of = |origin_id: &str| {
+            d.origins.iter().find(|o| o.id == origin_id).and_then(|o| bucket_of_domain(&o.domain_name)).map(|(b, _)| b)
+        };
+        let behavior_buckets = ordered
+            .clone()
+            .map(|b| {
+                let members: Vec<&str> = match d.origin_groups.iter().find(|g| g.id == b.target_origin_id) {
+                    Some(g) => g.members.iter().map(String::as_str).collect(),
+                    None => vec![b.target_origin_id.as_str()],
+                };
+                members.into_iter().filter_map(bucket_of).map(|b| Arc::from(b.as_str())).collect()
+            })
+            .collect();
+        let patterns = ordered.clone().map(|b| PathPattern::new(&b.path_pattern)).collect();
 
         let dist = self.dists.len();
         for origin in &d.origins {
-            let Some((bucket, _kind)) = bucket_of_domain(&origin.domain_name) else {
+            let Some((bucket, kind)) = bucket_of_domain(&origin.domain_name) else {
                 continue;
             };
+            let index_document = (kind == EndpointKind::Website).then(|| {
+                let name = tagged
+                    .index_document
+                    .as_deref()
+                    .or_else(|| self.index_documents.get(&bucket).map(String::as_str))
+                    .unwrap_or(DEFAULT_INDEX_DOCUMENT);
+                Arc::from(name)
+            });
             // This origin serves a behavior that targets it directly or through a group.
             let targets: Vec<&str> = std::iter::once(origin.id.as_str())
                 .chain(d.origin_groups.iter().filter(|g| g.members.contains(&origin.id)).map(|g| g.id.as_str()))
@@ -155,13 +246,23 @@ impl Compiler {
             };
             let g = &mut groups[at];
             let order = BehaviorOrder::new(&mut g.patterns, d.behaviors.iter().map(|b| b.path_pattern.as_str()));
-            g.routes.push(Route { dist, order, serves });
+            g.routes.push(Route { dist, order, serves, index_document });
         }
-        self.dists.push(Compiled { id: Arc::from(d.id.as_str()), not_cached });
+        self.dists.push(Compiled {
+            id: Arc::from(d.id.as_str()),
+            caches,
+            patterns,
+            behavior_buckets,
+            error_caching_seconds: error_caching_seconds(d),
+            default_root_object: d.default_root_object.clone(),
+            policy: tagged.policy,
+            max_items: tagged.max_items,
+        });
     }
 
     /// Builds every group's pattern set and numbers the groups.
-    pub(super) fn finish(self, options: PlanOptions) -> Planner {
+    pub(super) fn finish(self) -> Planner {
+        let options = self.options;
         let mut groups = 0;
         let mut buckets: Vec<(String, Vec<GroupBuilder>)> = self.buckets.into_iter().collect();
         // Group numbers only index per-plan memos; sorting makes them independent of hashing.
@@ -190,11 +291,46 @@ impl Compiler {
 
 impl Planner {
     /// Compiles the distributions. Custom cache policies the distributions use should be in
-    /// `policies`; a behavior naming one that is not is assumed to cache (and warned about).
+    /// `policies`; a behavior naming one that is not is assumed to cache (and warned about). S3
+    /// website origins serve the index document `index.html`; see [`Planner::with_index_documents`].
     pub fn new(distributions: &[Distribution], policies: &CachePolicies, options: PlanOptions) -> Self {
-        let mut compiler = Compiler::new();
+        Planner::with_index_documents(distributions, policies, options, &HashMap::new())
+    }
+
+    /// The same, with the index document of each bucket that has a website configuration
+    /// (GetBucketWebsite's `IndexDocument.Suffix`, by bucket name); other buckets' website origins
+    /// use `index.html`, and a distribution's `cfinv:index-document` tag wins over both.
+    pub fn with_index_documents(
+        distributions: &[Distribution],
+        policies: &CachePolicies,
+        options: PlanOptions,
+        index_documents: &HashMap<String, String>,
+    ) -> Self {
+        let mut compiler = Compiler::new(options, index_documents);
         compiler.add_all(distributions, policies);
-        compiler.finish(options)
+        compiler.finish()
+    }
+
+    /// Whether the wildcard `prefix*` may be sent to distribution `dist`: no viewer path it reaches
+    /// is served, by the behaviors' patterns and order, by an origin that reaches none of
+    /// `buckets` (the buckets whose changes the distribution's plan holds). Behaviors are asked in
+    /// order: one that reaches no path under the prefix is passed; one that does must target such
+    /// an origin; one that takes every path under the prefix ends the question. Reading a
+    /// pattern's reach is conservative, so an unclear case answers `false` (stay exact).
+    pub(super) fn safe_cover(&self, dist: usize, prefix: &str, buckets: &[Arc<str>]) -> bool {
+        let d = &self.dists[dist];
+        for (pattern, reached) in d.patterns.iter().zip(&d.behavior_buckets) {
+            if !pattern.matches_some_path_starting_with(prefix) {
+                continue;
+            }
+            if !reached.iter().any(|b| buckets.contains(b)) {
+                return false;
+            }
+            if pattern.matches_every_path_starting_with(prefix) {
+                return true;
+            }
+        }
+        true
     }
 
     /// Odd things found in the distributions' configs.

@@ -11,22 +11,25 @@ use std::sync::Arc;
 
 use crate::bytes::compare;
 use crate::event::ObjectEvent;
-use crate::path::{to_invalidation_path, WildcardReason, MAX_PATH_LEN};
 
+use super::compact::{compact, Compacted};
 use super::sets::{drop_covered, split_sets, Wildcards};
-use super::{DistributionPlan, Plan, Planner, Reason, Skip, WildcardNote};
+use super::{DistributionPlan, ItemNote, ItemReason, Plan, Planner, Policy, Reason, Skip, Warning};
 
-/// Accumulates one plan: an interner for paths, and per distribution the ids of its paths.
+/// Accumulates one plan: an interner for items, and per distribution the ids of its items.
 pub(super) struct Builder {
     /// The same strings as `table`, shared, by id.
     ids: HashMap<Arc<str>, u32, foldhash::fast::RandomState>,
-    /// Invalidation path and wildcard reason, by id.
-    table: Vec<(Arc<str>, Option<WildcardReason>)>,
+    /// Items, by id.
+    table: Vec<Arc<str>>,
     per_dist: Vec<Vec<u32>>,
-    /// Per distribution: some path is a wildcard (most plans have none, and skip that work).
+    /// Per distribution: some item is a wildcard (most plans have none, and skip that work).
     has_wildcards: Vec<bool>,
-    /// (distribution, path id, bucket, key) for wildcard paths.
-    notes: Vec<(usize, u32, String, String)>,
+    /// Per distribution: the buckets whose changes gave it items (a compaction wildcard may only
+    /// reach paths that origins of these serve).
+    buckets: Vec<Vec<Arc<str>>>,
+    /// (distribution, item id, event, why) for items that are not simply a key's path.
+    notes: Vec<(usize, u32, usize, ItemReason)>,
     skipped: Vec<Skip>,
 }
 
@@ -37,6 +40,7 @@ impl Builder {
             table: Vec::new(),
             per_dist: vec![Vec::new(); dists],
             has_wildcards: vec![false; dists],
+            buckets: vec![Vec::new(); dists],
             notes: Vec::new(),
             skipped: Vec::new(),
         }
@@ -46,49 +50,54 @@ impl Builder {
         self.skipped.push(Skip { event, distribution_id, reason });
     }
 
-    /// The id of the invalidation path for an encoded viewer path.
-    pub(super) fn intern(&mut self, encoded: &str) -> u32 {
-        // Most paths are their own invalidation path; only `*` and length need the slow way.
-        let exact = encoded.len() <= MAX_PATH_LEN && !encoded.contains('*');
-        let (key, wildcard): (std::borrow::Cow<'_, str>, _) = if exact {
-            (encoded.into(), None)
-        } else {
-            let p = to_invalidation_path(encoded);
-            (p.path.into(), p.wildcard)
-        };
-        if let Some(&id) = self.ids.get(key.as_ref()) {
+    /// The id of an item.
+    pub(super) fn intern(&mut self, item: &str) -> u32 {
+        if let Some(&id) = self.ids.get(item) {
             return id;
         }
         let id = u32::try_from(self.table.len()).unwrap_or(u32::MAX);
-        let path: Arc<str> = Arc::from(key.as_ref());
-        self.table.push((path.clone(), wildcard));
-        self.ids.insert(path, id);
+        let item: Arc<str> = Arc::from(item);
+        self.table.push(item.clone());
+        self.ids.insert(item, id);
         id
     }
 
-    pub(super) fn add(&mut self, dist: usize, id: u32, ev: &ObjectEvent) {
+    /// Gives distribution `dist` item `id` for `event` (of `bucket`), noting why when it is not
+    /// simply the key's path.
+    pub(super) fn add(&mut self, dist: usize, id: u32, event: usize, bucket: &str, note: Option<ItemReason>) {
         self.per_dist[dist].push(id);
-        if self.table[id as usize].1.is_some() {
+        if self.table[id as usize].ends_with('*') {
             self.has_wildcards[dist] = true;
-            self.notes.push((dist, id, ev.bucket.clone(), ev.key.clone()));
+        }
+        if let Some(reason) = note {
+            self.notes.push((dist, id, event, reason));
+        }
+        let buckets = &mut self.buckets[dist];
+        if !buckets.iter().any(|b| &**b == bucket) {
+            buckets.push(Arc::from(bucket));
         }
     }
 
-    pub(super) fn finish(self, planner: &Planner) -> Plan {
-        let Builder { table, ids, mut per_dist, has_wildcards, mut notes, skipped } = self;
+    pub(super) fn finish(self, planner: &Planner, events: &[ObjectEvent]) -> Plan {
+        let Builder { table, ids, mut per_dist, has_wildcards, buckets, mut notes, skipped } = self;
         drop(ids);
-        // Rank every path once; each distribution then sorts small integers, not strings.
+        // Rank every item once; each distribution then sorts small integers, not strings.
         let mut order: Vec<u32> = (0..table.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| compare(table[a as usize].0.as_bytes(), table[b as usize].0.as_bytes()));
+        order.sort_unstable_by(|&a, &b| compare(table[a as usize].as_bytes(), table[b as usize].as_bytes()));
         let mut rank = vec![0u32; table.len()];
         for (r, &id) in order.iter().enumerate() {
             rank[id as usize] = r as u32;
         }
-        notes.sort_unstable_by(|a, b| (a.0, rank[a.1 as usize], &a.3).cmp(&(b.0, rank[b.1 as usize], &b.3)));
-        notes.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1 && a.3 == b.3);
+        // Notes in an order that does not depend on the events' order.
+        let key_of = |event: usize| (&events[event].bucket, &events[event].key);
+        notes.sort_unstable_by(|a, b| {
+            (a.0, rank[a.1 as usize], a.3, key_of(a.2)).cmp(&(b.0, rank[b.1 as usize], b.3, key_of(b.2)))
+        });
+        notes.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1 && a.3 == b.3 && key_of(a.2) == key_of(b.2));
 
         let mut invalidations = Vec::new();
-        // A distribution's paths, unique and in rank order, through a bitset over the ranks:
+        let mut warnings = Vec::new();
+        // A distribution's items, unique and in rank order, through a bitset over the ranks:
         // cheaper than sorting its (often repeated) ids, and reused across distributions.
         let mut bits = vec![0u64; table.len().div_ceil(64)];
         for (dist, ids) in per_dist.iter_mut().enumerate() {
@@ -108,41 +117,88 @@ impl Builder {
                 }
             }
             let ids = std::mem::take(ids);
-            let path_of = |r: u32| &table[order[r as usize] as usize].0;
-            // Most distributions have no wildcard path: nothing to drop, nothing to note.
+            let item_of = |r: u32| &table[order[r as usize] as usize];
+            // Most distributions have no wildcard item: nothing to drop.
             let wild = has_wildcards[dist];
-            let ranks = if wild { drop_covered(ids, path_of) } else { ids };
-            let is_wild = |r: u32| wild && table[order[r as usize] as usize].1.is_some();
-            let (sets, ordered) = split_sets(ranks, is_wild, planner.options);
-            let paths: Vec<Arc<str>> = ordered.iter().map(|&r| path_of(r).clone()).collect();
-            // Every key that needed a wildcard is noted, with the path that covers it in the end
-            // (a broader wildcard of the same distribution may have replaced its own).
-            let kept = Wildcards::new(paths.iter().map(|p| &**p).filter(|_| wild));
-            let wildcards = notes
+            let ranks = if wild { drop_covered(ids, item_of) } else { ids };
+            let compiled = &planner.dists[dist];
+            let exact_items = ranks.len();
+            let (items, compacted) = if compiled.policy == Policy::Compact && ranks.len() > compiled.max_items {
+                let exact: Vec<&str> = ranks.iter().map(|&r| &**item_of(r)).collect();
+                let (items, compacted) =
+                    compacted_items(&exact, compiled.max_items, |p| planner.safe_cover(dist, p, &buckets[dist]));
+                if items.len() > compiled.max_items {
+                    warnings.push(Warning {
+                        distribution_id: compiled.id.to_string(),
+                        message: format!(
+                            "compacted {exact_items} items to {}, not {}: no cover of the rest stays inside a top-level directory without reaching paths another origin serves",
+                            items.len(),
+                            compiled.max_items
+                        ),
+                    });
+                }
+                (items, compacted)
+            } else {
+                (ranks.iter().map(|&r| item_of(r).clone()).collect(), Vec::new())
+            };
+            let any_wild = wild || !compacted.is_empty();
+            let (sets, ordered) = split_sets(
+                (0..items.len() as u32).collect(),
+                |i| any_wild && items[i as usize].ends_with('*'),
+                planner.options,
+            );
+            let items: Vec<Arc<str>> = ordered.iter().map(|&i| items[i as usize].clone()).collect();
+            // Every noted key, with the item that covers it in the end (a compaction wildcard, or
+            // a broader wildcard of the same distribution, may have replaced its own).
+            let kept = Wildcards::new(items.iter().map(|p| &**p).filter(|_| any_wild));
+            let notes = notes
                 .iter()
                 .filter(|n| n.0 == dist)
                 .map(|n| {
-                    let own = &table[n.1 as usize].0;
-                    let path = match kept.covering(own) {
+                    let own = &table[n.1 as usize];
+                    let item = match kept.covering(own) {
                         Some(q) if own.strip_suffix('*') != Some(q) => Arc::from(format!("{q}*")),
                         _ => own.clone(),
                     };
-                    WildcardNote {
-                        path,
-                        bucket: n.2.clone(),
-                        key: n.3.clone(),
-                        reason: table[n.1 as usize].1.unwrap_or(WildcardReason::Asterisk),
-                    }
+                    ItemNote { item, reason: n.3, event: n.2 }
                 })
                 .collect();
             invalidations.push(DistributionPlan {
-                distribution_id: planner.dists[dist].id.clone(),
-                paths,
+                distribution_id: compiled.id.clone(),
+                items,
                 sets,
-                wildcards,
+                notes,
+                compacted,
+                policy: compiled.policy,
+                max_items: compiled.max_items,
+                exact_items,
             });
         }
         invalidations.sort_by(|a, b| a.distribution_id.cmp(&b.distribution_id));
-        Plan { invalidations, skipped }
+        Plan { invalidations, skipped, warnings }
     }
+}
+
+/// The compact policy on one distribution's items (in byte order): the items after compaction, in
+/// byte order, and a note per wildcard it made.
+fn compacted_items(
+    exact: &[&str],
+    max_items: usize,
+    safe: impl Fn(&str) -> bool,
+) -> (Vec<Arc<str>>, Vec<super::Compaction>) {
+    // Compaction reads the items in the order of their prefixes (a wildcard's `*` sorts before
+    // most characters, its prefix may sort elsewhere).
+    let mut by_prefix: Vec<&str> = exact.to_vec();
+    let prefix = |s: &str| -> usize { s.len() - usize::from(s.ends_with('*')) };
+    by_prefix.sort_by(|a, b| a[..prefix(a)].cmp(&b[..prefix(b)]).then(a.cmp(b)));
+    let (out, notes) = compact(&by_prefix, max_items, safe);
+    let mut items: Vec<Arc<str>> = out
+        .into_iter()
+        .map(|c| match c {
+            Compacted::Kept(i) => Arc::from(by_prefix[i]),
+            Compacted::Cover(item) => item,
+        })
+        .collect();
+    items.sort_by(|a, b| compare(a.as_bytes(), b.as_bytes()));
+    (items, notes)
 }

@@ -1,34 +1,48 @@
-//! Routing a batch: every event through every origin that reaches its bucket, to a path or a reason
+//! Routing a batch: every event through every origin that reaches its bucket, to items or a reason
 //! per distribution.
 //!
 //! For each event (see the module documentation of [`super`] for the rules in order): the early
 //! reasons ([`super::pre_filter`]); then each OriginPath group of the bucket whose prefix holds the
 //! key gives one encoded viewer path, matched once against the group's patterns; each route of the
-//! group decides ([`super::decide`], memoised by [`super::memo`]); and a distribution that got no
-//! path from any of its routes is told why, by its best outcome.
+//! group decides ([`super::decide`], memoised by [`super::memo`]) and gives the path's item; a
+//! website origin also gives the directory of an index document, and the default root object gives
+//! `/` ([`Planner::derived`]); and a distribution that got no item from any of its routes is told
+//! why, by its best outcome.
+
+use std::borrow::Cow;
 
 use crate::behavior::Matches;
 use crate::event::{Change, ObjectEvent};
 use crate::exception::Exceptions;
-use crate::path::push_encoded;
+use crate::path::{is_too_broad, push_encoded, to_invalidation_path, WildcardReason, MAX_PATH_LEN};
 
-use super::decide::Outcome;
+use super::compile::Route;
+use super::decide::{Outcome, Variant};
 use super::memo::{Memo, MemoKey};
 use super::output::Builder;
-use super::{pre_filter, Plan, Planner, Reason};
+use super::{pre_filter, ItemReason, Plan, Planner, Reason};
 
 /// Per distribution, the best outcome of the event being routed: a distribution reached through
-/// several origins gets a skip only if none of them gave a path. Reused across events (stamped
+/// several origins gets a skip only if none of them gave an item. Reused across events (stamped
 /// with the event's index) instead of a map per event.
 struct EventOutcomes {
     stamp: Vec<usize>,
-    best: Vec<Outcome>,
+    best: Vec<Best>,
     touched: Vec<usize>,
+}
+
+/// An outcome, or an item that would have been too broad to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Best {
+    Item,
+    TooBroad,
+    NotCached,
+    NotServed,
 }
 
 impl EventOutcomes {
     fn new(dists: usize) -> Self {
-        EventOutcomes { stamp: vec![usize::MAX; dists], best: vec![Outcome::NotServed; dists], touched: Vec::new() }
+        EventOutcomes { stamp: vec![usize::MAX; dists], best: vec![Best::NotServed; dists], touched: Vec::new() }
     }
 
     fn start(&mut self) {
@@ -36,7 +50,7 @@ impl EventOutcomes {
     }
 
     /// Keeps the best outcome of `dist` for event `event`.
-    fn record(&mut self, event: usize, dist: usize, outcome: Outcome) {
+    fn record(&mut self, event: usize, dist: usize, outcome: Best) {
         if self.stamp[dist] != event {
             self.stamp[dist] = event;
             self.best[dist] = outcome;
@@ -52,8 +66,29 @@ impl EventOutcomes {
     }
 }
 
+/// The item for an encoded viewer path, and why it is not simply that path. The common case (no
+/// `*`, `~` or query strings, not too long) is the path itself, borrowed.
+fn item_for(encoded: &str, query_strings: bool) -> (Cow<'_, str>, Option<ItemReason>) {
+    let plain = encoded.len() <= MAX_PATH_LEN && !encoded.contains(['*', '~']);
+    if plain && !query_strings {
+        return (Cow::Borrowed(encoded), None);
+    }
+    if !query_strings {
+        let p = to_invalidation_path(encoded);
+        return (Cow::Owned(p.path), p.wildcard.map(ItemReason::from));
+    }
+    // Every query-string variant: the path and a `*` (which also covers a `*` or `~` cut).
+    let p = to_invalidation_path(&format!("{encoded}*"));
+    let reason = match p.wildcard {
+        Some(WildcardReason::Asterisk) if plain => ItemReason::QueryStrings,
+        Some(other) => other.into(),
+        None => ItemReason::QueryStrings,
+    };
+    (Cow::Owned(p.path), Some(reason))
+}
+
 impl Planner {
-    /// Plans a batch: per distribution its unique paths in sets, and a reason for everything
+    /// Plans a batch: per distribution its unique items in sets, and a reason for everything
     /// skipped (in event order).
     pub fn plan(&self, events: &[ObjectEvent], exceptions: &Exceptions) -> Plan {
         let mut b = Builder::new(self.dists.len());
@@ -68,6 +103,7 @@ impl Planner {
                 continue;
             }
             outcomes.start();
+            let created = ev.change == Change::Created;
             let groups = self.buckets.get(&ev.bucket).map(Vec::as_slice).unwrap_or_default();
             for group in groups {
                 let Some(rest) = ev.key.strip_prefix(group.key_prefix.as_str()) else {
@@ -83,15 +119,39 @@ impl Planner {
                     Some(base) => base,
                     None => memo.insert(key, self.decide_group(group, &matches)),
                 };
-                let mut path: Option<u32> = None;
+                // The item of this path, once per variant (routes of a group mostly agree).
+                let mut ids: [Option<(u32, Option<ItemReason>)>; 2] = [None, None];
                 for (k, route) in group.routes.iter().enumerate() {
-                    let (created, removed) = memo.outcomes[base + k];
-                    let outcome = if ev.change == Change::Created { created } else { removed };
-                    if outcome == Outcome::Path {
-                        let id = *path.get_or_insert_with(|| b.intern(&encoded));
-                        b.add(route.dist, id, ev);
+                    let (on_create, on_remove) = memo.outcomes[base + k];
+                    let outcome = if created { on_create } else { on_remove };
+                    let best = match outcome {
+                        Outcome::Item(variant) => {
+                            let slot = &mut ids[usize::from(variant.query_strings)];
+                            let (id, reason) = *slot.get_or_insert_with(|| match self.cover(&encoded, variant) {
+                                Some((item, reason)) => (b.intern(&item), reason),
+                                None => (u32::MAX, None),
+                            });
+                            if id == u32::MAX {
+                                Best::TooBroad
+                            } else {
+                                let note = if variant.error_cached {
+                                    reason.or(Some(ItemReason::ErrorCached))
+                                } else {
+                                    reason
+                                };
+                                b.add(route.dist, id, i, &ev.bucket, note);
+                                Best::Item
+                            }
+                        }
+                        Outcome::NotCached => Best::NotCached,
+                        Outcome::NotServed => Best::NotServed,
+                    };
+                    outcomes.record(i, route.dist, best);
+                    let derives =
+                        route.index_document.is_some() || self.dists[route.dist].default_root_object.is_some();
+                    if derives && self.derived(route, &group.patterns, rest, created, i, ev, &mut b) {
+                        outcomes.record(i, route.dist, Best::Item);
                     }
-                    outcomes.record(i, route.dist, outcome);
                 }
             }
             if outcomes.touched.is_empty() {
@@ -106,13 +166,83 @@ impl Planner {
             }
             for &d in &outcomes.touched {
                 let reason = match outcomes.best[d] {
-                    Outcome::Path => continue,
-                    Outcome::NotCached => Reason::NotCached,
-                    Outcome::NotServed => Reason::NotServed,
+                    Best::Item => continue,
+                    Best::TooBroad => Reason::TooBroad,
+                    Best::NotCached => Reason::NotCached,
+                    Best::NotServed => Reason::NotServed,
                 };
                 b.skip(i, Some(self.dists[d].id.clone()), reason);
             }
         }
-        b.finish(self)
+        b.finish(self, events)
+    }
+
+    /// The item that covers an encoded viewer path with this variant, or `None` when its only
+    /// cover is too broad to send unasked ([`crate::path::is_too_broad`]). A query-string `*`
+    /// that would be too broad is dropped: the path itself is still invalidated.
+    fn cover<'e>(&self, encoded: &'e str, variant: Variant) -> Option<(Cow<'e, str>, Option<ItemReason>)> {
+        let (item, reason) = item_for(encoded, variant.query_strings);
+        if reason.is_none() || self.options.allow_broad_wildcards || !is_too_broad(&item) {
+            return Some((item, reason));
+        }
+        if reason == Some(ItemReason::QueryStrings) {
+            let (plain, _) = item_for(encoded, false);
+            return Some((plain, Some(ItemReason::QueryStringsTooBroad)));
+        }
+        None
+    }
+
+    /// The viewer paths besides its own at which one origin serves a key, each routed through the
+    /// distribution's behaviors like any path; returns whether any gave an item.
+    ///
+    /// - An S3 website endpoint serves an index document (`guide/index.html`) at its directory
+    ///   (`/guide/`) and redirects the directory without its slash (`/guide`) there; the root's at
+    ///   `/`. CloudFront caches each URL apart, and its guide says to invalidate a directory with
+    ///   and without the trailing slash (S3 guide, "Configuring an index document"; CloudFront
+    ///   guide, "Invalidate files").
+    /// - The distribution's `DefaultRootObject` is what CloudFront answers for `/`.
+    #[allow(clippy::too_many_arguments)]
+    fn derived(
+        &self,
+        route: &Route,
+        patterns: &crate::behavior::PatternSet,
+        rest: &str,
+        created: bool,
+        event: usize,
+        ev: &ObjectEvent,
+        b: &mut Builder,
+    ) -> bool {
+        let mut paths: Vec<(String, ItemReason)> = Vec::new();
+        if let Some(index) = route.index_document.as_deref() {
+            let dir = if rest == index { Some("") } else { rest.strip_suffix(index).filter(|d| d.ends_with('/')) };
+            if let Some(dir) = dir {
+                paths.push((format!("/{dir}"), ItemReason::IndexDocument));
+                if let Some(bare) = dir.strip_suffix('/') {
+                    paths.push((format!("/{bare}"), ItemReason::IndexDocument));
+                }
+            }
+        }
+        if self.dists[route.dist].default_root_object.as_deref() == Some(rest) {
+            paths.push(("/".to_owned(), ItemReason::DefaultRootObject));
+        }
+        let mut any = false;
+        let mut matches = Matches::default();
+        let mut encoded = String::new();
+        for (viewer, why) in paths {
+            encoded.clear();
+            push_encoded(&viewer, &mut encoded);
+            patterns.matching(&encoded, &mut matches);
+            let (on_create, on_remove) = self.decide(route, &matches);
+            let Outcome::Item(variant) = (if created { on_create } else { on_remove }) else {
+                continue;
+            };
+            let Some((item, _)) = self.cover(&encoded, variant) else {
+                continue;
+            };
+            let id = b.intern(&item);
+            b.add(route.dist, id, event, &ev.bucket, Some(why));
+            any = true;
+        }
+        any
     }
 }

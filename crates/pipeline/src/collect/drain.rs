@@ -12,7 +12,7 @@ use cfinv_core::ObjectEvent;
 use tokio::time::Instant;
 use tracing::warn;
 
-use crate::ports::{CloudFront, Delete, Executions, Objects, Queue, ReceivedMessage};
+use crate::ports::{Buckets, CloudFront, Delete, Executions, Objects, Queue, ReceivedMessage};
 
 use super::{Collect, CollectError};
 
@@ -35,7 +35,7 @@ enum Seen {
     Unreadable(usize),
 }
 
-impl<Q: Queue, O: Objects, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
+impl<Q: Queue, O: Objects + Buckets, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
     pub(super) async fn drain(&self) -> Result<Drained, CollectError> {
         let s = &self.settings;
         let started = Instant::now();

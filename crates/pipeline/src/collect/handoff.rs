@@ -3,13 +3,13 @@
 
 use tracing::{info, warn};
 
-use crate::ports::{CloudFront, Delete, Executions, Objects, OutgoingMessage, Queue, ReceivedMessage};
+use crate::ports::{Buckets, CloudFront, Delete, Executions, Objects, OutgoingMessage, Queue, ReceivedMessage};
 use crate::queue::{delete_until_accepted, send_until_accepted};
 use crate::window::{start_execution, Started};
 
 use super::Collect;
 
-impl<Q: Queue, O: Objects, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
+impl<Q: Queue, O: Objects + Buckets, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
     /// Moves unreadable messages to the dead-letter queue (or, without one, leaves them for the
     /// queue's redrive policy): they never block the others. A message is deleted from the event
     /// queue only once the dead-letter queue accepted it.

@@ -25,7 +25,7 @@ use tracing::{info, warn};
 
 use crate::execution::ExecutionName;
 use crate::expiring::Expiring;
-use crate::ports::{CloudFront, ErrorKind, Executions, Objects, PortError, Queue};
+use crate::ports::{Buckets, CloudFront, ErrorKind, Executions, Objects, PortError, Queue};
 use crate::sets::{plan_key, SetRef};
 use crate::settings::CollectSettings;
 use crate::{Clock, ErrorName, ErrorType};
@@ -43,8 +43,8 @@ pub struct CollectInput {
     pub state_machine: Option<String>,
 }
 
-/// The collect step's output: small, whatever the number of paths.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The collect step's output: small, whatever the number of items.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CollectOutput {
     pub execution: String,
@@ -52,8 +52,13 @@ pub struct CollectOutput {
     pub messages: usize,
     /// Messages that could not be read (moved aside).
     pub unreadable: usize,
-    /// Paths planned, over all distributions.
-    pub paths: usize,
+    /// Items planned (what CreateInvalidation receives), over all distributions.
+    pub items: usize,
+    /// Items the exact policy would send: `items` is smaller when the compact policy worked.
+    pub exact_items: usize,
+    /// What the items cost at most, in US dollars ($0.005 each after the first 1,000 paths a
+    /// month per account).
+    pub estimated_cost_usd: f64,
     /// Events or (event, distribution) pairs that gave no path.
     pub skipped: usize,
     /// One per set, first sets of every distribution first.
@@ -107,7 +112,7 @@ pub struct Collect<Q, O, C, E> {
     planners: PlannerCache,
 }
 
-impl<Q: Queue, O: Objects, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
+impl<Q: Queue, O: Objects + Buckets, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
     pub fn new(ports: CollectPorts<Q, O, C, E>, settings: CollectSettings, clock: Clock) -> Self {
         let planners = Expiring::new(settings.distribution_cache);
         Collect { ports, settings, clock, planners }
@@ -134,7 +139,9 @@ impl<Q: Queue, O: Objects, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
             execution: input.execution.to_string(),
             messages: drained.messages,
             unreadable: drained.unreadable.len(),
-            paths: plan.path_count(),
+            items: plan.item_count(),
+            exact_items: plan.cost().exact_items,
+            estimated_cost_usd: plan.cost().estimated_cost_usd,
             skipped: plan.skipped.len(),
             sets,
             more: drained.more,
@@ -152,12 +159,26 @@ impl<Q: Queue, O: Objects, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
             self.start_next(input.state_machine.as_deref()).await;
         }
         for inv in &plan.invalidations {
-            info!(distribution = %inv.distribution_id, paths = inv.paths.len(), sets = inv.sets.len(), "planned");
+            let cost = inv.cost();
+            info!(
+                distribution = %inv.distribution_id,
+                policy = inv.policy.as_str(),
+                exact_items = cost.exact_items,
+                billed_items = cost.billed_items,
+                sets = cost.set_count,
+                estimated_cost_usd = cost.estimated_cost_usd,
+                "planned"
+            );
+        }
+        for w in &plan.warnings {
+            warn!(distribution = %w.distribution_id, "{}", w.message);
         }
         info!(
             messages = output.messages,
             unreadable = output.unreadable,
-            paths = output.paths,
+            items = output.items,
+            exact_items = output.exact_items,
+            estimated_cost_usd = output.estimated_cost_usd,
             skipped = output.skipped,
             sets = output.sets.len(),
             more = output.more,

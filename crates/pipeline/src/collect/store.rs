@@ -6,12 +6,12 @@
 
 use std::collections::BTreeMap;
 
-use cfinv_core::plan::{Plan, Reason, SkipRow, WildcardNote};
+use cfinv_core::plan::{Compaction, Cost, NoteRow, Plan, Policy, Reason, SkipRow};
 use cfinv_core::ObjectEvent;
 use serde::{Deserialize, Serialize};
 
 use crate::execution::ExecutionName;
-use crate::ports::{CloudFront, Executions, Objects, Queue};
+use crate::ports::{Buckets, CloudFront, Executions, Objects, Queue};
 use crate::sets::{set_key, SetFile, SetRef};
 
 use super::{Collect, CollectError, CollectOutput};
@@ -28,10 +28,28 @@ pub const SKIPPED_LISTED: usize = 1000;
 #[serde(rename_all = "camelCase")]
 struct PlanSummary<'a> {
     output: &'a CollectOutput,
+    /// All distributions together; `estimatedCostUsd` is at most (the first 1,000 paths a month
+    /// per account are free).
+    cost: Cost,
+    distributions: Vec<DistributionSummary<'a>>,
     skipped_by_reason: BTreeMap<Reason, usize>,
     /// The first [`SKIPPED_LISTED`].
     skipped: Vec<SkipRow<'a>>,
-    wildcards: Vec<&'a WildcardNote>,
+    warnings: Vec<String>,
+}
+
+/// One distribution's plan, without its items (those are in its set files).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DistributionSummary<'a> {
+    distribution_id: &'a str,
+    policy: Policy,
+    max_items: usize,
+    #[serde(flatten)]
+    cost: Cost,
+    /// Why items that are not simply a key's path are there (the first [`SKIPPED_LISTED`]).
+    notes: Vec<NoteRow<'a>>,
+    compacted: &'a [Compaction],
 }
 
 /// What a retried collect reads back from `plan.json`.
@@ -40,7 +58,7 @@ struct StoredSummary {
     output: CollectOutput,
 }
 
-impl<Q: Queue, O: Objects, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
+impl<Q: Queue, O: Objects + Buckets, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
     /// The output a previous attempt stored in `plan.json`, if it finished.
     pub(super) async fn stored_output(&self, key: &str) -> Result<Option<CollectOutput>, CollectError> {
         let stored =
@@ -100,9 +118,26 @@ impl<Q: Queue, O: Objects, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
         }
         let summary = PlanSummary {
             output,
+            cost: plan.cost(),
+            distributions: plan
+                .invalidations
+                .iter()
+                .map(|d| DistributionSummary {
+                    distribution_id: &d.distribution_id,
+                    policy: d.policy,
+                    max_items: d.max_items,
+                    cost: d.cost(),
+                    notes: d.note_rows(events).take(SKIPPED_LISTED).collect(),
+                    compacted: &d.compacted,
+                })
+                .collect(),
             skipped_by_reason,
             skipped: plan.skip_rows(events).take(SKIPPED_LISTED).collect(),
-            wildcards: plan.invalidations.iter().flat_map(|d| d.wildcards.iter()).collect(),
+            warnings: plan
+                .warnings
+                .iter()
+                .map(|w| format!("distribution {}: {}", w.distribution_id, w.message))
+                .collect(),
         };
         // Borrowed strings and counts serialise without fail.
         let body = serde_json::to_string(&summary).unwrap_or_default();

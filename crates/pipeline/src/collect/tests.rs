@@ -28,19 +28,12 @@ fn dist(id: &str) -> Distribution {
         origin_groups: vec![],
         behaviors: vec![],
         default_behavior: CacheBehavior::legacy("*", "s3", None),
+        ..Default::default()
     }
 }
 
 fn body(key: &str) -> String {
-    serde_json::to_string(&ObjectEvent {
-        bucket: "site".into(),
-        key: key.into(),
-        change: Change::Created,
-        event_name: "ObjectCreated:Put".into(),
-        event_time: None,
-        sequencer: None,
-    })
-    .unwrap()
+    serde_json::to_string(&ObjectEvent::new("site", key, Change::Created)).unwrap()
 }
 
 type C = Collect<FakeQueue, FakeObjects, FakeCloudFront, FakeExecutions>;
@@ -71,7 +64,7 @@ async fn drains_plans_stores_then_deletes() {
     let c = collect(FakeQueue::default().with_messages(bodies), None, settings(&[]));
     let out = c.handle(input()).await.unwrap();
     assert_eq!(out.messages, 7);
-    assert_eq!(out.paths, 14);
+    assert_eq!(out.items, 14);
     let order: Vec<(usize, &str)> = out.sets.iter().map(|s| (s.set, s.distribution_id.as_str())).collect();
     assert_eq!(order, [(1, "E1"), (1, "E2"), (2, "E1"), (2, "E2"), (3, "E1"), (3, "E2")]);
     let first = "plans/cfinv-20261126T054010Z/E1/set-0001.json";
@@ -131,13 +124,13 @@ async fn custom_cache_policies_are_fetched_and_decide() {
     d.behaviors = vec![CacheBehavior::with_policy("/live/*", "s3", "custom-zero")];
     let cf = FakeCloudFront {
         distributions: vec![d],
-        policies: vec![cfinv_core::CachePolicy {
-            id: "custom-zero".into(),
-            name: "no caching".into(),
-            min_ttl: 0,
-            default_ttl: 0,
-            max_ttl: 0,
-        }],
+        policies: vec![cfinv_core::CachePolicy::from_fields(
+            "custom-zero".into(),
+            "no caching".into(),
+            Some(0),
+            Some(0),
+            Some(0),
+        )],
         ..Default::default()
     };
     let q = FakeQueue::default().with_messages(vec![body("live/a.m3u8"), body("vod/b.mp4")]);
@@ -150,7 +143,7 @@ async fn custom_cache_policies_are_fetched_and_decide() {
     };
     let c = Collect::new(ports, settings(&[]), fixed_clock("2026-11-26T05:40:25Z"));
     let out = c.handle(input()).await.unwrap();
-    assert_eq!((out.paths, out.skipped), (1, 1), "the creation under the zero-TTL policy is not cached");
+    assert_eq!((out.items, out.skipped), (1, 1), "the creation under the zero-TTL policy is not cached");
     assert_eq!(out.sets[0].preview, ["/vod/b.mp4"]);
 }
 
@@ -180,7 +173,7 @@ async fn a_message_received_twice_in_one_drain_counts_once() {
     q.waiting.lock().unwrap().push_back(ReceivedMessage { receipt_handle: "r-again".into(), ..again });
     let c = collect(q, None, settings(&[]));
     let out = c.handle(input()).await.unwrap();
-    assert_eq!((out.messages, out.paths), (2, 4));
+    assert_eq!((out.messages, out.items), (2, 4));
     let deleted = c.ports.queue.deleted.lock().unwrap().clone();
     assert_eq!(deleted, ["r-again", "r1"], "the newest receipt is the one deleted");
 }
@@ -190,7 +183,7 @@ async fn unreadable_messages_go_to_the_dead_letter_queue() {
     let q = FakeQueue::default().with_messages(vec![body("a"), "{not json".into()]);
     let c = collect(q, Some(FakeQueue::default()), settings(&[]));
     let out = c.handle(input()).await.unwrap();
-    assert_eq!((out.messages, out.unreadable, out.paths), (2, 1, 2));
+    assert_eq!((out.messages, out.unreadable, out.items), (2, 1, 2));
     assert_eq!(c.ports.dead_letter.as_ref().unwrap().sent(), ["{not json"]);
     assert_eq!(c.ports.queue.deleted.lock().unwrap().len(), 2);
 }
