@@ -12,7 +12,7 @@ SAM := PATH="$(CURDIR)/$(DEPLOY_VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(CURDIR)/
 SAMCONFIG := $(CURDIR)/samconfig.toml
 ACCOUNT_ARN := arn:aws:lambda:us-east-1:123456789012:function
 
-.PHONY: help build deploy destroy deploy-tools test lint fmt bench bench-cli plan-example venv tools infra-tools infra-check asl-check emulator-test e2e local local-up connect-bucket disconnect-bucket
+.PHONY: help build deploy destroy deploy-tools test lint fmt bench bench-cli bench-deploy plan-example venv tools infra-tools infra-check asl-check emulator-test e2e local local-up connect-bucket disconnect-bucket
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -111,6 +111,10 @@ asl-check: tools ## Validate the state machine definition (placeholders filled) 
 
 bench: ## Criterion benchmarks of the planner (see docs/BENCHMARKS.md)
 	$(CARGO) bench -p cfinv-core --bench plan
+
+bench-deploy: ## A 10,000-file static-site deploy, exact against compact: items, sets, cost (see docs/BENCHMARKS.md)
+	$(CARGO) build --release -p cfinv
+	$(PYTHON) tests/bench/deploy.py
 
 bench-cli: ## `cfinv plan` end to end beside the naive Python planner (needs ../shared/bench; see docs/BENCHMARKS.md)
 	$(CARGO) build --release -p cfinv

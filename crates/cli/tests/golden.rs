@@ -6,6 +6,8 @@
 //! - `events*.json`: S3 notification / EventBridge / test events as AWS delivers them, each file
 //!   passed as one `--events` (sorted by name);
 //! - `cache-policies*.json` (optional): `aws cloudfront list-cache-policies` output;
+//! - `distribution-tags.json` (optional): `list-tags-for-resource` output by distribution id
+//!   (`--distribution-tags`);
 //! - `args` (optional): extra CLI arguments, one per line, taken verbatim (spaces kept);
 //! - `expected.json`: the exact JSON the plan must print, derived by hand from the rules of the
 //!   spec (issue 2), never copied from the CLI's output.
@@ -99,6 +101,9 @@ fn run_case(case: &Path) -> Result<(), String> {
     }
     for f in inputs(case, "cache-policies") {
         cmd.arg("--cache-policies").arg(f);
+    }
+    for f in inputs(case, "distribution-tags") {
+        cmd.arg("--distribution-tags").arg(f);
     }
     cmd.args(extra_args(case));
     cmd.args(["--format", "json"]);

@@ -23,6 +23,7 @@
 use std::collections::{HashMap, HashSet};
 use std::hint::black_box;
 
+use cfinv_core::plan::Policy;
 use cfinv_core::{
     parse_events, CacheBehavior, CachePolicies, Change, Distribution, ExceptionPaths, Exceptions, ObjectEvent, Origin,
     OriginGroup, PlanOptions, Planner, TtlSettings,
@@ -552,6 +553,10 @@ fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("plan");
     group.throughput(Throughput::Elements(EVENTS as u64));
     group.bench_function("cfinv", |b| b.iter(|| planner.plan(black_box(&events), black_box(&exceptions))));
+    // The compact policy on the same batch (every distribution holds far more than 15 items, so
+    // every one is compacted): what the strategy costs on top of the exact plan.
+    let compact = Planner::new(&dists, &policies, PlanOptions::default().with_policy(Policy::Compact, 15).unwrap());
+    group.bench_function("cfinv_compact", |b| b.iter(|| compact.plan(black_box(&events), black_box(&exceptions))));
     group.bench_function("naive", |b| b.iter(|| naive(black_box(&dists), black_box(&events), &[EXCEPTION_PATHS])));
     group.finish();
 
