@@ -34,6 +34,8 @@ pub struct PathPattern {
     /// The same segments over bytes; `None` when the pattern itself is not ASCII, in which case
     /// it cannot match an ASCII text at any literal position and the char path decides.
     bytes: Option<Vec<Vec<Tok<u8>>>>,
+    /// Bytes of `rooted` before its first `*` or `?`.
+    literal_len: usize,
 }
 
 impl fmt::Debug for PathPattern {
@@ -61,7 +63,8 @@ impl PathPattern {
                 .map(|seg| seg.bytes().map(|b| if b == b'?' { Tok::Any } else { Tok::Lit(b) }).collect())
                 .collect()
         });
-        PathPattern { source: source.to_owned(), rooted, chars, bytes }
+        let literal_len = rooted.find(['*', '?']).unwrap_or(rooted.len());
+        PathPattern { source: source.to_owned(), rooted, chars, bytes, literal_len }
     }
 
     /// The pattern as written.
@@ -92,11 +95,29 @@ impl PathPattern {
     /// reaches a path this pattern serves. (The pattern, read as an automaton, still has a live state
     /// after `prefix`; from any state of a glob some ending leads to a match.)
     pub fn matches_some_path_starting_with(&self, prefix: &str) -> bool {
-        let tokens: Vec<Option<char>> = self.rooted.chars().map(|c| if c == '*' { None } else { Some(c) }).collect();
-        // States are positions in `tokens`; `None` is a star, which loops and may be skipped.
+        // Quick answer: the literal text before the first wildcard must agree with the prefix as
+        // far as both go. Most patterns (`/api/*`) are decided here.
+        let literal = self.literal_len;
+        let n = literal.min(prefix.len());
+        if self.rooted.as_bytes()[..n] != prefix.as_bytes()[..n] {
+            return false;
+        }
+        if literal >= prefix.len() {
+            return true;
+        }
+        match self.rooted.as_bytes().get(literal) {
+            // No wildcard: the pattern is one path, shorter than the prefix.
+            None => return false,
+            // The first wildcard is a `*`: it takes the rest of the prefix, and the pattern's
+            // remaining tokens are then spelled after it.
+            Some(b'*') => return true,
+            Some(_) => {}
+        }
+        let tokens: Vec<char> = self.rooted.chars().collect();
+        // States are positions in `tokens`; a `*` loops and may be skipped.
         let close = |states: &mut Vec<bool>| {
             for i in 0..tokens.len() {
-                if states[i] && tokens[i].is_none() {
+                if states[i] && tokens[i] == '*' {
                     states[i + 1] = true;
                 }
             }
@@ -104,24 +125,25 @@ impl PathPattern {
         let mut states = vec![false; tokens.len() + 1];
         states[0] = true;
         close(&mut states);
+        let mut next = vec![false; tokens.len() + 1];
         for c in prefix.chars() {
-            let mut next = vec![false; tokens.len() + 1];
-            for (i, t) in tokens.iter().enumerate() {
+            next.iter_mut().for_each(|s| *s = false);
+            for (i, &t) in tokens.iter().enumerate() {
                 if !states[i] {
                     continue;
                 }
                 match t {
-                    None => next[i] = true,
-                    Some('?') => next[i + 1] = true,
-                    Some(l) if *l == c => next[i + 1] = true,
-                    Some(_) => {}
+                    '*' => next[i] = true,
+                    '?' => next[i + 1] = true,
+                    l if l == c => next[i + 1] = true,
+                    _ => {}
                 }
             }
             close(&mut next);
             if !next.iter().any(|&s| s) {
                 return false;
             }
-            states = next;
+            std::mem::swap(&mut states, &mut next);
         }
         true
     }

@@ -18,10 +18,7 @@
 //! The answer depends only on the set of items, so the same events in any order compact the same
 //! way (and give the same CallerReferences downstream).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
-
-use crate::path::reaches_beyond_a_directory;
 
 use super::Compaction;
 
@@ -34,11 +31,13 @@ pub(super) enum Compacted {
     Cover(Arc<str>),
 }
 
-/// A candidate cover: the prefix of `items[first..=last]` (sorted by prefix), `depth` bytes long.
-struct Candidate {
+/// A candidate cover: the prefix (`depth` bytes) shared by `items[first..=last]` (sorted by prefix),
+/// a node of the tree of longest common prefixes.
+struct Node {
     depth: usize,
     first: usize,
     last: usize,
+    children: Vec<u32>,
 }
 
 /// The prefix an item contributes: a wildcard's part before `*`, a path whole.
@@ -69,79 +68,116 @@ pub(super) fn compact(
     if n <= max_items {
         return ((0..n).map(Compacted::Kept).collect(), Vec::new());
     }
-    let candidates = candidates(items);
-    // Live entities: ranges of items that are one item now (a kept item, or a cover), by start.
-    let mut live: BTreeMap<usize, usize> = (0..n).map(|i| (i, i)).collect();
-    let mut covers: BTreeMap<usize, Arc<str>> = BTreeMap::new();
+    let nodes = tree(items);
+    let prefix = |v: &Node| &prefix_of(items[v.first])[..v.depth];
+    // Deepest first. Nodes of one depth never nest, and their descendants are all deeper, so when
+    // a depth is reached what each would replace is known.
+    let mut by_depth: Vec<u32> = (0..nodes.len() as u32).collect();
+    by_depth.sort_by(|&a, &b| nodes[b as usize].depth.cmp(&nodes[a as usize].depth));
+    // Per node: how many items it stands for now (1 once it is a cover).
+    let mut live = vec![0usize; nodes.len()];
+    let mut covered = vec![false; nodes.len()];
     let mut count = n;
-    for c in &candidates {
-        if count <= max_items {
-            break;
+    let mut level: Vec<u32> = Vec::new();
+    let mut at = 0;
+    while at < by_depth.len() && count > max_items {
+        let depth = nodes[by_depth[at] as usize].depth;
+        level.clear();
+        while at < by_depth.len() && nodes[by_depth[at] as usize].depth == depth {
+            let v = by_depth[at] as usize;
+            let node = &nodes[v];
+            let children: usize =
+                node.children.iter().map(|&c| nodes[c as usize].last - nodes[c as usize].first + 1).sum();
+            let direct = node.last - node.first + 1 - children;
+            live[v] = direct
+                + node.children.iter().map(|&c| if covered[c as usize] { 1 } else { live[c as usize] }).sum::<usize>();
+            level.push(v as u32);
+            at += 1;
         }
-        let prefix = &prefix_of(items[c.first])[..c.depth];
-        if prefix.is_empty() || reaches_beyond_a_directory(&format!("{prefix}*")) || !safe(prefix) {
-            continue;
+        // The covers that replace most first, then in byte order.
+        level.sort_by(|&a, &b| {
+            let (a, b) = (a as usize, b as usize);
+            live[b].cmp(&live[a]).then_with(|| prefix(&nodes[a]).cmp(prefix(&nodes[b])))
+        });
+        for &v in &level {
+            if count <= max_items {
+                break;
+            }
+            let v = v as usize;
+            let p = prefix(&nodes[v]);
+            // Inside a top-level directory: a `/` after the leading one (as
+            // `crate::path::reaches_beyond_a_directory` asks of the wildcard); and safe.
+            if live[v] < 2 || p.len() < 2 || !p[1..].contains('/') || !safe(p) {
+                continue;
+            }
+            covered[v] = true;
+            count -= live[v] - 1;
         }
-        let inside: Vec<usize> = live.range(c.first..=c.last).map(|(&start, _)| start).collect();
-        if inside.len() < 2 {
-            continue;
+    }
+    // Each item under its outermost cover: shallowest covers first.
+    let mut cover_of: Vec<Option<u32>> = vec![None; n];
+    for &v in by_depth.iter().rev() {
+        let node = &nodes[v as usize];
+        if covered[v as usize] && cover_of[node.first].is_none() {
+            cover_of[node.first..=node.last].iter_mut().for_each(|c| *c = Some(v));
         }
-        for start in &inside {
-            live.remove(start);
-            covers.remove(start);
-        }
-        live.insert(c.first, c.last);
-        covers.insert(c.first, Arc::from(format!("{prefix}*")));
-        count -= inside.len() - 1;
     }
     let mut out = Vec::with_capacity(count);
     let mut notes = Vec::new();
-    for (&first, &last) in &live {
-        match covers.remove(&first) {
-            Some(item) => {
-                let examples = items[first..=last].iter().take(EXAMPLES).map(|&s| Arc::from(s)).collect();
-                notes.push(Compaction { item: item.clone(), replaced: last - first + 1, examples });
+    let mut i = 0;
+    while i < n {
+        match cover_of[i] {
+            Some(v) => {
+                let node = &nodes[v as usize];
+                let item: Arc<str> = Arc::from(format!("{}*", prefix(node)));
+                let examples = items[node.first..=node.last].iter().take(EXAMPLES).map(|&s| Arc::from(s)).collect();
+                notes.push(Compaction { item: item.clone(), replaced: node.last - node.first + 1, examples });
                 out.push(Compacted::Cover(item));
+                i = node.last + 1;
             }
-            None => out.push(Compacted::Kept(first)),
+            None => {
+                out.push(Compacted::Kept(i));
+                i += 1;
+            }
         }
     }
     (out, notes)
 }
 
-/// Every shared prefix of the sorted items, as (depth, range), deepest first, then largest, then
-/// in byte order: the internal nodes of the tree of the items' longest common prefixes.
-fn candidates(items: &[&str]) -> Vec<Candidate> {
+/// The tree of the sorted items' longest common prefixes: every prefix two or more items share,
+/// with the range of items under it and its children (the classic bottom-up walk of the LCP
+/// array, with the LCPs cut before `%XX` escapes so that a child is always deeper than its parent).
+fn tree(items: &[&str]) -> Vec<Node> {
     let n = items.len();
-    // lcp[i]: common prefix of items i and i + 1.
-    let lcp: Vec<usize> =
-        (0..n.saturating_sub(1)).map(|i| common_prefix(prefix_of(items[i]), prefix_of(items[i + 1]))).collect();
-    let mut out = Vec::new();
-    // The classic stack walk over the LCP array: each popped (depth, start) is one node whose
-    // items are start..=i.
-    let mut stack: Vec<(usize, usize)> = Vec::new();
-    for i in 0..=lcp.len() {
-        let here = lcp.get(i).copied().unwrap_or(0);
-        let mut start = i;
-        while let Some(&(depth, s)) = stack.last() {
-            if depth <= here {
-                break;
+    // lcp[i]: common prefix of items i - 1 and i, for i in 1..n; 0 closes every open node at n.
+    let lcp = |i: usize| if i < n { common_prefix(prefix_of(items[i - 1]), prefix_of(items[i])) } else { 0 };
+    let mut nodes: Vec<Node> = Vec::new();
+    // Open nodes: (depth, first item, children).
+    let mut stack: Vec<(usize, usize, Vec<u32>)> = vec![(0, 0, Vec::new())];
+    for i in 1..=n {
+        let here = lcp(i);
+        let mut first = i - 1;
+        let mut closed: Option<u32> = None;
+        while stack.last().is_some_and(|top| here < top.0) {
+            let (depth, start, children) = stack.pop().unwrap_or_default();
+            nodes.push(Node { depth, first: start, last: i - 1, children });
+            let id = (nodes.len() - 1) as u32;
+            first = start;
+            match stack.last_mut() {
+                Some(top) if here <= top.0 => top.2.push(id),
+                _ => closed = Some(id),
             }
-            stack.pop();
-            out.push(Candidate { depth, first: s, last: i });
-            start = s;
         }
-        if stack.last().is_none_or(|&(depth, _)| depth < here) {
-            stack.push((here, start));
+        if stack.last().is_none_or(|top| here > top.0) {
+            stack.push((here, first, closed.into_iter().collect()));
+        } else if let Some(id) = closed {
+            if let Some(top) = stack.last_mut() {
+                top.2.push(id);
+            }
         }
     }
-    out.sort_by(|a, b| {
-        b.depth
-            .cmp(&a.depth)
-            .then((b.last - b.first).cmp(&(a.last - a.first)))
-            .then_with(|| prefix_of(items[a.first])[..a.depth].cmp(&prefix_of(items[b.first])[..b.depth]))
-    });
-    out
+    // What is left open is the root (depth 0), never a cover.
+    nodes
 }
 
 #[cfg(test)]

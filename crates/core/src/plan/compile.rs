@@ -57,6 +57,9 @@ pub(super) struct Route {
     /// For an S3 website endpoint: the bucket's index document, which it also serves at the
     /// directory (`guide/index.html` at `/guide/`, and `/guide` redirected there).
     pub(super) index_document: Option<Arc<str>>,
+    /// The route serves a key at other viewer paths too (an index document, the default root
+    /// object): [`Planner::derived`] looks.
+    pub(super) derives: bool,
 }
 
 /// The routes into a bucket that share one OriginPath (hence one viewer path per key), and the
@@ -246,7 +249,8 @@ impl<'a> Compiler<'a> {
             };
             let g = &mut groups[at];
             let order = BehaviorOrder::new(&mut g.patterns, d.behaviors.iter().map(|b| b.path_pattern.as_str()));
-            g.routes.push(Route { dist, order, serves, index_document });
+            let derives = index_document.is_some() || d.default_root_object.is_some();
+            g.routes.push(Route { dist, order, serves, index_document, derives });
         }
         self.dists.push(Compiled {
             id: Arc::from(d.id.as_str()),
@@ -267,9 +271,12 @@ impl<'a> Compiler<'a> {
         let mut buckets: Vec<(String, Vec<GroupBuilder>)> = self.buckets.into_iter().collect();
         // Group numbers only index per-plan memos; sorting makes them independent of hashing.
         buckets.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut bucket_names = Vec::with_capacity(buckets.len());
         let buckets = buckets
             .into_iter()
             .map(|(bucket, builders)| {
+                let index = bucket_names.len() as u32;
+                bucket_names.push(Arc::from(bucket.as_str()));
                 let built = builders
                     .into_iter()
                     .map(|g| {
@@ -282,10 +289,10 @@ impl<'a> Compiler<'a> {
                         }
                     })
                     .collect();
-                (bucket, built)
+                (bucket, (index, built))
             })
             .collect();
-        Planner { dists: self.dists, buckets, groups, warnings: self.warnings, options }
+        Planner { dists: self.dists, buckets, bucket_names, groups, warnings: self.warnings, options }
     }
 }
 
@@ -317,13 +324,13 @@ impl Planner {
     /// order: one that reaches no path under the prefix is passed; one that does must target such
     /// an origin; one that takes every path under the prefix ends the question. Reading a
     /// pattern's reach is conservative, so an unclear case answers `false` (stay exact).
-    pub(super) fn safe_cover(&self, dist: usize, prefix: &str, buckets: &[Arc<str>]) -> bool {
+    pub(super) fn safe_cover(&self, dist: usize, prefix: &str, buckets: &[u32]) -> bool {
         let d = &self.dists[dist];
         for (pattern, reached) in d.patterns.iter().zip(&d.behavior_buckets) {
             if !pattern.matches_some_path_starting_with(prefix) {
                 continue;
             }
-            if !reached.iter().any(|b| buckets.contains(b)) {
+            if !reached.iter().any(|b| buckets.iter().any(|&i| self.bucket_names[i as usize] == *b)) {
                 return false;
             }
             if pattern.matches_every_path_starting_with(prefix) {
@@ -344,7 +351,7 @@ impl Planner {
             .buckets
             .get(bucket)
             .into_iter()
-            .flatten()
+            .flat_map(|(_, groups)| groups)
             .flat_map(|g| g.routes.iter().map(|r| &*self.dists[r.dist].id))
             .collect();
         ids.sort_unstable();

@@ -228,7 +228,9 @@ pub struct Warning {
 #[derive(Debug)]
 pub struct Planner {
     dists: Vec<Compiled>,
-    buckets: HashMap<String, Vec<PrefixGroup>>,
+    /// By bucket name: its index (into `bucket_names`) and its OriginPath groups.
+    buckets: HashMap<String, (u32, Vec<PrefixGroup>)>,
+    bucket_names: Vec<Arc<str>>,
     groups: usize,
     warnings: Vec<Warning>,
     options: PlanOptions,

@@ -25,9 +25,9 @@ pub(super) struct Builder {
     per_dist: Vec<Vec<u32>>,
     /// Per distribution: some item is a wildcard (most plans have none, and skip that work).
     has_wildcards: Vec<bool>,
-    /// Per distribution: the buckets whose changes gave it items (a compaction wildcard may only
-    /// reach paths that origins of these serve).
-    buckets: Vec<Vec<Arc<str>>>,
+    /// Per distribution: the buckets (the planner's indexes) whose changes gave it items (a
+    /// compaction wildcard may only reach paths that origins of these serve).
+    buckets: Vec<Vec<u32>>,
     /// (distribution, item id, event, why) for items that are not simply a key's path.
     notes: Vec<(usize, u32, usize, ItemReason)>,
     skipped: Vec<Skip>,
@@ -64,7 +64,7 @@ impl Builder {
 
     /// Gives distribution `dist` item `id` for `event` (of `bucket`), noting why when it is not
     /// simply the key's path.
-    pub(super) fn add(&mut self, dist: usize, id: u32, event: usize, bucket: &str, note: Option<ItemReason>) {
+    pub(super) fn add(&mut self, dist: usize, id: u32, event: usize, bucket: u32, note: Option<ItemReason>) {
         self.per_dist[dist].push(id);
         if self.table[id as usize].ends_with('*') {
             self.has_wildcards[dist] = true;
@@ -73,8 +73,8 @@ impl Builder {
             self.notes.push((dist, id, event, reason));
         }
         let buckets = &mut self.buckets[dist];
-        if !buckets.iter().any(|b| &**b == bucket) {
-            buckets.push(Arc::from(bucket));
+        if buckets.last() != Some(&bucket) && !buckets.contains(&bucket) {
+            buckets.push(bucket);
         }
     }
 
@@ -123,7 +123,8 @@ impl Builder {
             let ranks = if wild { drop_covered(ids, item_of) } else { ids };
             let compiled = &planner.dists[dist];
             let exact_items = ranks.len();
-            let (items, compacted) = if compiled.policy == Policy::Compact && ranks.len() > compiled.max_items {
+            let compact = compiled.policy == Policy::Compact && ranks.len() > compiled.max_items;
+            let (items, sets, compacted) = if compact {
                 let exact: Vec<&str> = ranks.iter().map(|&r| &**item_of(r)).collect();
                 let (items, compacted) =
                     compacted_items(&exact, compiled.max_items, |p| planner.safe_cover(dist, p, &buckets[dist]));
@@ -137,17 +138,18 @@ impl Builder {
                         ),
                     });
                 }
-                (items, compacted)
+                let (sets, ordered) = split_sets(
+                    (0..items.len() as u32).collect(),
+                    |i| items[i as usize].ends_with('*'),
+                    planner.options,
+                );
+                (ordered.iter().map(|&i| items[i as usize].clone()).collect::<Vec<_>>(), sets, compacted)
             } else {
-                (ranks.iter().map(|&r| item_of(r).clone()).collect(), Vec::new())
+                // Ranks index the global order: items come from the table once, set by set.
+                let (sets, ordered) = split_sets(ranks, |r| wild && item_of(r).ends_with('*'), planner.options);
+                (ordered.iter().map(|&r| item_of(r).clone()).collect(), sets, Vec::new())
             };
             let any_wild = wild || !compacted.is_empty();
-            let (sets, ordered) = split_sets(
-                (0..items.len() as u32).collect(),
-                |i| any_wild && items[i as usize].ends_with('*'),
-                planner.options,
-            );
-            let items: Vec<Arc<str>> = ordered.iter().map(|&i| items[i as usize].clone()).collect();
             // Every noted key, with the item that covers it in the end (a compaction wildcard, or
             // a broader wildcard of the same distribution, may have replaced its own).
             let kept = Wildcards::new(items.iter().map(|p| &**p).filter(|_| any_wild));
@@ -189,8 +191,10 @@ fn compacted_items(
     // Compaction reads the items in the order of their prefixes (a wildcard's `*` sorts before
     // most characters, its prefix may sort elsewhere).
     let mut by_prefix: Vec<&str> = exact.to_vec();
-    let prefix = |s: &str| -> usize { s.len() - usize::from(s.ends_with('*')) };
-    by_prefix.sort_by(|a, b| a[..prefix(a)].cmp(&b[..prefix(b)]).then(a.cmp(b)));
+    if by_prefix.iter().any(|s| s.ends_with('*')) {
+        let prefix = |s: &str| -> usize { s.len() - usize::from(s.ends_with('*')) };
+        by_prefix.sort_by(|a, b| a[..prefix(a)].cmp(&b[..prefix(b)]).then(a.cmp(b)));
+    }
     let (out, notes) = compact(&by_prefix, max_items, safe);
     let mut items: Vec<Arc<str>> = out
         .into_iter()

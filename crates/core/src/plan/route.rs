@@ -69,7 +69,7 @@ impl EventOutcomes {
 /// The item for an encoded viewer path, and why it is not simply that path. The common case (no
 /// `*`, `~` or query strings, not too long) is the path itself, borrowed.
 fn item_for(encoded: &str, query_strings: bool) -> (Cow<'_, str>, Option<ItemReason>) {
-    let plain = encoded.len() <= MAX_PATH_LEN && !encoded.contains(['*', '~']);
+    let plain = encoded.len() <= MAX_PATH_LEN && !encoded.bytes().any(|b| b == b'*' || b == b'~');
     if plain && !query_strings {
         return (Cow::Borrowed(encoded), None);
     }
@@ -104,7 +104,10 @@ impl Planner {
             }
             outcomes.start();
             let created = ev.change == Change::Created;
-            let groups = self.buckets.get(&ev.bucket).map(Vec::as_slice).unwrap_or_default();
+            let (bucket, groups) = match self.buckets.get(&ev.bucket) {
+                Some((index, groups)) => (*index, groups.as_slice()),
+                None => (u32::MAX, &[][..]),
+            };
             for group in groups {
                 let Some(rest) = ev.key.strip_prefix(group.key_prefix.as_str()) else {
                     continue;
@@ -139,7 +142,7 @@ impl Planner {
                                 } else {
                                     reason
                                 };
-                                b.add(route.dist, id, i, &ev.bucket, note);
+                                b.add(route.dist, id, i, bucket, note);
                                 Best::Item
                             }
                         }
@@ -147,9 +150,7 @@ impl Planner {
                         Outcome::NotServed => Best::NotServed,
                     };
                     outcomes.record(i, route.dist, best);
-                    let derives =
-                        route.index_document.is_some() || self.dists[route.dist].default_root_object.is_some();
-                    if derives && self.derived(route, &group.patterns, rest, created, i, ev, &mut b) {
+                    if route.derives && self.derived(route, &group.patterns, rest, created, (i, bucket), &mut b) {
                         outcomes.record(i, route.dist, Best::Item);
                     }
                 }
@@ -201,15 +202,13 @@ impl Planner {
     ///   and without the trailing slash (S3 guide, "Configuring an index document"; CloudFront
     ///   guide, "Invalidate files").
     /// - The distribution's `DefaultRootObject` is what CloudFront answers for `/`.
-    #[allow(clippy::too_many_arguments)]
     fn derived(
         &self,
         route: &Route,
         patterns: &crate::behavior::PatternSet,
         rest: &str,
         created: bool,
-        event: usize,
-        ev: &ObjectEvent,
+        (event, bucket): (usize, u32),
         b: &mut Builder,
     ) -> bool {
         let mut paths: Vec<(String, ItemReason)> = Vec::new();
@@ -240,7 +239,7 @@ impl Planner {
                 continue;
             };
             let id = b.intern(&item);
-            b.add(route.dist, id, event, &ev.bucket, Some(why));
+            b.add(route.dist, id, event, bucket, Some(why));
             any = true;
         }
         any
