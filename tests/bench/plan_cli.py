@@ -5,7 +5,7 @@ Usage: plan_cli.py [--runs N] [--shared DIR] [--cfinv PATH] [--baseline PATH]
 
 Writes the workload with DIR/bench/gen_plan_input.py (20,000 S3 notification records on one bucket,
 200 distributions as `aws cloudfront list-distributions` prints them), checks that cfinv and
-DIR/bench/naive_plan.py give the same (distribution, path) pairs, then runs each N times,
+DIR/bench/naive_plan.py give the same (distribution, path) pairs (cfinv with --policy exact), then runs each N times,
 alternating, and prints the median wall-clock times and their ratio. With --baseline, a second
 cfinv binary (an older build) is timed too. `make bench-cli` runs it with the release build.
 """
@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def pairs(doc):
-    return {(inv["distributionId"], p) for inv in doc["invalidations"] for p in inv.get("paths", [])}
+    # `items` since the strategy; `paths` in older builds (a --baseline).
+    return {(inv["distributionId"], p) for inv in doc["invalidations"] for p in inv.get("items", inv.get("paths", []))}
 
 
 def timed(cmd, out_path):
@@ -46,7 +47,8 @@ def main():
         subprocess.run([sys.executable, str(bench / "gen_plan_input.py"), str(tmp)], check=True)
         dist, events = str(tmp / "distributions.json"), str(tmp / "events.json")
         plan_args = ["plan", "--distributions", dist, "--events", events, "--format", "json"]
-        commands = {"cfinv": [args.cfinv, *plan_args]}
+        # The naive planner's contract is every path: the exact policy.
+        commands = {"cfinv": [args.cfinv, *plan_args, "--policy", "exact"]}
         if args.baseline:
             commands["cfinv (baseline)"] = [args.baseline, *plan_args]
         commands["naive Python"] = [sys.executable, str(bench / "naive_plan.py"), *plan_args]

@@ -189,7 +189,9 @@ pub fn run(args: &PlanArgs) -> Result<(), PlanError> {
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() { Format::Text } else { Format::Json });
     let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     match format {
-        Format::Json => render::json(&mut stdout, &plan, &events, &warnings),
+        // Indented for a person at a terminal; one line for a program (tens of megabytes for a
+        // large deploy: a third smaller, and faster to write and read).
+        Format::Json => render::json(&mut stdout, &plan, &events, &warnings, std::io::stdout().is_terminal()),
         Format::Text => stdout.write_all(render::text(&plan, &events, &warnings).as_bytes()),
     }
     .map_err(PlanError::Write)?;

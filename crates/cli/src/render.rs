@@ -49,12 +49,13 @@ struct JsonInvalidation<'a> {
 }
 
 /// The plan as JSON, one document, newline-terminated, written as it is serialised (plans of a
-/// large deploy are tens of megabytes).
+/// large deploy are tens of megabytes); indented when `pretty`.
 pub fn json(
     out: &mut impl std::io::Write,
     plan: &Plan,
     events: &[ObjectEvent],
     warnings: &[String],
+    pretty: bool,
 ) -> std::io::Result<()> {
     let doc = JsonPlan {
         invalidations: plan
@@ -81,7 +82,11 @@ pub fn json(
         skipped: plan.skip_rows(events).collect(),
         warnings,
     };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    if pretty {
+        serde_json::to_writer_pretty(&mut *out, &doc)?;
+    } else {
+        serde_json::to_writer(&mut *out, &doc)?;
+    }
     out.write_all(b"\n")
 }
 
