@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
 use cfinv_core::distribution::{CustomErrorResponse, EdgeFunction};
 use cfinv_core::{CacheBehavior, CachePolicy, Distribution, Origin, OriginGroup, TtlSettings};
-use cfinv_pipeline::ports::{CloudFront, DistributionDetails, ErrorKind, Invalidation, Listed, PortError};
+use cfinv_pipeline::ports::{
+    CloudFront, DistributionDetails, ErrorKind, Invalidation, InvalidationDetails, Listed, PortError,
+};
 
 use crate::errors::port_error;
 
@@ -200,6 +202,49 @@ impl CloudFront for CloudFrontClient {
                 .with_query_string_behavior(query_strings),
             )
         }))
+    }
+
+    async fn invalidations_in_progress(&self, distribution_id: &str) -> Result<Vec<String>, PortError> {
+        // Newest first: invalidations in progress are among the most recent. Read pages while they
+        // hold any in progress (at most 10 pages of 100: 1,000 invalidations).
+        let mut ids = Vec::new();
+        let mut marker: Option<String> = None;
+        for _ in 0..10 {
+            let out = self
+                .client
+                .list_invalidations()
+                .distribution_id(distribution_id)
+                .set_marker(marker.take())
+                .max_items(100)
+                .send()
+                .await
+                .map_err(port_error)?;
+            let Some(list) = out.invalidation_list() else { break };
+            let before = ids.len();
+            ids.extend(list.items().iter().filter(|i| i.status() != "Completed").map(|i| i.id().to_owned()));
+            match list.next_marker() {
+                Some(next) if list.is_truncated() && ids.len() > before && !next.is_empty() => {
+                    marker = Some(next.to_owned())
+                }
+                _ => break,
+            }
+        }
+        Ok(ids)
+    }
+
+    async fn get_invalidation(&self, distribution_id: &str, id: &str) -> Result<InvalidationDetails, PortError> {
+        let out =
+            self.client.get_invalidation().distribution_id(distribution_id).id(id).send().await.map_err(port_error)?;
+        let inv = out
+            .invalidation()
+            .ok_or_else(|| PortError::new(ErrorKind::Unavailable, "GetInvalidation returned no invalidation"))?;
+        let batch = inv.invalidation_batch();
+        Ok(InvalidationDetails {
+            id: inv.id().to_owned(),
+            status: inv.status().to_owned(),
+            caller_reference: batch.map(|b| b.caller_reference().to_owned()).unwrap_or_default(),
+            paths: batch.and_then(|b| b.paths()).map(|p| p.items().to_vec()).unwrap_or_default(),
+        })
     }
 
     async fn create_invalidation(

@@ -191,6 +191,8 @@ pub struct FakeCloudFront {
     pub lists: AtomicUsize,
     /// (distribution, caller reference, paths) per CreateInvalidation that succeeded.
     pub created: Mutex<Vec<(String, String, Vec<String>)>>,
+    /// Indexes into `created` that have completed.
+    pub completed: Mutex<std::collections::HashSet<usize>>,
     /// Errors to return, per distribution, in order.
     pub errors: Mutex<HashMap<String, VecDeque<ErrorKind>>>,
 }
@@ -198,6 +200,15 @@ pub struct FakeCloudFront {
 impl FakeCloudFront {
     pub fn fail(&self, distribution: &str, kinds: &[ErrorKind]) {
         self.errors.lock().unwrap().insert(distribution.into(), kinds.iter().copied().collect());
+    }
+}
+
+impl FakeCloudFront {
+    /// Every invalidation of `d` completes.
+    pub fn complete_all(&self, d: &str) {
+        let created = self.created.lock().unwrap();
+        let mut completed = self.completed.lock().unwrap();
+        completed.extend((0..created.len()).filter(|i| created[*i].0 == d));
     }
 }
 
@@ -218,6 +229,28 @@ impl CloudFront for FakeCloudFront {
             return Err(err(*kind));
         }
         Ok(self.policies.iter().find(|p| p.id == id).cloned())
+    }
+    async fn invalidations_in_progress(&self, d: &str) -> Result<Vec<String>, PortError> {
+        let created = self.created.lock().unwrap();
+        let completed = self.completed.lock().unwrap();
+        Ok((0..created.len())
+            .rev()
+            .filter(|i| created[*i].0 == d && !completed.contains(i))
+            .map(|i| format!("I{i}"))
+            .collect())
+    }
+    async fn get_invalidation(&self, d: &str, id: &str) -> Result<InvalidationDetails, PortError> {
+        let i: usize = id.trim_start_matches('I').parse().map_err(|_| err(ErrorKind::NotFound))?;
+        let created = self.created.lock().unwrap();
+        let (dist, caller, paths) = created.get(i).filter(|c| c.0 == d).ok_or_else(|| err(ErrorKind::NotFound))?;
+        let status = if self.completed.lock().unwrap().contains(&i) { "Completed" } else { "InProgress" };
+        let _ = dist;
+        Ok(InvalidationDetails {
+            id: id.into(),
+            status: status.into(),
+            caller_reference: caller.clone(),
+            paths: paths.clone(),
+        })
     }
     async fn create_invalidation(&self, d: &str, caller: &str, paths: &[String]) -> Result<Invalidation, PortError> {
         if let Some(kind) = self.errors.lock().unwrap().get_mut(d).and_then(VecDeque::pop_front) {

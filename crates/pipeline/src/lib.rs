@@ -15,6 +15,7 @@
 //! Every handler error has a stable name ([`ErrorName::error_type`], one of [`ErrorType`]): the
 //! state machine retries and catches by these names, so they never change.
 
+pub mod capacity;
 pub mod collect;
 pub mod error_type;
 pub mod execution;

@@ -148,7 +148,24 @@ pub struct DistributionDetails {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalidation {
     pub id: String,
+    /// `InProgress` or `Completed`.
     pub status: String,
+}
+
+/// One invalidation of a distribution, as GetInvalidation returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidationDetails {
+    pub id: String,
+    /// `InProgress` or `Completed`.
+    pub status: String,
+    pub caller_reference: String,
+    pub paths: Vec<String>,
+}
+
+impl InvalidationDetails {
+    pub fn completed(&self) -> bool {
+        self.status == "Completed"
+    }
 }
 
 /// CloudFront.
@@ -164,6 +181,18 @@ pub trait CloudFront: Send + Sync {
     fn distribution_details(&self, id: &str) -> impl Future<Output = Result<DistributionDetails, PortError>> + Send;
     /// GetCachePolicy; `None` when there is no such policy.
     fn cache_policy(&self, id: &str) -> impl Future<Output = Result<Option<CachePolicy>, PortError>> + Send;
+    /// ListInvalidations: the ids of the distribution's invalidations that are `InProgress`
+    /// (CloudFront lists newest first; pages are read while they hold any in progress).
+    fn invalidations_in_progress(
+        &self,
+        distribution_id: &str,
+    ) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
+    /// GetInvalidation.
+    fn get_invalidation(
+        &self,
+        distribution_id: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<InvalidationDetails, PortError>> + Send;
     /// CreateInvalidation.
     fn create_invalidation(
         &self,

@@ -1,0 +1,110 @@
+//! CloudFront's in-progress limits, and whether a set fits them now.
+//!
+//! A distribution may have at most 3,000 paths, of which 15 wildcard paths, in invalidations in
+//! progress at once; CreateInvalidation beyond that fails with `TooManyInvalidationsInProgress`
+//! (CloudFront guide, "Concurrent invalidation request maximum"). The limits count every caller's
+//! invalidations: other executions, other tools, people in the console. So before a set is
+//! submitted cfinv asks CloudFront what is in progress (ListInvalidations, then GetInvalidation for
+//! each one in progress) and submits only when the set fits; otherwise the caller waits (the state
+//! machine, in a Wait state) and asks again. An invalidation in progress that carries this set's
+//! own CallerReference is this set, submitted by an earlier attempt: it is the answer, not a
+//! competitor.
+
+use crate::ports::{CloudFront, InvalidationDetails, PortError};
+
+/// CloudFront's limit on paths in progress per distribution.
+pub const MAX_PATHS_IN_PROGRESS: usize = 3000;
+/// CloudFront's limit on wildcard paths in progress per distribution.
+pub const MAX_WILDCARDS_IN_PROGRESS: usize = 15;
+
+/// What a distribution has in progress.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InProgress {
+    /// Paths of every invalidation in progress (wildcards included), and of those the wildcards.
+    pub paths: usize,
+    pub wildcards: usize,
+    /// Invalidations in progress.
+    pub invalidations: usize,
+}
+
+/// Whether a set can be submitted now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Capacity {
+    /// It fits beside what is in progress.
+    Fits(InProgress),
+    /// It does not fit yet.
+    Full(InProgress),
+    /// An invalidation in progress already carries this set's CallerReference.
+    AlreadySubmitted(InvalidationDetails),
+}
+
+/// Items that count as wildcard paths: ending in `*`.
+pub fn wildcards(items: &[String]) -> usize {
+    items.iter().filter(|i| i.ends_with('*')).count()
+}
+
+/// Whether `items` may be submitted to a distribution with `in_progress` now. A set larger than
+/// the limits on its own (which cfinv never plans) fits only when nothing is in progress.
+pub fn fits(items: &[String], in_progress: &InProgress) -> bool {
+    if in_progress.invalidations == 0 {
+        return true;
+    }
+    in_progress.paths + items.len() <= MAX_PATHS_IN_PROGRESS
+        && in_progress.wildcards + wildcards(items) <= MAX_WILDCARDS_IN_PROGRESS
+}
+
+/// Asks CloudFront whether `items`, with `caller_reference`, fit distribution `distribution_id` now.
+pub async fn check<C: CloudFront>(
+    cloudfront: &C,
+    distribution_id: &str,
+    caller_reference: &str,
+    items: &[String],
+) -> Result<Capacity, PortError> {
+    let mut now = InProgress::default();
+    for id in cloudfront.invalidations_in_progress(distribution_id).await? {
+        let inv = cloudfront.get_invalidation(distribution_id, &id).await?;
+        if inv.completed() {
+            continue;
+        }
+        if inv.caller_reference == caller_reference {
+            return Ok(Capacity::AlreadySubmitted(inv));
+        }
+        now.invalidations += 1;
+        now.paths += inv.paths.len();
+        now.wildcards += wildcards(&inv.paths);
+    }
+    Ok(if fits(items, &now) { Capacity::Fits(now) } else { Capacity::Full(now) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fakes::FakeCloudFront;
+
+    fn items(exact: usize, wild: usize) -> Vec<String> {
+        (0..exact).map(|i| format!("/p/{i}")).chain((0..wild).map(|i| format!("/w/{i}*"))).collect()
+    }
+
+    #[test]
+    fn the_limits_are_3000_paths_and_15_wildcards_in_progress() {
+        let busy = InProgress { paths: 2000, wildcards: 10, invalidations: 2 };
+        assert!(fits(&items(1000, 0), &busy));
+        assert!(!fits(&items(1001, 0), &busy));
+        assert!(fits(&items(0, 5), &busy));
+        assert!(!fits(&items(0, 6), &busy));
+        assert!(fits(&items(3000, 0), &InProgress::default()), "an idle distribution takes a full set");
+    }
+
+    #[tokio::test]
+    async fn what_is_in_progress_is_asked_and_our_own_set_recognised() {
+        let cf = FakeCloudFront::default();
+        cf.create_invalidation("E1", "other-tool", &items(2990, 0)).await.unwrap();
+        cf.create_invalidation("E1", "cfinv/x/E1/1", &items(5, 1)).await.unwrap();
+        let full = check(&cf, "E1", "cfinv/x/E1/2", &items(20, 0)).await.unwrap();
+        assert_eq!(full, Capacity::Full(InProgress { paths: 2996, wildcards: 1, invalidations: 2 }));
+        let again = check(&cf, "E1", "cfinv/x/E1/1", &items(5, 1)).await.unwrap();
+        assert!(matches!(again, Capacity::AlreadySubmitted(inv) if inv.caller_reference == "cfinv/x/E1/1"));
+        cf.complete_all("E1");
+        assert!(matches!(check(&cf, "E1", "cfinv/x/E1/2", &items(20, 0)).await.unwrap(), Capacity::Fits(_)));
+    }
+}
