@@ -17,6 +17,35 @@ pub fn set_key(plan_prefix: &str, execution: &str, distribution_id: &str, set: u
     format!("{}{distribution_id}/set-{set:04}.json", execution_prefix(plan_prefix, execution))
 }
 
+/// The key of a set's outcome: `{prefix}{execution}/{distributionId}/set-0001.result.json`.
+pub fn result_key(plan_prefix: &str, execution: &str, distribution_id: &str, set: usize) -> String {
+    format!("{}{distribution_id}/set-{set:04}.result.json", execution_prefix(plan_prefix, execution))
+}
+
+/// What became of one set, written beside it in the plan bucket as it happens: when CloudFront
+/// accepted it (and as which invalidation), when it completed, or why it failed. `cfinv status`
+/// and the report read these; the state machine's payloads stay small.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetOutcome {
+    pub distribution_id: String,
+    pub set: usize,
+    /// `accepted` (CloudFront has it, in progress), `completed`, or `failed`.
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalidation_id: Option<String>,
+    /// RFC 3339 times.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<String>,
+    /// The error name (`AccessDenied`...) and CloudFront's message, when it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+}
+
 /// The key of an execution's plan summary, written last: its presence means collect finished.
 pub fn plan_key(plan_prefix: &str, execution: &str) -> String {
     format!("{}plan.json", execution_prefix(plan_prefix, execution))
