@@ -8,6 +8,7 @@
 pub mod cloudfront;
 pub mod connect;
 pub mod errors;
+pub mod events;
 pub mod s3;
 pub mod sfn;
 pub mod sns;
@@ -23,6 +24,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use cloudfront::CloudFrontClient;
+pub use events::{EventsClient, StdoutMetrics};
 pub use s3::S3Client;
 pub use sfn::SfnClient;
 pub use sns::SnsClient;
@@ -78,6 +80,10 @@ impl Clients {
 
     pub fn sfn(&self) -> SfnClient {
         SfnClient::new(aws_sdk_sfn::Client::new(&self.config))
+    }
+
+    pub fn events(&self) -> EventsClient {
+        EventsClient::new(aws_sdk_eventbridge::Client::new(&self.config))
     }
 
     pub fn sns(&self) -> SnsClient {

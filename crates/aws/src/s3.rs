@@ -68,6 +68,52 @@ impl Objects for S3Client {
         Ok(())
     }
 
+    async fn put_new(&self, bucket: &str, key: &str, body: String, content_type: &str) -> Result<bool, PortError> {
+        let sent = self
+            .client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .if_none_match("*")
+            .body(ByteStream::from(body.into_bytes()))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            Err(e) => {
+                let e = port_error(e);
+                if e.is_code("PreconditionFailed") || e.is_code("ConditionalRequestConflict") {
+                    Ok(false)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, PortError> {
+        let mut keys = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .list_objects_v2()
+                .bucket(bucket)
+                .prefix(prefix)
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(port_error)?;
+            keys.extend(out.contents().iter().filter_map(|o| o.key()).map(str::to_owned));
+            match out.next_continuation_token() {
+                Some(t) if out.is_truncated() == Some(true) && !t.is_empty() => token = Some(t.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(keys)
+    }
+
     async fn get(&self, bucket: &str, key: &str) -> Result<Option<String>, PortError> {
         let out = match self.client.get_object().bucket(bucket).key(key).send().await {
             Ok(out) => out,

@@ -16,6 +16,35 @@ impl SfnClient {
 }
 
 impl Executions for SfnClient {
+    async fn is_running(&self, execution_arn: &str) -> Result<bool, PortError> {
+        let out = self.client.describe_execution().execution_arn(execution_arn).send().await.map_err(port_error)?;
+        Ok(out.status() == &aws_sdk_sfn::types::ExecutionStatus::Running)
+    }
+
+    async fn running(&self, state_machine_arn: &str) -> Result<Vec<String>, PortError> {
+        let mut names = Vec::new();
+        let mut token: Option<String> = None;
+        // A few pages: more than a few hundred running executions is not a state cfinv is in.
+        for _ in 0..5 {
+            let out = self
+                .client
+                .list_executions()
+                .state_machine_arn(state_machine_arn)
+                .status_filter(aws_sdk_sfn::types::ExecutionStatus::Running)
+                .set_next_token(token.take())
+                .max_results(100)
+                .send()
+                .await
+                .map_err(port_error)?;
+            names.extend(out.executions().iter().map(|e| e.name().to_owned()));
+            match out.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(names)
+    }
+
     async fn start(&self, state_machine_arn: &str, name: &str, input: &str) -> Result<(), PortError> {
         self.client
             .start_execution()

@@ -1,7 +1,10 @@
 //! SQS: the queue between ingest and collect (and the dead-letter queue).
 
-use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName, SendMessageBatchRequestEntry};
-use cfinv_pipeline::ports::{Delete, ErrorKind, OutgoingMessage, PortError, Queue, ReceivedMessage};
+use aws_sdk_sqs::types::{
+    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, MessageSystemAttributeName,
+    QueueAttributeName, SendMessageBatchRequestEntry,
+};
+use cfinv_pipeline::ports::{Delete, ErrorKind, OutgoingMessage, PortError, Queue, QueueDepth, ReceivedMessage};
 
 use crate::errors::port_error;
 
@@ -111,5 +114,56 @@ impl Queue for SqsQueue {
             .filter_map(|f| f.id().parse::<usize>().ok())
             .filter_map(|i| messages.get(i).map(|d| d.id.clone()))
             .collect())
+    }
+
+    async fn release_batch(&self, messages: &[Delete]) -> Result<Vec<String>, PortError> {
+        if messages.is_empty() {
+            return Ok(vec![]);
+        }
+        let entries = messages
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                ChangeMessageVisibilityBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .receipt_handle(&d.receipt_handle)
+                    .visibility_timeout(0)
+                    .build()
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(build_error)?;
+        let out = self
+            .client
+            .change_message_visibility_batch()
+            .queue_url(&self.url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(port_error)?;
+        Ok(out
+            .failed()
+            .iter()
+            .filter_map(|f| f.id().parse::<usize>().ok())
+            .filter_map(|i| messages.get(i).map(|d| d.id.clone()))
+            .collect())
+    }
+
+    async fn depth(&self) -> Result<QueueDepth, PortError> {
+        let out = self
+            .client
+            .get_queue_attributes()
+            .queue_url(&self.url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .map_err(port_error)?;
+        let count = |name: QueueAttributeName| {
+            out.attributes().and_then(|a| a.get(&name)).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+        };
+        Ok(QueueDepth {
+            visible: count(QueueAttributeName::ApproximateNumberOfMessages),
+            in_flight: count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+        })
     }
 }

@@ -23,7 +23,11 @@ pub struct FakeQueue {
     sent: Mutex<Vec<String>>,
     refuse_calls: AtomicUsize,
     pub waiting: Mutex<VecDeque<ReceivedMessage>>,
+    /// Received, neither deleted nor released, by receipt handle.
+    pub in_flight: Mutex<HashMap<String, ReceivedMessage>>,
     pub deleted: Mutex<Vec<String>>,
+    /// Receipt handles made visible again.
+    pub released: Mutex<Vec<String>>,
     pub receives: AtomicUsize,
 }
 
@@ -65,11 +69,37 @@ impl Queue for FakeQueue {
         self.receives.fetch_add(1, Ordering::SeqCst);
         let mut w = self.waiting.lock().unwrap();
         let n = (max as usize).min(w.len());
-        Ok(w.drain(..n).collect())
+        let got: Vec<ReceivedMessage> = w.drain(..n).collect();
+        let mut in_flight = self.in_flight.lock().unwrap();
+        for m in &got {
+            in_flight.insert(m.receipt_handle.clone(), m.clone());
+        }
+        Ok(got)
     }
     async fn delete_batch(&self, messages: &[Delete]) -> Result<Vec<String>, PortError> {
+        let mut in_flight = self.in_flight.lock().unwrap();
+        for m in messages {
+            in_flight.remove(&m.receipt_handle);
+        }
         self.deleted.lock().unwrap().extend(messages.iter().map(|m| m.receipt_handle.clone()));
         Ok(vec![])
+    }
+    async fn release_batch(&self, messages: &[Delete]) -> Result<Vec<String>, PortError> {
+        let mut in_flight = self.in_flight.lock().unwrap();
+        let mut waiting = self.waiting.lock().unwrap();
+        for m in messages {
+            if let Some(back) = in_flight.remove(&m.receipt_handle) {
+                waiting.push_back(back);
+            }
+            self.released.lock().unwrap().push(m.receipt_handle.clone());
+        }
+        Ok(vec![])
+    }
+    async fn depth(&self) -> Result<QueueDepth, PortError> {
+        Ok(QueueDepth {
+            visible: self.waiting.lock().unwrap().len() as u64,
+            in_flight: self.in_flight.lock().unwrap().len() as u64,
+        })
     }
 }
 
@@ -78,6 +108,10 @@ pub struct FakeExecutions {
     starts: Mutex<Vec<(String, String, String)>>,
     fail: Option<ErrorKind>,
     pub redrives: AtomicUsize,
+    /// Names of executions that have closed: starting one again answers AlreadyExists.
+    pub closed: Mutex<std::collections::HashSet<String>>,
+    /// Names of executions running (besides those started here).
+    pub running: Mutex<Vec<String>>,
 }
 
 impl FakeExecutions {
@@ -91,8 +125,21 @@ impl FakeExecutions {
 }
 
 impl Executions for FakeExecutions {
+    async fn is_running(&self, execution_arn: &str) -> Result<bool, PortError> {
+        let name = execution_arn.rsplit(':').next().unwrap_or_default();
+        Ok(!self.closed.lock().unwrap().contains(name))
+    }
+    async fn running(&self, _arn: &str) -> Result<Vec<String>, PortError> {
+        let mut names = self.running.lock().unwrap().clone();
+        names.extend(self.starts.lock().unwrap().iter().map(|s| s.1.clone()));
+        names.retain(|n| !self.closed.lock().unwrap().contains(n));
+        Ok(names)
+    }
     async fn start(&self, arn: &str, name: &str, input: &str) -> Result<(), PortError> {
         self.starts.lock().unwrap().push((arn.into(), name.into(), input.into()));
+        if self.closed.lock().unwrap().contains(name) {
+            return Err(err(ErrorKind::AlreadyExists));
+        }
         match self.fail {
             Some(kind) => Err(err(kind)),
             None => Ok(()),
@@ -175,8 +222,26 @@ impl Objects for FakeObjects {
         self.objects.lock().unwrap().insert((bucket.into(), key.into()), body);
         Ok(())
     }
+    async fn put_new(&self, bucket: &str, key: &str, body: String, ct: &str) -> Result<bool, PortError> {
+        if self.get_now(bucket, key).is_some() {
+            return Ok(false);
+        }
+        self.put(bucket, key, body, ct).await.map(|()| true)
+    }
     async fn get(&self, bucket: &str, key: &str) -> Result<Option<String>, PortError> {
         Ok(self.get_now(bucket, key))
+    }
+    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, PortError> {
+        let mut keys: Vec<String> = self
+            .objects
+            .lock()
+            .unwrap()
+            .keys()
+            .filter(|(b, k)| b == bucket && k.starts_with(prefix))
+            .map(|(_, k)| k.clone())
+            .collect();
+        keys.sort();
+        Ok(keys)
     }
 }
 
@@ -265,6 +330,30 @@ impl CloudFront for FakeCloudFront {
         }
         created.push((d.into(), caller.into(), paths.to_vec()));
         Ok(Invalidation { id: format!("I{}", created.len() - 1), status: "InProgress".into() })
+    }
+}
+
+#[derive(Default)]
+pub struct FakeEvents {
+    /// (detail-type, detail) per event put.
+    pub put: Mutex<Vec<(String, String)>>,
+}
+
+impl Events for FakeEvents {
+    async fn put(&self, detail_type: &str, detail: &str) -> Result<(), PortError> {
+        self.put.lock().unwrap().push((detail_type.into(), detail.into()));
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+pub struct FakeMetrics {
+    pub lines: Mutex<Vec<String>>,
+}
+
+impl Metrics for FakeMetrics {
+    fn emit(&self, document: &str) {
+        self.lines.lock().unwrap().push(document.into());
     }
 }
 

@@ -91,10 +91,27 @@ pub trait Queue: Send + Sync {
     ) -> impl Future<Output = Result<Vec<ReceivedMessage>, PortError>> + Send;
     /// DeleteMessageBatch (at most 10). Returns the ids of the entries that failed.
     fn delete_batch(&self, messages: &[Delete]) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
+    /// ChangeMessageVisibilityBatch to 0 (at most 10): received messages become visible again at
+    /// once, for the next receiver. Returns the ids of the entries that failed.
+    fn release_batch(&self, messages: &[Delete]) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
+    /// GetQueueAttributes: how many messages are visible, and how many are in flight (received,
+    /// not yet deleted or visible again). Both approximate, as SQS says.
+    fn depth(&self) -> impl Future<Output = Result<QueueDepth, PortError>> + Send;
+}
+
+/// A queue's approximate depth.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueDepth {
+    pub visible: u64,
+    pub in_flight: u64,
 }
 
 /// Step Functions executions.
 pub trait Executions: Send + Sync {
+    /// DescribeExecution's status: whether the execution is still running.
+    fn is_running(&self, execution_arn: &str) -> impl Future<Output = Result<bool, PortError>> + Send;
+    /// ListExecutions with status RUNNING: their names.
+    fn running(&self, state_machine_arn: &str) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
     /// StartExecution. Succeeds when it starts the execution or finds it running with the same
     /// input; `AlreadyExists` when an execution with this name has closed or has another input.
     fn start(
@@ -125,8 +142,20 @@ pub trait Objects: Send + Sync {
         body: String,
         content_type: &str,
     ) -> impl Future<Output = Result<(), PortError>> + Send;
+    /// PutObject with `If-None-Match: *`: writes only a key that does not exist yet. `false` when
+    /// it exists (S3 answers 412 PreconditionFailed, or 409 ConditionalRequestConflict while
+    /// another write of it is in flight).
+    fn put_new(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: String,
+        content_type: &str,
+    ) -> impl Future<Output = Result<bool, PortError>> + Send;
     /// `None` when there is no such key.
     fn get(&self, bucket: &str, key: &str) -> impl Future<Output = Result<Option<String>, PortError>> + Send;
+    /// ListObjectsV2: every key under `prefix`, in key order.
+    fn list(&self, bucket: &str, prefix: &str) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
 }
 
 /// Every distribution of the account, as far as it could be read.
@@ -200,6 +229,19 @@ pub trait CloudFront: Send + Sync {
         caller_reference: &str,
         paths: &[String],
     ) -> impl Future<Output = Result<Invalidation, PortError>> + Send;
+}
+
+/// The account's default EventBridge bus, where cfinv says what it did (source `cfinv`).
+pub trait Events: Send + Sync {
+    /// PutEvents with one entry: `detail_type` (`Invalidation Completed`...) and a JSON object.
+    fn put(&self, detail_type: &str, detail: &str) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+/// Where CloudWatch Embedded Metric Format documents go: the function's log (stdout on Lambda),
+/// from which CloudWatch extracts the metrics, with no API call.
+pub trait Metrics: Send + Sync {
+    /// One EMF document, as one line.
+    fn emit(&self, document: &str);
 }
 
 /// SNS.
