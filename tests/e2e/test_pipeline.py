@@ -47,7 +47,7 @@ def test_a_permanent_failure_is_reported_and_fails_the_execution_while_the_other
     good = stack.distribution(site)
     denied = stack.distribution(site)
     stack.fault("cloudfront", "CreateInvalidation", "AccessDenied", 100, denied)
-    since = time.strftime("cfinv-%Y%m%dT%H%M%SZ", time.gmtime(time.time() - 5))
+    since = time.strftime("cfinv-2s-%Y%m%dT%H%M%SZ", time.gmtime(time.time() - 5))
     stack.s3.put_object(Bucket=site, Key="a.html", Body=b"x")
     stack.s3.put_object(Bucket=site, Key="b.html", Body=b"x")
 
@@ -109,7 +109,7 @@ def test_an_event_in_the_last_second_of_a_window_is_invalidated(stack):
 def test_a_repeated_set_creates_no_new_invalidation(stack):
     site = stack.site("repeat")
     dist = stack.distribution(site)
-    since = time.strftime("cfinv-%Y%m%dT%H%M%SZ", time.gmtime(time.time() - 5))
+    since = time.strftime("cfinv-2s-%Y%m%dT%H%M%SZ", time.gmtime(time.time() - 5))
     stack.s3.put_object(Bucket=site, Key="r.html", Body=b"x")
     stack.wait_for_paths(dist, ["/r.html"])
     executions = wait_for_execution_end(stack, since)
@@ -131,7 +131,7 @@ def test_a_repeated_set_creates_no_new_invalidation(stack):
 def test_a_failed_collect_loses_nothing(stack):
     site = stack.site("crash")
     dist = stack.distribution(site)
-    since = time.strftime("cfinv-%Y%m%dT%H%M%SZ", time.gmtime(time.time() - 5))
+    since = time.strftime("cfinv-2s-%Y%m%dT%H%M%SZ", time.gmtime(time.time() - 5))
     # The plan bucket refuses every write until collect's retries give up and the execution fails.
     stack.fault("s3", "PutObject", "ServiceUnavailable", 10_000, stack.plan_bucket)
     stack.s3.put_object(Bucket=site, Key="first.html", Body=b"x")

@@ -72,7 +72,7 @@ mod tests {
 
     #[test]
     fn only_names_safe_in_keys_and_references() {
-        assert!(ExecutionName::try_from("cfinv-20261126T054010Z").is_ok());
+        assert!(ExecutionName::try_from("cfinv-10s-20261126T054010Z").is_ok());
         for bad in ["", "bad/name", "a b", "../x", &"x".repeat(81), "é"] {
             assert!(ExecutionName::try_from(bad).is_err(), "{bad:?}");
         }

@@ -12,7 +12,7 @@
 //! always starts after they are in the queue.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Mutex;
 
 use cfinv_core::event::EventError;
 use cfinv_core::plan::pre_filter;
@@ -77,8 +77,8 @@ pub struct Ingest<Q, E, T> {
     settings: IngestSettings,
     clock: Clock,
     tag_cache: Expiring<String, ExceptionPaths>,
-    /// Start of the last window this container started (`i64::MIN`: none).
-    started_window: AtomicI64,
+    /// The last window this container started: its start and its execution's name.
+    started_window: Mutex<Option<(i64, String)>>,
 }
 
 impl<Q: Queue, E: Executions, T: Buckets> Ingest<Q, E, T> {
@@ -90,7 +90,7 @@ impl<Q: Queue, E: Executions, T: Buckets> Ingest<Q, E, T> {
             tag_cache: Expiring::new(settings.tag_cache),
             settings,
             clock,
-            started_window: AtomicI64::new(i64::MIN),
+            started_window: Mutex::new(None),
         }
     }
 
@@ -171,8 +171,10 @@ impl<Q: Queue, E: Executions, T: Buckets> Ingest<Q, E, T> {
         let w = &self.settings.window;
         let now = (self.clock)();
         let window_start = Window::containing(now, w.window_seconds).start;
-        if self.started_window.load(Ordering::Relaxed) == window_start {
-            return Ok(Window::containing(now, w.window_seconds).execution_name(&w.execution_prefix));
+        if let Some((start, name)) = self.started_window.lock().ok().and_then(|s| s.clone()) {
+            if start == window_start {
+                return Ok(name);
+            }
         }
         let name = match start_execution(&self.executions, &self.settings.state_machine_arn, w, now).await {
             Ok((name, Started::Started)) => {
@@ -180,12 +182,14 @@ impl<Q: Queue, E: Executions, T: Buckets> Ingest<Q, E, T> {
                 name
             }
             Ok((name, Started::Existed)) => {
-                warn!(execution = %name, "the window's execution already exists");
+                info!(execution = %name, "the window's execution is running already");
                 name
             }
             Err((name, source)) => return Err(IngestError::StartFailed { name, source }),
         };
-        self.started_window.store(window_start, Ordering::Relaxed);
+        if let Ok(mut started) = self.started_window.lock() {
+            *started = Some((window_start, name.clone()));
+        }
         Ok(name)
     }
 }
@@ -237,7 +241,7 @@ mod tests {
         let r = i.handle(&payload).await.unwrap();
         assert_eq!(r.queued, 2);
         assert_eq!(r.skipped, [("exception-path".to_owned(), 1)]);
-        assert_eq!(r.execution.as_deref(), Some("cfinv-20261126T054010Z"));
+        assert_eq!(r.execution.as_deref(), Some("cfinv-10s-20261126T054010Z"));
         let sent = i.queue.sent();
         assert_eq!(sent.len(), 2);
         let first: ObjectEvent = serde_json::from_str(&sent[0]).unwrap();
@@ -245,7 +249,7 @@ mod tests {
         i.handle(&json!({"Records": [record("ObjectCreated:Put", "site", "c")]})).await.unwrap();
         let starts = i.executions.starts();
         assert_eq!(starts.len(), 1, "a warm container starts its window once");
-        assert_eq!(starts[0].1, "cfinv-20261126T054010Z");
+        assert_eq!(starts[0].1, "cfinv-10s-20261126T054010Z");
         let input: Value = serde_json::from_str(&starts[0].2).unwrap();
         assert_eq!(input["waitUntil"], "2026-11-26T05:40:22Z");
         assert_eq!(i.tags.calls(), 1, "the tag is cached");

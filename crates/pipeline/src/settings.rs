@@ -95,7 +95,7 @@ pub struct WindowSettings {
     /// `CFINV_SETTLE_SECONDS` (default 2): after a window closes, how long to wait for late
     /// SendMessage calls to land before draining.
     pub settle_seconds: u32,
-    /// `CFINV_EXECUTION_PREFIX` (default `cfinv`): execution names are `PREFIX-yyyyMMddTHHmmssZ`.
+    /// `CFINV_EXECUTION_PREFIX` (default `cfinv`): execution names are `PREFIX-{W}s-yyyyMMddTHHmmssZ`.
     pub execution_prefix: String,
 }
 

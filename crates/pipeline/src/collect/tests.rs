@@ -55,7 +55,7 @@ fn name(n: &str) -> ExecutionName {
 }
 
 fn input() -> CollectInput {
-    CollectInput { execution: name("cfinv-20261126T054010Z"), state_machine: Some("arn:sm".into()) }
+    CollectInput { execution: name("cfinv-10s-20261126T054010Z"), state_machine: Some("arn:sm".into()) }
 }
 
 #[tokio::test]
@@ -67,7 +67,7 @@ async fn drains_plans_stores_then_deletes() {
     assert_eq!(out.items, 14);
     let order: Vec<(usize, &str)> = out.sets.iter().map(|s| (s.set, s.distribution_id.as_str())).collect();
     assert_eq!(order, [(1, "E1"), (1, "E2"), (2, "E1"), (2, "E2"), (3, "E1"), (3, "E2")]);
-    let first = "plans/cfinv-20261126T054010Z/E1/set-0001.json";
+    let first = "plans/cfinv-10s-20261126T054010Z/E1/set-0001.json";
     let stored: SetFile = serde_json::from_str(&c.ports.objects.get_now("plans", first).unwrap()).unwrap();
     assert_eq!(stored.paths, ["/k0", "/k1", "/k2"]);
     assert_eq!(c.ports.queue.deleted.lock().unwrap().len(), 7);
@@ -198,7 +198,7 @@ async fn a_budget_leaves_the_rest_and_starts_the_next_execution() {
     assert!(out.more);
     assert_eq!(c.ports.queue.waiting.lock().unwrap().len(), 13);
     let starts = c.ports.executions.starts();
-    assert_eq!(starts[0].1, "cfinv-20261126T054020Z");
+    assert_eq!(starts[0].1, "cfinv-10s-20261126T054020Z");
 }
 
 #[tokio::test]
