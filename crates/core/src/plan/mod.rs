@@ -325,6 +325,11 @@ pub struct DistributionPlan {
     pub max_items: usize,
     /// How many items the exact policy sends (before compaction).
     pub exact_items: usize,
+    /// How many events gave this distribution at least one item.
+    pub events: usize,
+    /// The earliest S3 `eventTime` among those events (RFC 3339, as S3 wrote it): where the
+    /// distribution's upload-to-live latency starts. `None` when no event carried a time.
+    pub first_event_time: Option<String>,
 }
 
 impl DistributionPlan {

@@ -9,6 +9,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use chrono::DateTime;
+
 use crate::bytes::compare;
 use crate::event::ObjectEvent;
 
@@ -31,6 +33,11 @@ pub(super) struct Builder {
     /// (distribution, item id, event, why) for items that are not simply a key's path.
     notes: Vec<(usize, u32, usize, ItemReason)>,
     skipped: Vec<Skip>,
+    /// Per distribution: the last event that gave it an item, how many events did, and the one
+    /// with the earliest `eventTime` (the start of its upload-to-live latency).
+    last_event: Vec<usize>,
+    event_count: Vec<usize>,
+    first_event: Vec<Option<usize>>,
 }
 
 impl Builder {
@@ -43,6 +50,9 @@ impl Builder {
             buckets: vec![Vec::new(); dists],
             notes: Vec::new(),
             skipped: Vec::new(),
+            last_event: vec![usize::MAX; dists],
+            event_count: vec![0; dists],
+            first_event: vec![None; dists],
         }
     }
 
@@ -64,8 +74,23 @@ impl Builder {
 
     /// Gives distribution `dist` item `id` for `event` (of `bucket`), noting why when it is not
     /// simply the key's path.
-    pub(super) fn add(&mut self, dist: usize, id: u32, event: usize, bucket: u32, note: Option<ItemReason>) {
+    pub(super) fn add(
+        &mut self,
+        dist: usize,
+        id: u32,
+        (event, events): (usize, &[ObjectEvent]),
+        bucket: u32,
+        note: Option<ItemReason>,
+    ) {
         self.per_dist[dist].push(id);
+        if self.last_event[dist] != event {
+            self.last_event[dist] = event;
+            self.event_count[dist] += 1;
+            let first = &mut self.first_event[dist];
+            if first.is_none_or(|f| earlier(&events[event], &events[f])) {
+                *first = Some(event);
+            }
+        }
         if self.table[id as usize].ends_with('*') {
             self.has_wildcards[dist] = true;
         }
@@ -79,7 +104,18 @@ impl Builder {
     }
 
     pub(super) fn finish(self, planner: &Planner, events: &[ObjectEvent]) -> Plan {
-        let Builder { table, ids, mut per_dist, has_wildcards, buckets, mut notes, skipped } = self;
+        let Builder {
+            table,
+            ids,
+            mut per_dist,
+            has_wildcards,
+            buckets,
+            mut notes,
+            skipped,
+            event_count,
+            first_event,
+            ..
+        } = self;
         drop(ids);
         // Rank every item once; each distribution then sorts small integers, not strings.
         let mut order: Vec<u32> = (0..table.len() as u32).collect();
@@ -174,10 +210,28 @@ impl Builder {
                 policy: compiled.policy,
                 max_items: compiled.max_items,
                 exact_items,
+                events: event_count[dist],
+                first_event_time: first_event[dist].and_then(|e| events[e].event_time.clone()),
             });
         }
         invalidations.sort_by(|a, b| a.distribution_id.cmp(&b.distribution_id));
         Plan { invalidations, skipped, warnings }
+    }
+}
+
+/// Whether `a` happened before `b`, by their `eventTime`s; an event without one is never earlier.
+/// S3 writes every `eventTime` in one format (`2026-11-30T05:53:45.123Z`), which compares as text;
+/// times of other lengths (EventBridge's `time` has no milliseconds) are parsed.
+fn earlier(a: &ObjectEvent, b: &ObjectEvent) -> bool {
+    match (a.event_time.as_deref(), b.event_time.as_deref()) {
+        (Some(x), Some(y)) if x.len() == y.len() => x < y,
+        (Some(x), Some(y)) => match (DateTime::parse_from_rfc3339(x), DateTime::parse_from_rfc3339(y)) {
+            (Ok(x), Ok(y)) => x < y,
+            (Ok(_), Err(_)) => true,
+            _ => false,
+        },
+        (Some(_), None) => true,
+        (None, _) => false,
     }
 }
 

@@ -142,7 +142,7 @@ impl Planner {
                                 } else {
                                     reason
                                 };
-                                b.add(route.dist, id, i, bucket, note);
+                                b.add(route.dist, id, (i, events), bucket, note);
                                 Best::Item
                             }
                         }
@@ -150,7 +150,7 @@ impl Planner {
                         Outcome::NotServed => Best::NotServed,
                     };
                     outcomes.record(i, route.dist, best);
-                    if route.derives && self.derived(route, &group.patterns, rest, created, (i, bucket), &mut b) {
+                    if route.derives && self.derived(route, &group.patterns, rest, created, (i, bucket, events), &mut b) {
                         outcomes.record(i, route.dist, Best::Item);
                     }
                 }
@@ -208,7 +208,7 @@ impl Planner {
         patterns: &crate::behavior::PatternSet,
         rest: &str,
         created: bool,
-        (event, bucket): (usize, u32),
+        (event, bucket, events): (usize, u32, &[ObjectEvent]),
         b: &mut Builder,
     ) -> bool {
         let mut paths: Vec<(String, ItemReason)> = Vec::new();
@@ -239,7 +239,7 @@ impl Planner {
                 continue;
             };
             let id = b.intern(&item);
-            b.add(route.dist, id, event, bucket, Some(why));
+            b.add(route.dist, id, (event, events), bucket, Some(why));
             any = true;
         }
         any

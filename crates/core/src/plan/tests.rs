@@ -610,3 +610,26 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn each_distribution_counts_its_events_and_keeps_the_earliest_event_time() {
+    let site = dist("E1", vec![origin("s3", "site.s3.amazonaws.com", "")], vec![], "s3");
+    let other = dist("E2", vec![origin("s3", "other.s3.amazonaws.com", "")], vec![], "s3");
+    let at = |key: &str, bucket: &str, time: Option<&str>| ObjectEvent {
+        event_time: time.map(str::to_owned),
+        ..ev(bucket, key, Change::Created)
+    };
+    let events = [
+        at("b.js", "site", Some("2026-11-30T05:53:45.123Z")),
+        // EventBridge's `time` has no milliseconds: 05:53:45.000, earlier than .123.
+        at("a.js", "site", Some("2026-11-30T05:53:45Z")),
+        at("a.js", "site", Some("2026-11-30T05:53:46.000Z")),
+        at("x.js", "other", None),
+        at("nope.js", "elsewhere", Some("2026-11-30T00:00:00.000Z")),
+    ];
+    let plan = plan_of(&[site, other], &events);
+    let d = |id: &str| plan.invalidations.iter().find(|d| &*d.distribution_id == id).unwrap();
+    assert_eq!(d("E1").events, 3, "events, not distinct items");
+    assert_eq!(d("E1").first_event_time.as_deref(), Some("2026-11-30T05:53:45Z"));
+    assert_eq!((d("E2").events, d("E2").first_event_time.as_deref()), (1, None));
+}
