@@ -159,10 +159,45 @@ pub fn alert_body<S: AsRef<str>>(error_bucket: &str, keys: &[S]) -> String {
     out
 }
 
+/// The line that opens the alert's reasons, after the seed's body and a blank line.
+pub const REASONS_HEADING: &str = "Reasons:";
+
+/// The alert's body with why each file is there: the seed's body unchanged (the bucket, a blank
+/// line, one key per line), then, when there are reasons, a blank line, [`REASONS_HEADING`] and
+/// one reason per line (`E1 set 2: AccessDenied: ...`). A reader of the seed's format stops at the
+/// first blank line after the keys.
+pub fn alert_body_with_reasons<S: AsRef<str>, R: AsRef<str>>(error_bucket: &str, keys: &[S], reasons: &[R]) -> String {
+    let mut out = alert_body(error_bucket, keys);
+    if !reasons.is_empty() {
+        out.push('\n');
+        out.push_str(REASONS_HEADING);
+        out.push('\n');
+        for r in reasons {
+            // One reason per line, whatever the service's message held.
+            out.push_str(&r.as_ref().replace(['\r', '\n'], " "));
+            out.push('\n');
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn reasons_follow_the_seed_body_after_a_blank_line() {
+        let keys = ["invalidation_error/x_E1.txt"];
+        assert_eq!(
+            alert_body_with_reasons("errors", &keys, &[] as &[&str]),
+            "bucket : errors\n\ninvalidation_error/x_E1.txt\n"
+        );
+        assert_eq!(
+            alert_body_with_reasons("errors", &keys, &["E1 set 2: AccessDenied: no\nmore"]),
+            "bucket : errors\n\ninvalidation_error/x_E1.txt\n\nReasons:\nE1 set 2: AccessDenied: no more\n"
+        );
+    }
     use proptest::prelude::*;
 
     fn at() -> DateTime<Utc> {

@@ -150,7 +150,8 @@ impl Planner {
                         Outcome::NotServed => Best::NotServed,
                     };
                     outcomes.record(i, route.dist, best);
-                    if route.derives && self.derived(route, &group.patterns, rest, created, (i, bucket, events), &mut b) {
+                    if route.derives && self.derived(route, &group.patterns, rest, created, (i, bucket, events), &mut b)
+                    {
                         outcomes.record(i, route.dist, Best::Item);
                     }
                 }
