@@ -1,7 +1,7 @@
-//! EventBridge: cfinv's events on the account's default bus, and its metrics in the log.
+//! EventBridge: cfinv's events on the account's default bus.
 
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
-use cfinv_pipeline::ports::{ErrorKind, Events, Metrics, PortError};
+use cfinv_pipeline::ports::{ErrorKind, Events, PortError};
 
 use crate::errors::port_error;
 
@@ -27,7 +27,11 @@ impl Events for EventsClient {
         match out.entries().first() {
             Some(e) if e.error_code().is_some() => Err(PortError::new(
                 ErrorKind::Unavailable,
-                format!("PutEvents refused the event: {}: {}", e.error_code().unwrap_or(""), e.error_message().unwrap_or("")),
+                format!(
+                    "PutEvents refused the event: {}: {}",
+                    e.error_code().unwrap_or(""),
+                    e.error_message().unwrap_or("")
+                ),
             )
             .with_code(e.error_code().map(str::to_owned))),
             _ if out.failed_entry_count() > 0 => {
@@ -35,16 +39,5 @@ impl Events for EventsClient {
             }
             _ => Ok(()),
         }
-    }
-}
-
-/// CloudWatch Embedded Metric Format documents, one per line on stdout: the function's log, where
-/// CloudWatch Logs extracts the metrics (no API call).
-#[derive(Clone, Copy, Default)]
-pub struct StdoutMetrics;
-
-impl Metrics for StdoutMetrics {
-    fn emit(&self, document: &str) {
-        println!("{document}");
     }
 }

@@ -24,7 +24,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use cloudfront::CloudFrontClient;
-pub use events::{EventsClient, StdoutMetrics};
+pub use events::EventsClient;
 pub use s3::S3Client;
 pub use sfn::SfnClient;
 pub use sns::SnsClient;
@@ -150,23 +150,56 @@ impl From<LambdaError> for Diagnostic {
     }
 }
 
+/// The metrics recorder of the process: CloudWatch Embedded Metric Format documents, namespace
+/// [`cfinv_pipeline::metrics::NAMESPACE`], dimension `Stack` (`CFINV_STACK`, the stack's name),
+/// written to stdout (the function's log, where CloudWatch extracts them) after each invocation.
+fn metrics() -> Option<&'static metrics_cloudwatch_embedded::Collector> {
+    static COLLECTOR: std::sync::OnceLock<Option<&'static metrics_cloudwatch_embedded::Collector>> =
+        std::sync::OnceLock::new();
+    *COLLECTOR.get_or_init(|| {
+        let stack = std::env::var("CFINV_STACK").unwrap_or_else(|_| "cfinv".to_owned());
+        let collector = metrics_cloudwatch_embedded::Builder::new()
+            .cloudwatch_namespace(cfinv_pipeline::metrics::NAMESPACE)
+            .with_dimension("Stack", stack)
+            .init();
+        match collector {
+            Ok(c) => {
+                cfinv_pipeline::metrics::describe();
+                Some(c)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "metrics recorder not installed; no metrics from this process");
+                None
+            }
+        }
+    })
+}
+
 /// Runs a handler in the Lambda loop: the payload is deserialised into its input (a payload that
-/// does not fit fails with `InvalidInput`), and its error becomes a [`LambdaError`].
+/// does not fit fails with `InvalidInput`), the handler gets it and the invocation's request id,
+/// its error becomes a [`LambdaError`], and the metrics it recorded are written after it.
 pub async fn run<I, O, E, F, Fut>(handler: F) -> Result<(), lambda_runtime::Error>
 where
     I: DeserializeOwned,
     O: Serialize,
     E: ErrorName + Display,
-    F: Fn(I) -> Fut,
+    F: Fn(I, String) -> Fut,
     Fut: Future<Output = Result<O, E>>,
 {
     let handler = &handler;
+    let collector = metrics();
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let input: I = serde_json::from_value(event.payload).map_err(|e| LambdaError {
             error_type: ErrorType::InvalidInput,
             message: format!("the payload does not fit this function: {e}"),
         })?;
-        match handler(input).await {
+        let answer = handler(input, event.context.request_id).await;
+        if let Some(c) = collector {
+            if let Err(e) = c.flush(std::io::stdout()) {
+                tracing::warn!(error = %e, "cannot write the metrics");
+            }
+        }
+        match answer {
             Ok(output) => serde_json::to_value(output)
                 .map_err(|e| LambdaError { error_type: ErrorType::InternalError, message: e.to_string() }),
             Err(e) => {

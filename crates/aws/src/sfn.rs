@@ -1,4 +1,5 @@
-//! Step Functions: starting the window's execution.
+//! Step Functions: starting executions, finding the running ones, the redrive count and the
+//! size of an execution's history.
 
 use cfinv_pipeline::ports::{Executions, PortError};
 
@@ -60,5 +61,21 @@ impl Executions for SfnClient {
     async fn redrive_count(&self, execution_arn: &str) -> Result<u32, PortError> {
         let out = self.client.describe_execution().execution_arn(execution_arn).send().await.map_err(port_error)?;
         Ok(out.redrive_count().unwrap_or(0).max(0) as u32)
+    }
+
+    async fn history_events(&self, execution_arn: &str) -> Result<u64, PortError> {
+        let out = self
+            .client
+            .get_execution_history()
+            .execution_arn(execution_arn)
+            .reverse_order(true)
+            .max_results(1)
+            .include_execution_data(false)
+            .send()
+            .await
+            .map_err(port_error)?;
+        // Newest first: the first event's id is the count. (An emulator that ignores the order
+        // or the page size still answers right with the largest id.)
+        Ok(out.events().iter().map(|e| e.id().max(0) as u64).max().unwrap_or(0))
     }
 }

@@ -12,9 +12,11 @@ use cfinv_core::{Change, ObjectEvent};
 use cfinv_pipeline::collect::{Collect, CollectInput, CollectPorts};
 use cfinv_pipeline::execution::ExecutionName;
 use cfinv_pipeline::ingest::Ingest;
-use cfinv_pipeline::invalidate::{Invalidate, InvalidateInput};
+use cfinv_pipeline::invalidate::{Invalidate, InvalidateInput, InvalidateOutput, UnitStep};
+use cfinv_pipeline::ports::{Events, Executions, Objects, Queue};
 use cfinv_pipeline::report::{Report, ReportInput};
-use cfinv_pipeline::sets::{set_key, CaughtError, SetFailed, SetFile, SetRef, SetResult};
+use cfinv_pipeline::run::{Page, PageCursor, Run, RunKeys, Unit};
+use cfinv_pipeline::sets::{Mark, SetFile};
 use cfinv_pipeline::settings::{CollectSettings, IngestSettings, InvalidateSettings, ReportSettings, Vars};
 use cfinv_pipeline::{Clock, ErrorName};
 use emulator::{create_cache_policy, create_distribution, create_distribution_with, emulator, s3, unique};
@@ -204,20 +206,21 @@ async fn collect_drains_ten_thousand_messages_into_sets_of_3000_and_deletes_them
         &plans,
         &[("CFINV_VISIBILITY_TIMEOUT_SECONDS", "120"), ("CFINV_COST_POLICY", "exact")],
     );
-    let out = collect.handle(CollectInput { execution: exec(), state_machine: None }).await.expect("collect");
-    assert_eq!(out.messages, 10_000);
-    let ours: Vec<&SetRef> = out.sets.iter().filter(|s| s.distribution_id == dist).collect();
-    assert_eq!(ours.iter().map(|s| s.path_count).collect::<Vec<_>>(), [3000, 3000, 3000, 1000]);
-
+    let out =
+        collect.handle(CollectInput { execution: exec(), state_machine: None }, "attempt-1").await.expect("collect");
+    assert_eq!(out.collected.messages, 10_000);
+    let keys_of_run = RunKeys::of("plans/", &out.run);
     let mut stored = Vec::new();
-    for set in &ours {
-        let key = set_key("plans/", out.execution.as_str(), &set.distribution_id, set.set);
-        let body = s3(&clients).get_object().bucket(&plans).key(&key).send().await.expect("set stored");
-        let bytes = body.body.collect().await.unwrap().into_bytes();
-        let file: SetFile = serde_json::from_slice(&bytes).unwrap();
-        assert!(file.paths.len() <= 3000);
+    let mut sizes = Vec::new();
+    for n in 1..=4 {
+        let file: SetFile =
+            serde_json::from_str(&get(&clients, &plans, &keys_of_run.set(&dist, n)).await.expect("set stored"))
+                .unwrap();
+        sizes.push(file.paths.len());
         stored.extend(file.paths);
     }
+    assert_eq!(sizes, [3000, 3000, 3000, 1000]);
+    assert!(get(&clients, &plans, &keys_of_run.set(&dist, 5)).await.is_none());
     let mut expected: Vec<String> = keys.iter().map(|k| format!("/{}", k.replace(' ', "%20"))).collect();
     expected.sort();
     stored.sort();
@@ -242,8 +245,13 @@ async fn collect_drains_ten_thousand_messages_into_sets_of_3000_and_deletes_them
     );
 }
 
+/// An object's text, `None` when there is no such key.
+async fn get(clients: &cfinv_aws::Clients, bucket: &str, key: &str) -> Option<String> {
+    clients.s3().get(bucket, key).await.expect("get")
+}
+
 #[tokio::test]
-async fn collect_deletes_nothing_when_the_sets_cannot_be_stored() {
+async fn collect_gives_every_message_back_at_once_when_the_run_cannot_be_stored() {
     let emu = emulator();
     let clients = emu.clients().await;
     let (site, plans, _dist) = site_behind_a_distribution(&clients, "nostore").await;
@@ -251,16 +259,11 @@ async fn collect_deletes_nothing_when_the_sets_cannot_be_stored() {
     fill_queue(&clients, &queue, (0..25).map(|i| event_body(&site, &format!("k{i}"))).collect()).await;
     emu.fault("s3", "PutObject", "ServiceUnavailable", 1, &plans);
 
-    let collect = collector(
-        &clients,
-        &queue,
-        &plans,
-        &[("CFINV_VISIBILITY_TIMEOUT_SECONDS", "3"), ("CFINV_COLLECT_SECONDS", "2")],
-    );
-    let err = collect.handle(CollectInput { execution: exec(), state_machine: None }).await.unwrap_err();
+    // A visibility timeout far longer than the test: only ChangeMessageVisibility brings them back.
+    let collect = collector(&clients, &queue, &plans, &[("CFINV_VISIBILITY_TIMEOUT_SECONDS", "600")]);
+    let err = collect.handle(CollectInput { execution: exec(), state_machine: None }, "a1").await.unwrap_err();
     assert_eq!(err.error_type(), "StorageUnavailable");
-    tokio::time::sleep(Duration::from_millis(3500)).await;
-    assert_eq!(receive_all(&clients, &queue).await.len(), 25, "every message is back in the queue");
+    assert_eq!(receive_all(&clients, &queue).await.len(), 25, "every message is back in the queue, now");
 }
 
 #[tokio::test]
@@ -276,75 +279,130 @@ async fn collect_reads_custom_cache_policies() {
     fill_queue(&clients, &queue, vec![event_body(&site, "live/a.m3u8"), event_body(&site, "vod/b.mp4")]).await;
 
     let collect = collector(&clients, &queue, &plans, &[]);
-    let out = collect.handle(CollectInput { execution: exec(), state_machine: None }).await.expect("collect");
-    let ours: Vec<&SetRef> = out.sets.iter().filter(|s| s.distribution_id == dist).collect();
-    assert_eq!(ours.len(), 1);
-    assert_eq!(
-        ours[0].preview,
-        ["/vod/b.mp4"],
-        "a creation on a behavior whose custom policy has MaxTTL 0 is not cached"
-    );
-    let summary = s3(&clients).get_object().bucket(&plans).key(&out.plan_key).send().await.expect("plan.json");
-    let summary: Value = serde_json::from_slice(&summary.body.collect().await.unwrap().into_bytes()).unwrap();
+    let out = collect.handle(CollectInput { execution: exec(), state_machine: None }, "a1").await.expect("collect");
+    let keys = RunKeys::of("plans/", &out.run);
+    let file: SetFile =
+        serde_json::from_str(&get(&clients, &plans, &keys.set(&dist, 1)).await.expect("set 1")).unwrap();
+    assert_eq!(file.paths, ["/vod/b.mp4"], "a creation on a behavior whose custom policy has MaxTTL 0 is not cached");
+    assert!(get(&clients, &plans, &keys.set(&dist, 2)).await.is_none());
+    let summary: Value =
+        serde_json::from_str(&get(&clients, &plans, &out.collected.plan_key).await.expect("plan.json")).unwrap();
     assert_eq!(summary["skippedByReason"]["not-cached"], 1);
 }
 
-async fn stored_set(
-    clients: &cfinv_aws::Clients,
-    plans: &str,
-    execution: &str,
-    dist: &str,
-    n: usize,
-    paths: &[&str],
-) -> SetRef {
-    let key = set_key("plans/", execution, dist, n);
-    let file =
-        SetFile { distribution_id: dist.into(), set: n, of: n, paths: paths.iter().map(|p| p.to_string()).collect() };
-    s3(clients)
-        .put_object()
-        .bucket(plans)
-        .key(&key)
-        .body(serde_json::to_vec(&file).unwrap().into())
-        .send()
-        .await
-        .expect("put set");
-    SetRef { distribution_id: dist.into(), set: n, of: n, path_count: paths.len(), preview: vec![] }
+/// A run of one page, stored as collect stores it: (distribution, sets of paths).
+async fn stored_run(clients: &cfinv_aws::Clients, plans: &str, sets: &[(&str, Vec<Vec<String>>)]) -> Run {
+    let run = Run {
+        execution: exec(),
+        attempt: "a1".into(),
+        pass: "p".into(),
+        pages: 1,
+        first_page: 0,
+        round: 0,
+        map_concurrency: 2,
+    };
+    let keys = RunKeys::of("plans/", &run);
+    let s3 = clients.s3();
+    let mut units = Vec::new();
+    for (d, sets) in sets {
+        for (i, paths) in sets.iter().enumerate() {
+            let file = SetFile { distribution_id: d.to_string(), set: i + 1, of: sets.len(), paths: paths.clone() };
+            s3.put(plans, &keys.set(d, i + 1), serde_json::to_string(&file).unwrap(), "application/json")
+                .await
+                .unwrap();
+        }
+        units.push(Unit { distribution_id: d.to_string(), first: 1, last: sets.len(), of: sets.len() });
+    }
+    let page = serde_json::to_string(&Page { units }).unwrap();
+    s3.put(plans, &keys.page("p", 0), page, "application/json").await.unwrap();
+    run
+}
+
+fn step_of(run: &Run, d: &str, of: usize) -> UnitStep {
+    UnitStep {
+        run: run.clone(),
+        unit: Unit { distribution_id: d.into(), first: 1, last: of, of },
+        idle: 0,
+        wait: 0,
+        waiting_for: None,
+        failed: vec![],
+        done: false,
+    }
+}
+
+async fn step(
+    invalidate: &Invalidate<
+        cfinv_aws::S3Client,
+        cfinv_aws::CloudFrontClient,
+        cfinv_aws::SfnClient,
+        cfinv_aws::EventsClient,
+    >,
+    st: UnitStep,
+) -> Result<UnitStep, String> {
+    match invalidate.handle(InvalidateInput::Step(st)).await {
+        Ok(InvalidateOutput::Step(InvalidateInput::Step(next))) => Ok(next),
+        Ok(other) => panic!("{other:?}"),
+        Err(e) => Err(e.error_type().to_string()),
+    }
 }
 
 #[tokio::test]
-async fn invalidate_is_idempotent_and_names_cloudfront_errors() {
+async fn a_step_submits_in_order_within_capacity_is_idempotent_and_names_cloudfront_errors() {
     let emu = emulator();
     let clients = emu.clients().await;
     let (_site, plans, dist) = site_behind_a_distribution(&clients, "inv").await;
-    let execution = exec();
-    let settings = InvalidateSettings::read(&vars(&[("CFINV_PLAN_BUCKET", &plans)])).unwrap();
-    let invalidate = Invalidate::new(clients.s3(), clients.cloudfront(), clients.sfn(), settings);
-    let input = |set: SetRef| InvalidateInput { execution: execution.clone(), set, gate: false, execution_arn: None };
-
-    let one = stored_set(&clients, &plans, execution.as_str(), &dist, 1, &["/a%20b.jpg", "/c"]).await;
-    let first = invalidate.handle(input(one.clone())).await.expect("invalidate");
-    let again = invalidate.handle(input(one.clone())).await.expect("repeat");
-    assert_eq!(first.invalidation_id, again.invalidation_id, "a repeated set returns the same invalidation");
+    let settings =
+        InvalidateSettings::read(&vars(&[("CFINV_PLAN_BUCKET", &plans), ("CFINV_STACK", "handlers")])).unwrap();
+    let invalidate =
+        Invalidate::new(clients.s3(), clients.cloudfront(), clients.sfn(), clients.events(), settings, frozen_clock());
+    let full: Vec<String> = (0..3000).map(|i| format!("/p{i:04}")).collect();
+    let run = stored_run(&clients, &plans, &[(&dist, vec![vec!["/a%20b.jpg".into(), "/c".into()], full])]).await;
+    let keys = RunKeys::of("plans/", &run);
     let cf = aws_sdk_cloudfront::Client::new(&clients.config);
-    let listed = cf.list_invalidations().distribution_id(&dist).send().await.unwrap();
-    assert_eq!(listed.invalidation_list().map(|l| l.items().len()), Some(1));
+    let invalidations = || async {
+        let listed = cf.list_invalidations().distribution_id(&dist).send().await.unwrap();
+        listed.invalidation_list().map(|l| l.items().len()).unwrap_or(0)
+    };
 
-    for code in ["Throttling", "TooManyInvalidationsInProgress", "AccessDenied"] {
-        emu.fault("cloudfront", "CreateInvalidation", code, 1, &dist);
-        let err = invalidate.handle(input(one.clone())).await.unwrap_err();
-        let expected = if code == "Throttling" { "Throttled" } else { code };
-        assert_eq!(err.error_type(), expected, "{code}");
+    // Transient errors are the state machine's to retry: the step fails with their name.
+    emu.fault("cloudfront", "CreateInvalidation", "Throttling", 1, &dist);
+    assert_eq!(step(&invalidate, step_of(&run, &dist, 2)).await.unwrap_err(), "Throttled");
+
+    // Set 1 goes; set 2 (3000 paths) does not fit beside it: the step says to wait for capacity.
+    let st = step(&invalidate, step_of(&run, &dist, 2)).await.expect("step");
+    assert_eq!((st.done, st.waiting_for.as_deref()), (false, Some("capacity")));
+    assert_eq!(invalidations().await, 1);
+    assert!(get(&clients, &plans, &keys.marker(&dist, 1, Mark::Accepted.as_str())).await.is_some());
+    // The same step again (its answer was lost): CloudFront has the set by its CallerReference.
+    step(&invalidate, step_of(&run, &dist, 2)).await.expect("repeat");
+    assert_eq!(invalidations().await, 1, "a repeated step creates nothing");
+
+    // An AccessDenied is the set's, recorded, and told on the bus; the step goes on.
+    let other: Vec<String> = vec!["/x".into()];
+    let run2 = stored_run(&clients, &plans, &[(&dist, vec![other])]).await;
+    emu.fault("cloudfront", "CreateInvalidation", "AccessDenied", 1, &dist);
+    // Wait until the first run's set 1 has completed (the emulator's invalidations take a moment).
+    let mut st2 = step(&invalidate, step_of(&run2, &dist, 1)).await.expect("step");
+    for _ in 0..50 {
+        if st2.done {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        st2 = step(&invalidate, st2).await.expect("step");
     }
+    assert!(st2.done);
+    let failed =
+        get(&clients, &plans, &RunKeys::of("plans/", &run2).marker(&dist, 1, "failed")).await.expect("failed marker");
+    assert!(failed.contains("AccessDenied"), "{failed}");
 
-    // The emulator enforces CloudFront's 3000 paths in progress: a second full set must wait.
-    let many: Vec<String> = (0..3000).map(|i| format!("/p{i}")).collect();
-    let refs: Vec<&str> = many.iter().map(String::as_str).collect();
-    let two = stored_set(&clients, &plans, execution.as_str(), &dist, 2, &refs).await;
-    assert_eq!(invalidate.handle(input(two)).await.unwrap_err().error_type(), "TooManyInvalidationsInProgress");
-
-    let mut gone = stored_set(&clients, &plans, execution.as_str(), "ENOSUCHDIST1", 1, &["/x"]).await;
-    gone.distribution_id = "ENOSUCHDIST1".into();
-    assert_eq!(invalidate.handle(input(gone)).await.unwrap_err().error_type(), "NoSuchDistribution");
+    let gone = stored_run(&clients, &plans, &[("ENOSUCHDIST1", vec![vec!["/x".into()]])]).await;
+    let st = step(&invalidate, step_of(&gone, "ENOSUCHDIST1", 1))
+        .await
+        .expect("a missing distribution is the set's failure");
+    assert!(st.done);
+    let failed =
+        get(&clients, &plans, &RunKeys::of("plans/", &gone).marker("ENOSUCHDIST1", 1, "failed")).await.unwrap();
+    assert!(failed.contains("NoSuchDistribution"), "{failed}");
 }
 
 #[tokio::test]
@@ -356,16 +414,19 @@ async fn report_writes_the_seed_error_file_and_one_alert() {
     create_bucket(&clients, &errors).await;
     let sns = aws_sdk_sns::Client::new(&clients.config);
     let topic = sns.create_topic().name(unique("alerts")).send().await.unwrap().topic_arn().unwrap().to_owned();
-    let execution = exec();
-    let s1 = stored_set(&clients, &plans, execution.as_str(), "EREPORT1", 1, &["/a", "/b%20c"]).await;
-    let s2 = stored_set(&clients, &plans, execution.as_str(), "EREPORT1", 2, &["/d"]).await;
-    let failed = |set: SetRef| {
-        SetResult::Failed(SetFailed {
-            failed: true,
-            set,
-            error: CaughtError { error: "AccessDenied".into(), cause: "not allowed".into() },
-        })
-    };
+    let run =
+        stored_run(&clients, &plans, &[("EREPORT1", vec![vec!["/a".into(), "/b%20c".into()], vec!["/d".into()]])])
+            .await;
+    let keys = RunKeys::of("plans/", &run);
+    for n in [1, 2] {
+        let failed =
+            json!({"error": "AccessDenied", "cause": "not allowed", "pass": "p", "failedAt": "2026-11-26T05:40:30Z"});
+        clients
+            .s3()
+            .put(&plans, &keys.marker("EREPORT1", n, "failed"), failed.to_string(), "application/json")
+            .await
+            .unwrap();
+    }
     let settings = ReportSettings::read(&vars(&[
         ("CFINV_PLAN_BUCKET", &plans),
         ("CFINV_ERROR_BUCKET", &errors),
@@ -375,17 +436,19 @@ async fn report_writes_the_seed_error_file_and_one_alert() {
     let report = Report::new(clients.s3(), clients.sns(), settings, frozen_clock());
     let out = report
         .handle(ReportInput {
-            execution: execution.clone(),
+            execution: run.execution.clone(),
             start_time: Some("2026-11-26T05:40:22.5Z".into()),
-            results: vec![failed(s2), failed(s1)],
+            run: run.clone(),
+            page: PageCursor { next: 1, ..PageCursor::default() },
         })
         .await
         .expect("report");
-    assert_eq!(out.failed_count, 2);
-    let key = &out.error_files[0];
+    assert_eq!((out.failed_count, out.error_files, out.gate_pages), (2, 1, 1));
+    let listed = clients.s3().list(&errors, "invalidation_error/").await.unwrap();
+    assert_eq!(listed.len(), 1);
+    let key = &listed[0];
     assert!(key.starts_with("invalidation_error/20261126054022") && key.ends_with("_EREPORT1.txt"), "{key}");
-    let body = s3(&clients).get_object().bucket(&errors).key(key).send().await.expect("error file");
-    let text = String::from_utf8(body.body.collect().await.unwrap().into_bytes().to_vec()).unwrap();
+    let text = get(&clients, &errors, key).await.expect("error file");
     assert_eq!(
         text,
         "CloudFront Id [EREPORT1]\n(Set 1 Start)\n/a\n/b%20c\n(Set 1 End)\n(Set 2 Start)\n/d\n(Set 2 End)\n"
@@ -395,7 +458,76 @@ async fn report_writes_the_seed_error_file_and_one_alert() {
     let alerts: Vec<Value> = emu.sns_messages().into_iter().filter(|m| m["topicArn"] == topic.as_str()).collect();
     assert_eq!(alerts.len(), 1, "one alert");
     assert_eq!(alerts[0]["subject"], "[Error] CloudFront Invalidation");
-    assert_eq!(alerts[0]["message"], format!("bucket : {errors}\n\n{key}\n"));
+    assert_eq!(
+        alerts[0]["message"],
+        format!("bucket : {errors}\n\n{key}\n\nReasons:\nEREPORT1 set 1: AccessDenied: not allowed\nEREPORT1 set 2: AccessDenied: not allowed\n")
+    );
+}
+
+/// The adapters the pipeline's newer ports rest on, against the emulator.
+#[tokio::test]
+async fn conditional_puts_released_messages_queue_depth_history_and_events() {
+    let emu = emulator();
+    let clients = emu.clients().await;
+    let bucket = unique("cond");
+    create_bucket(&clients, &bucket).await;
+    let s3 = clients.s3();
+    assert!(s3.put_new(&bucket, "plan.json", "first".into(), "application/json").await.unwrap());
+    assert!(!s3.put_new(&bucket, "plan.json", "second".into(), "application/json").await.unwrap(), "If-None-Match");
+    assert_eq!(get(&clients, &bucket, "plan.json").await.as_deref(), Some("first"));
+    assert_eq!(s3.list(&bucket, "plan").await.unwrap(), ["plan.json"]);
+
+    let url = create_queue(&clients, &unique("release")).await;
+    fill_queue(&clients, &url, (0..12).map(|i| format!("m{i}")).collect()).await;
+    let queue = clients.sqs(&url);
+    let mut received = Vec::new();
+    while received.len() < 12 {
+        let batch = queue.receive(10, 0, 600).await.unwrap();
+        assert!(!batch.is_empty());
+        received.extend(batch);
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(queue.depth().await.unwrap(), cfinv_pipeline::ports::QueueDepth { visible: 0, in_flight: 12 });
+    let receipts: Vec<cfinv_pipeline::ports::Delete> = received
+        .iter()
+        .map(|m| cfinv_pipeline::ports::Delete { id: m.message_id.clone(), receipt_handle: m.receipt_handle.clone() })
+        .collect();
+    assert_eq!(cfinv_pipeline::queue::release_until_accepted(&queue, &receipts, 2).await, 0);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(queue.depth().await.unwrap().visible, 12, "visible again at once");
+
+    let sfn = aws_sdk_sfn::Client::new(&clients.config);
+    let definition =
+        json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": true}}});
+    let sm = sfn
+        .create_state_machine()
+        .name(unique("hist"))
+        .definition(definition.to_string())
+        .role_arn("arn:aws:iam::123456789012:role/cfinv")
+        .send()
+        .await
+        .unwrap()
+        .state_machine_arn()
+        .to_owned();
+    let name = unique("h");
+    clients.sfn().start(&sm, &name, "{}").await.unwrap();
+    let arn = cfinv_pipeline::window::execution_arn(&sm, &name);
+    let mut events = 0;
+    for _ in 0..50 {
+        events = clients.sfn().history_events(&arn).await.unwrap();
+        if !clients.sfn().is_running(&arn).await.unwrap() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // ExecutionStarted, PassStateEntered/Exited twice, ExecutionSucceeded.
+    assert_eq!(events, 6);
+
+    clients
+        .events()
+        .put("Invalidation Completed", &json!({"distributionId": "E1"}).to_string())
+        .await
+        .expect("PutEvents");
 }
 
 #[tokio::test]
@@ -450,5 +582,5 @@ async fn the_state_machine_loads_and_runs_in_the_emulator() {
     let history = sfn.get_execution_history().execution_arn(&exec).send().await.expect("history");
     let entered: Vec<String> =
         history.events().iter().filter_map(|e| e.state_entered_event_details().map(|d| d.name().to_owned())).collect();
-    assert_eq!(entered, ["WaitForWindow", "Collect"]);
+    assert_eq!(entered, ["IsContinuation", "WaitForWindow", "Collect"]);
 }

@@ -27,6 +27,8 @@ pub enum ErrorType {
     StatesUnavailable,
     /// SNS refused the alert.
     AlertFailed,
+    /// EventBridge refused cfinv's event (`Invalidation Completed`, `Invalidation Failed`).
+    EventsUnavailable,
     /// A permission is missing: not retried, reported.
     AccessDenied,
     /// The distribution no longer exists: not retried, reported.
@@ -37,6 +39,8 @@ pub enum ErrorType {
     BatchMismatch,
     /// A stored set is missing or corrupt.
     SetUnreadable,
+    /// A stored page of the run, or its record, is missing or corrupt.
+    PlanUnreadable,
     /// A payload that does not fit the function.
     InvalidInput,
     /// An S3 event ingest cannot read.
@@ -92,6 +96,6 @@ mod tests {
         assert_eq!(ErrorType::TooManyInvalidationsInProgress.as_str(), "TooManyInvalidationsInProgress");
         assert_eq!(ErrorType::from_name("Throttled"), Some(ErrorType::Throttled));
         assert_eq!(ErrorType::from_name("Throttling"), None);
-        assert_eq!(ErrorType::all().count(), 19);
+        assert_eq!(ErrorType::all().count(), 21);
     }
 }

@@ -29,6 +29,8 @@ pub struct FakeQueue {
     /// Receipt handles made visible again.
     pub released: Mutex<Vec<String>>,
     pub receives: AtomicUsize,
+    /// When above zero, the receive with this number (1-based) and every later one fail.
+    pub fail_receives_from: AtomicUsize,
 }
 
 impl FakeQueue {
@@ -66,7 +68,11 @@ impl Queue for FakeQueue {
         Ok(vec![])
     }
     async fn receive(&self, max: u32, _wait: u32, _vis: u32) -> Result<Vec<ReceivedMessage>, PortError> {
-        self.receives.fetch_add(1, Ordering::SeqCst);
+        let number = self.receives.fetch_add(1, Ordering::SeqCst) + 1;
+        let from = self.fail_receives_from.load(Ordering::SeqCst);
+        if from > 0 && number >= from {
+            return Err(err(ErrorKind::Unavailable));
+        }
         let mut w = self.waiting.lock().unwrap();
         let n = (max as usize).min(w.len());
         let got: Vec<ReceivedMessage> = w.drain(..n).collect();
@@ -112,6 +118,8 @@ pub struct FakeExecutions {
     pub closed: Mutex<std::collections::HashSet<String>>,
     /// Names of executions running (besides those started here).
     pub running: Mutex<Vec<String>>,
+    /// What `history_events` answers.
+    pub history: AtomicUsize,
 }
 
 impl FakeExecutions {
@@ -147,6 +155,9 @@ impl Executions for FakeExecutions {
     }
     async fn redrive_count(&self, _arn: &str) -> Result<u32, PortError> {
         Ok(self.redrives.load(Ordering::SeqCst) as u32)
+    }
+    async fn history_events(&self, _arn: &str) -> Result<u64, PortError> {
+        Ok(self.history.load(Ordering::SeqCst) as u64)
     }
 }
 
@@ -196,6 +207,9 @@ pub struct FakeObjects {
     pub failing_puts: AtomicUsize,
     /// Buckets' website index documents.
     pub index_documents: Mutex<HashMap<String, String>>,
+    /// Objects another writer is writing: invisible to `get` until a `put_new` of the same key
+    /// meets them (and fails), as when two collects of one execution race.
+    pub racing: Mutex<HashMap<(String, String), String>>,
 }
 
 impl Buckets for FakeObjects {
@@ -223,6 +237,9 @@ impl Objects for FakeObjects {
         Ok(())
     }
     async fn put_new(&self, bucket: &str, key: &str, body: String, ct: &str) -> Result<bool, PortError> {
+        if let Some(theirs) = self.racing.lock().unwrap().remove(&(bucket.to_owned(), key.to_owned())) {
+            self.objects.lock().unwrap().insert((bucket.into(), key.into()), theirs);
+        }
         if self.get_now(bucket, key).is_some() {
             return Ok(false);
         }
@@ -260,6 +277,10 @@ pub struct FakeCloudFront {
     pub completed: Mutex<std::collections::HashSet<usize>>,
     /// Errors to return, per distribution, in order.
     pub errors: Mutex<HashMap<String, VecDeque<ErrorKind>>>,
+    /// Errors every CreateInvalidation of a distribution returns.
+    pub always: Mutex<HashMap<String, ErrorKind>>,
+    /// Paths CloudFront refuses: a batch holding one fails with `InvalidArgument`.
+    pub refused: Mutex<std::collections::HashSet<String>>,
 }
 
 impl FakeCloudFront {
@@ -321,6 +342,13 @@ impl CloudFront for FakeCloudFront {
         if let Some(kind) = self.errors.lock().unwrap().get_mut(d).and_then(VecDeque::pop_front) {
             return Err(err(kind));
         }
+        if let Some(kind) = self.always.lock().unwrap().get(d) {
+            return Err(err(*kind));
+        }
+        if let Some(bad) = paths.iter().find(|p| self.refused.lock().unwrap().contains(*p)) {
+            let message = format!("Your request contains one or more invalid invalidation paths: {bad}");
+            return Err(PortError::new(ErrorKind::InvalidArgument, message).with_code(Some("InvalidArgument".into())));
+        }
         let mut created = self.created.lock().unwrap();
         if let Some(i) = created.iter().position(|(dd, c, _)| dd == d && c == caller) {
             if created[i].2 != paths {
@@ -347,17 +375,6 @@ impl Events for FakeEvents {
 }
 
 #[derive(Default)]
-pub struct FakeMetrics {
-    pub lines: Mutex<Vec<String>>,
-}
-
-impl Metrics for FakeMetrics {
-    fn emit(&self, document: &str) {
-        self.lines.lock().unwrap().push(document.into());
-    }
-}
-
-#[derive(Default)]
 pub struct FakeAlerts {
     pub published: Mutex<Vec<(String, String, String)>>,
 }
@@ -366,5 +383,37 @@ impl Alerts for FakeAlerts {
     async fn publish(&self, topic: &str, subject: &str, body: &str) -> Result<(), PortError> {
         self.published.lock().unwrap().push((topic.into(), subject.into(), body.into()));
         Ok(())
+    }
+}
+
+/// One plan bucket shared by several handlers in a test (invalidate and report).
+impl Objects for Arc<FakeObjects> {
+    async fn put(&self, bucket: &str, key: &str, body: String, ct: &str) -> Result<(), PortError> {
+        (**self).put(bucket, key, body, ct).await
+    }
+    async fn put_new(&self, bucket: &str, key: &str, body: String, ct: &str) -> Result<bool, PortError> {
+        (**self).put_new(bucket, key, body, ct).await
+    }
+    async fn get(&self, bucket: &str, key: &str) -> Result<Option<String>, PortError> {
+        (**self).get(bucket, key).await
+    }
+    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, PortError> {
+        (**self).list(bucket, prefix).await
+    }
+}
+
+/// A clock that moves `step` seconds forward at every reading.
+pub fn ticking_clock(at: &str, step: i64) -> Clock {
+    let start = chrono::DateTime::parse_from_rfc3339(at).unwrap().with_timezone(&chrono::Utc);
+    let ticks = std::sync::atomic::AtomicI64::new(0);
+    Arc::new(move || start + chrono::Duration::seconds(step * ticks.fetch_add(1, Ordering::SeqCst)))
+}
+
+impl Buckets for Arc<FakeObjects> {
+    async fn tag(&self, bucket: &str, key: &str) -> Result<Option<String>, PortError> {
+        (**self).tag(bucket, key).await
+    }
+    async fn index_document(&self, bucket: &str) -> Result<Option<String>, PortError> {
+        (**self).index_document(bucket).await
     }
 }

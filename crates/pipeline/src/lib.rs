@@ -7,10 +7,13 @@
 //!
 //! - [`ingest`]: S3 events in; drops what the core skips before planning, queues the rest, starts the
 //!   execution of the current batch window (idempotently).
-//! - [`collect`]: drains the queue, plans with the core, stores the sets, then deletes the messages.
-//! - [`invalidate`]: one set, one CreateInvalidation, with a CallerReference that makes retries and
-//!   redrives idempotent.
-//! - [`report`]: the seed's error files and one alert for every set that could not be invalidated.
+//! - [`collect`]: drains the queue, plans with the core, stores the run ([`run`], [`sets`]), then
+//!   deletes the messages; gives them back on any failure.
+//! - [`invalidate`]: works through the run in small steps: submits sets as CloudFront's in-progress
+//!   limits allow ([`capacity`]), waits for completion, says on the bus when content is live.
+//! - [`report`]: the seed's error files and one alert for everything not invalidated; the pages a
+//!   redrive re-attempts.
+//! - [`sweep`]: on a schedule, starts an execution when messages wait and none is coming.
 //!
 //! Every handler error has a stable name ([`ErrorName::error_type`], one of [`ErrorType`]): the
 //! state machine retries and catches by these names, so they never change.
@@ -22,13 +25,16 @@ pub mod execution;
 pub mod expiring;
 pub mod ingest;
 pub mod invalidate;
+pub mod metrics;
 pub mod ports;
 pub mod queue;
 pub mod replay;
 pub mod report;
+pub mod run;
 pub mod sets;
 pub mod settings;
 pub mod statemachine;
+pub mod sweep;
 pub mod window;
 
 #[cfg(test)]

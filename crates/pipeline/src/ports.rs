@@ -122,6 +122,9 @@ pub trait Executions: Send + Sync {
     ) -> impl Future<Output = Result<(), PortError>> + Send;
     /// DescribeExecution's `redriveCount`: 0 until the execution is redriven.
     fn redrive_count(&self, execution_arn: &str) -> impl Future<Output = Result<u32, PortError>> + Send;
+    /// How many events the execution's history holds (GetExecutionHistory, newest first, one
+    /// event: its id is the count). Step Functions fails an execution at 25,000.
+    fn history_events(&self, execution_arn: &str) -> impl Future<Output = Result<u64, PortError>> + Send;
 }
 
 /// S3 bucket settings: tags (ingest's `exceptionPaths`), website configuration (collect).
@@ -235,13 +238,6 @@ pub trait CloudFront: Send + Sync {
 pub trait Events: Send + Sync {
     /// PutEvents with one entry: `detail_type` (`Invalidation Completed`...) and a JSON object.
     fn put(&self, detail_type: &str, detail: &str) -> impl Future<Output = Result<(), PortError>> + Send;
-}
-
-/// Where CloudWatch Embedded Metric Format documents go: the function's log (stdout on Lambda),
-/// from which CloudWatch extracts the metrics, with no API call.
-pub trait Metrics: Send + Sync {
-    /// One EMF document, as one line.
-    fn emit(&self, document: &str);
 }
 
 /// SNS.

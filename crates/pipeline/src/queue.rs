@@ -62,21 +62,45 @@ pub async fn send_until_accepted<Q: Queue>(
 /// stayed undeleted. An undeleted message comes back after its visibility timeout and is planned
 /// again: a duplicate invalidation, never a lost one.
 pub async fn delete_until_accepted<Q: Queue>(queue: &Q, receipts: &[Delete], attempts: u32) -> usize {
-    let mut undeleted = 0;
+    by_receipt(queue, receipts, attempts, ByReceipt::Delete).await
+}
+
+/// Makes received messages visible again at once (ChangeMessageVisibilityBatch, timeout 0), in
+/// batches of ten, retrying refused entries `attempts` times; returns how many stayed hidden (they
+/// come back after their visibility timeout instead).
+pub async fn release_until_accepted<Q: Queue>(queue: &Q, receipts: &[Delete], attempts: u32) -> usize {
+    by_receipt(queue, receipts, attempts, ByReceipt::Release).await
+}
+
+#[derive(Clone, Copy)]
+enum ByReceipt {
+    Delete,
+    Release,
+}
+
+async fn by_receipt<Q: Queue>(queue: &Q, receipts: &[Delete], attempts: u32, op: ByReceipt) -> usize {
+    let mut left = 0;
     for chunk in receipts.chunks(10) {
         let mut pending: Vec<Delete> = chunk.to_vec();
         for _ in 0..attempts.max(1) {
-            match queue.delete_batch(&pending).await {
+            let answer = match op {
+                ByReceipt::Delete => queue.delete_batch(&pending).await,
+                ByReceipt::Release => queue.release_batch(&pending).await,
+            };
+            match answer {
                 Ok(failed) => pending.retain(|d| failed.contains(&d.id)),
-                Err(e) => warn!(error = %e, "DeleteMessageBatch failed"),
+                Err(e) => match op {
+                    ByReceipt::Delete => warn!(error = %e, "DeleteMessageBatch failed"),
+                    ByReceipt::Release => warn!(error = %e, "ChangeMessageVisibilityBatch failed"),
+                },
             }
             if pending.is_empty() {
                 break;
             }
         }
-        undeleted += pending.len();
+        left += pending.len();
     }
-    undeleted
+    left
 }
 
 #[cfg(test)]

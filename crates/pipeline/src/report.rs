@@ -1,59 +1,73 @@
-//! The report function: every set that could not be invalidated goes into the seed's error file
-//! (one per distribution, in the error bucket), and one alert lists the files.
+//! The report function: what the pages an execution worked through did not invalidate goes into
+//! the seed's error file (one per distribution, in the error bucket), and one alert lists the
+//! files, with why.
+//!
+//! The report reads where each set stands from the markers beside the sets (see [`crate::sets`]),
+//! not from the state machine's results, so its input is a few hundred bytes whatever the run's
+//! size, and a unit whose iteration died is still accounted for (its sets are "not submitted").
+//!
+//! - A set that **failed** or was **never submitted** is written whole to the error file, and goes
+//!   on the next pass's pages (`g1`...), which a redrive of the execution works through.
+//! - **Refused paths** (CloudFront's `InvalidArgument`, isolated from their set) are written alone,
+//!   as their set, and reasoned with CloudFront's message in the alert; a redrive would not change
+//!   CloudFront's answer, so they are not re-attempted.
+//! - A set file or page that cannot be read is listed by key in the alert; everything else is still
+//!   written.
 //!
 //! The file keys are derived from the execution (its start time and a hash of its name and the
-//! distribution), so a retried report overwrites its own files instead of adding new ones.
+//! distribution), so a retried report, or the report after a redrive, overwrites its own files
+//! instead of adding new ones.
 
 use std::collections::BTreeMap;
 
-use cfinv_core::report::{alert_body, error_file_body, error_file_key, ALERT_SUBJECT};
+use cfinv_core::report::{alert_body_with_reasons, error_file_body, error_file_key, ALERT_SUBJECT};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tracing::{error, info};
 
 use crate::execution::ExecutionName;
 use crate::ports::{Alerts, Objects, PortError};
-use crate::sets::{read_set, ReadSetError, SetRef, SetResult};
+use crate::run::{paginate, Page, PageCursor, Run, RunKeys, Unit};
+use crate::sets::{read_json, read_set, Failed, Mark, Marks, ReadError, Refused, SetState};
 use crate::settings::ReportSettings;
 use crate::{Clock, ErrorName, ErrorType};
+
+/// SNS takes messages up to 256 KiB; the alert stops listing well before.
+const ALERT_BUDGET_BYTES: usize = 200_000;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReportInput {
+    /// `$$.Execution.Name`: the error files' keys derive from it.
     pub execution: ExecutionName,
     /// `$$.Execution.StartTime`: the error files' timestamp.
     #[serde(default)]
     pub start_time: Option<String>,
-    /// The Map's results.
-    pub results: Vec<SetResult>,
-}
-
-/// One failed set, for the output and the logs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Failure {
-    pub distribution_id: String,
-    pub set: usize,
-    pub error: String,
+    pub run: Run,
+    /// The pages worked through are `run.firstPage` to `page.next` (excluded).
+    pub page: PageCursor,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReportOutput {
+    /// Sets CloudFront accepted.
     pub invalidated: usize,
+    /// Sets not invalidated (failed, or never submitted): a redrive re-attempts them.
     pub failed_count: usize,
-    /// The sets that failed: the redrive gate iterates over them.
-    pub failed: Vec<SetRef>,
-    pub failures: Vec<Failure>,
-    pub error_files: Vec<String>,
+    /// Paths CloudFront refused.
+    pub refused_paths: usize,
+    /// Stored files that could not be read (listed in the alert).
+    pub unreadable: usize,
+    pub error_files: usize,
+    /// Pages of the next pass (`g{round + 1}`), for the redrive gate.
+    pub gate_pages: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     #[error("invalid input: {0}")]
     InvalidInput(String),
-    #[error("set {0} cannot be read: {1}")]
-    SetUnreadable(String, String),
     #[error("storage unavailable: {0}")]
     StorageUnavailable(#[source] PortError),
     #[error("cannot publish the alert: {0}")]
@@ -64,7 +78,6 @@ impl ErrorName for ReportError {
     fn error_type(&self) -> ErrorType {
         match self {
             ReportError::InvalidInput(_) => ErrorType::InvalidInput,
-            ReportError::SetUnreadable(..) => ErrorType::SetUnreadable,
             ReportError::StorageUnavailable(_) => ErrorType::StorageUnavailable,
             ReportError::AlertFailed(_) => ErrorType::AlertFailed,
         }
@@ -77,9 +90,22 @@ fn stable_hash(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
+/// What the pages say, distribution by distribution.
+#[derive(Default)]
+struct Findings {
+    invalidated: usize,
+    /// Per distribution: its sets to write, by number, with their paths.
+    files: BTreeMap<String, BTreeMap<usize, Vec<String>>>,
+    /// Per distribution: the sets to re-attempt, and how many sets it has.
+    unfinished: BTreeMap<String, (Vec<usize>, usize)>,
+    refused_paths: usize,
+    reasons: Vec<String>,
+    unreadable: Vec<String>,
+}
+
 pub struct Report<O, A> {
-    objects: O,
-    alerts: A,
+    pub objects: O,
+    pub alerts: A,
     settings: ReportSettings,
     clock: Clock,
 }
@@ -89,7 +115,7 @@ impl<O: Objects, A: Alerts> Report<O, A> {
         Report { objects, alerts, settings, clock }
     }
 
-    #[tracing::instrument(name = "report", skip_all, fields(execution = %input.execution))]
+    #[tracing::instrument(name = "report", skip_all, fields(execution = %input.execution, pass = %input.run.pass))]
     pub async fn handle(&self, input: ReportInput) -> Result<ReportOutput, ReportError> {
         let at: DateTime<Utc> = input
             .start_time
@@ -97,49 +123,12 @@ impl<O: Objects, A: Alerts> Report<O, A> {
             .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.with_timezone(&Utc))
             .unwrap_or_else(|| (self.clock)());
+        let keys = RunKeys::of(&self.settings.plan_prefix, &input.run);
+        let found = self.read_pages(&keys, &input.run, input.page.next).await?;
 
-        let mut invalidated = 0;
-        let mut failed: Vec<SetRef> = Vec::new();
-        let mut failures = Vec::new();
-        for r in input.results {
-            match r {
-                SetResult::Done(_) => invalidated += 1,
-                SetResult::Failed(f) => {
-                    error!(distribution = %f.set.distribution_id, set = f.set.set, error = %f.error.error, cause = %f.error.cause, "set not invalidated");
-                    failures.push(Failure {
-                        distribution_id: f.set.distribution_id.clone(),
-                        set: f.set.set,
-                        error: f.error.error.clone(),
-                    });
-                    failed.push(f.set);
-                }
-            }
-        }
-
-        let mut by_distribution: BTreeMap<&str, Vec<&SetRef>> = BTreeMap::new();
-        for s in &failed {
-            by_distribution.entry(&s.distribution_id).or_default().push(s);
-        }
         let mut error_files = Vec::new();
-        for (distribution, mut sets) in by_distribution {
-            sets.sort_by_key(|s| s.set);
-            let mut contents: Vec<(usize, Vec<String>)> = Vec::new();
-            for s in sets {
-                let file = read_set(
-                    &self.objects,
-                    &self.settings.plan_bucket,
-                    &self.settings.plan_prefix,
-                    &input.execution,
-                    s,
-                )
-                .await
-                .map_err(|e| match e {
-                    ReadSetError::Storage(e) => ReportError::StorageUnavailable(e),
-                    ReadSetError::Unreadable { key, why } => ReportError::SetUnreadable(key, why),
-                })?;
-                contents.push((s.set, file.paths));
-            }
-            let borrowed: Vec<(usize, &[String])> = contents.iter().map(|(n, p)| (*n, &p[..])).collect();
+        for (distribution, sets) in &found.files {
+            let borrowed: Vec<(usize, &[String])> = sets.iter().map(|(n, p)| (*n, &p[..])).collect();
             let seed = stable_hash(&format!("{}/{distribution}", input.execution));
             let key = error_file_key(at, seed, distribution).map_err(|e| ReportError::InvalidInput(e.to_string()))?;
             let body =
@@ -150,99 +139,197 @@ impl<O: Objects, A: Alerts> Report<O, A> {
                 .map_err(ReportError::StorageUnavailable)?;
             error_files.push(key);
         }
-        if !error_files.is_empty() {
-            let body = alert_body(&self.settings.error_bucket, &error_files);
+
+        let gate_pages = self.write_next_pass(&keys, &input.run, &found).await?;
+        let failed_count: usize = found.unfinished.values().map(|(sets, _)| sets.len()).sum();
+        if !error_files.is_empty() || !found.unreadable.is_empty() {
+            let mut reasons = found.reasons.clone();
+            reasons.extend(found.unreadable.iter().map(|u| format!("unreadable: {u}")));
+            let body = bounded_alert(&self.settings.error_bucket, &error_files, &reasons);
             self.alerts
                 .publish(&self.settings.topic_arn, ALERT_SUBJECT, &body)
                 .await
                 .map_err(ReportError::AlertFailed)?;
         }
-        info!(invalidated, failed = failed.len(), files = error_files.len(), "reported");
-        Ok(ReportOutput { invalidated, failed_count: failed.len(), failed, failures, error_files })
+        info!(
+            invalidated = found.invalidated,
+            failed = failed_count,
+            refused_paths = found.refused_paths,
+            unreadable = found.unreadable.len(),
+            files = error_files.len(),
+            gate_pages,
+            "reported"
+        );
+        Ok(ReportOutput {
+            invalidated: found.invalidated,
+            failed_count,
+            refused_paths: found.refused_paths,
+            unreadable: found.unreadable.len(),
+            error_files: error_files.len(),
+            gate_pages,
+        })
     }
+
+    /// Goes through the pages `run.first_page..next` and every set of their units.
+    async fn read_pages(&self, keys: &RunKeys, run: &Run, next: usize) -> Result<Findings, ReportError> {
+        let bucket = &self.settings.plan_bucket;
+        let mut found = Findings::default();
+        let mut marks: BTreeMap<String, Marks> = BTreeMap::new();
+        for number in run.first_page..next {
+            let key = keys.page(&run.pass, number);
+            let page: Page = match read_json(&self.objects, bucket, &key).await {
+                Ok(page) => page,
+                Err(ReadError::Storage(e)) => return Err(ReportError::StorageUnavailable(e)),
+                Err(unreadable) => {
+                    error!(error = %unreadable, "page unreadable");
+                    found.unreadable.push(unreadable.to_string());
+                    continue;
+                }
+            };
+            for unit in &page.units {
+                let d = &unit.distribution_id;
+                if !marks.contains_key(d) {
+                    let listed =
+                        Marks::list(&self.objects, bucket, keys, d).await.map_err(ReportError::StorageUnavailable)?;
+                    marks.insert(d.clone(), listed);
+                }
+                let m = &marks[d];
+                for set in unit.sets() {
+                    self.account(keys, unit, set, m, &mut found).await?;
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Where one set stands, into the findings.
+    async fn account(
+        &self,
+        keys: &RunKeys,
+        unit: &Unit,
+        set: usize,
+        marks: &Marks,
+        found: &mut Findings,
+    ) -> Result<(), ReportError> {
+        let bucket = &self.settings.plan_bucket;
+        let d = &unit.distribution_id;
+        let storage = |e: ReadError| match e {
+            ReadError::Storage(e) => Some(ReportError::StorageUnavailable(e)),
+            _ => None,
+        };
+        let state = marks.state(set);
+        if marks.has(set, Mark::Refused) {
+            match read_json::<O, Refused>(&self.objects, bucket, &keys.marker(d, set, Mark::Refused.as_str())).await {
+                Ok(refused) => {
+                    found.refused_paths += refused.paths.len();
+                    for p in &refused.paths {
+                        found
+                            .reasons
+                            .push(format!("{d} set {set}: refused {}: InvalidArgument: {}", p.path, p.message));
+                    }
+                    found
+                        .files
+                        .entry(d.clone())
+                        .or_default()
+                        .insert(set, refused.paths.into_iter().map(|p| p.path).collect());
+                }
+                Err(e) => match storage(e) {
+                    Some(e) => return Err(e),
+                    None => found.unreadable.push(keys.marker(d, set, Mark::Refused.as_str())),
+                },
+            }
+        }
+        match state {
+            SetState::Completed | SetState::Accepted => found.invalidated += 1,
+            SetState::Refused => {}
+            SetState::Failed | SetState::NotSubmitted => {
+                let reason = if state == SetState::Failed {
+                    match read_json::<O, Failed>(&self.objects, bucket, &keys.marker(d, set, Mark::Failed.as_str()))
+                        .await
+                    {
+                        Ok(f) => format!("{}: {}", f.error, f.cause),
+                        Err(e) => match storage(e) {
+                            Some(e) => return Err(e),
+                            None => "failed (its record cannot be read)".to_owned(),
+                        },
+                    }
+                } else {
+                    "NotSubmitted: its step did not run to the end (see the execution's history)".to_owned()
+                };
+                error!(distribution = %d, set, reason = %reason, "set not invalidated");
+                found.reasons.push(format!("{d} set {set}: {reason}"));
+                let entry = found.unfinished.entry(d.clone()).or_insert_with(|| (Vec::new(), unit.of));
+                entry.0.push(set);
+                match read_set(&self.objects, bucket, keys, d, set).await {
+                    Ok(file) => {
+                        found.files.entry(d.clone()).or_default().insert(set, file.paths);
+                    }
+                    Err(e) => match storage(e) {
+                        Some(e) => return Err(e),
+                        None => found.unreadable.push(keys.set(d, set)),
+                    },
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the pages of the pass a redrive would work through: per distribution, one range from
+    /// its first to its last unfinished set (steps skip what has completed in between).
+    async fn write_next_pass(&self, keys: &RunKeys, run: &Run, found: &Findings) -> Result<usize, ReportError> {
+        let ranges: Vec<Unit> = found
+            .unfinished
+            .iter()
+            .filter_map(|(d, (sets, of))| {
+                let first = *sets.iter().min()?;
+                let last = *sets.iter().max()?;
+                Some(Unit { distribution_id: d.clone(), first, last, of: *of })
+            })
+            .collect();
+        let pages = paginate(&ranges);
+        let pass = Run::redrive_pass(run.round + 1);
+        for (n, page) in pages.iter().enumerate() {
+            // Units of strings and numbers serialise without fail.
+            let body = serde_json::to_string(page).unwrap_or_default();
+            self.objects
+                .put(&self.settings.plan_bucket, &keys.page(&pass, n), body, "application/json")
+                .await
+                .map_err(ReportError::StorageUnavailable)?;
+        }
+        Ok(pages.len())
+    }
+}
+
+/// The alert, within SNS's size: reasons beyond the budget are counted, not listed (the error
+/// files and the execution's log hold them all).
+fn bounded_alert(bucket: &str, keys: &[String], reasons: &[String]) -> String {
+    let mut listed: Vec<&String> = Vec::new();
+    let mut size = 0;
+    for k in keys {
+        if size + k.len() + 1 > ALERT_BUDGET_BYTES / 2 {
+            break;
+        }
+        size += k.len() + 1;
+        listed.push(k);
+    }
+    let mut kept: Vec<String> = Vec::new();
+    if listed.len() < keys.len() {
+        kept.push(format!(
+            "{} more error files under {} in the bucket, written at the same time",
+            keys.len() - listed.len(),
+            cfinv_core::report::ERROR_KEY_PREFIX
+        ));
+    }
+    for (i, r) in reasons.iter().enumerate() {
+        if size + r.len() + 1 > ALERT_BUDGET_BYTES {
+            kept.push(format!("... and {} more reasons (see the error files and the report's log)", reasons.len() - i));
+            break;
+        }
+        size += r.len() + 1;
+        kept.push(r.clone());
+    }
+    alert_body_with_reasons(bucket, &listed, &kept)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::fakes::*;
-    use crate::sets::{set_key, CaughtError, SetDone, SetFailed, SetFile};
-    use cfinv_core::report::parse_error_file;
-
-    fn set(d: &str, n: usize, paths: &[&str], objects: &FakeObjects) -> SetRef {
-        let key = set_key("plans/", "x-1", d, n);
-        let file =
-            SetFile { distribution_id: d.into(), set: n, of: 2, paths: paths.iter().map(|p| p.to_string()).collect() };
-        objects.objects.lock().unwrap().insert(("plans".into(), key), serde_json::to_string(&file).unwrap());
-        SetRef { distribution_id: d.into(), set: n, of: 2, path_count: paths.len(), preview: vec![] }
-    }
-
-    #[tokio::test]
-    async fn failed_sets_become_seed_error_files_and_one_alert() {
-        let objects = FakeObjects::default();
-        let e1s1 = set("E1", 1, &["/a", "/b"], &objects);
-        let e1s2 = set("E1", 2, &["/c"], &objects);
-        let e2s1 = set("E2", 1, &["/z"], &objects);
-        let failed = |s: SetRef| {
-            SetResult::Failed(SetFailed {
-                failed: true,
-                set: s,
-                error: CaughtError { error: "AccessDenied".into(), cause: "no".into() },
-            })
-        };
-        let input = ReportInput {
-            execution: ExecutionName::try_from("x-1").unwrap(),
-            start_time: Some("2026-11-26T05:40:22.123Z".into()),
-            results: vec![
-                failed(e1s2),
-                SetResult::Done(SetDone {
-                    distribution_id: e2s1.distribution_id,
-                    set: 1,
-                    invalidation_id: "I1".into(),
-                    status: "InProgress".into(),
-                }),
-                failed(e1s1),
-            ],
-        };
-        let settings = ReportSettings {
-            plan_bucket: "plans".into(),
-            plan_prefix: "plans/".into(),
-            error_bucket: "errors".into(),
-            topic_arn: "arn:t".into(),
-        };
-        let report = Report::new(objects, FakeAlerts::default(), settings, fixed_clock("2026-11-26T06:00:00Z"));
-        let out = report.handle(input.clone()).await.unwrap();
-        assert_eq!((out.invalidated, out.failed_count), (1, 2));
-        assert_eq!(out.error_files.len(), 1);
-        let key = &out.error_files[0];
-        assert!(key.starts_with("invalidation_error/20261126054022") && key.ends_with("_E1.txt"), "{key}");
-        let file = parse_error_file(&report.objects.get_now("errors", key).unwrap()).unwrap();
-        assert_eq!(file.distribution_id, "E1");
-        assert_eq!(file.sets.iter().map(|s| (s.number, s.paths.len())).collect::<Vec<_>>(), [(1, 2), (2, 1)]);
-        let published = report.alerts.published.lock().unwrap().clone();
-        assert_eq!(published.len(), 1);
-        assert_eq!(published[0].1, "[Error] CloudFront Invalidation");
-        assert_eq!(published[0].2, format!("bucket : errors\n\n{key}\n"));
-        drop(published);
-        let again = report.handle(input).await.unwrap();
-        assert_eq!(again.error_files, out.error_files, "a retried report writes the same files");
-    }
-
-    #[tokio::test]
-    async fn no_failures_no_alert() {
-        let settings = ReportSettings {
-            plan_bucket: "plans".into(),
-            plan_prefix: "plans/".into(),
-            error_bucket: "errors".into(),
-            topic_arn: "arn:t".into(),
-        };
-        let report =
-            Report::new(FakeObjects::default(), FakeAlerts::default(), settings, fixed_clock("2026-11-26T06:00:00Z"));
-        let out = report
-            .handle(ReportInput { execution: ExecutionName::try_from("x").unwrap(), start_time: None, results: vec![] })
-            .await
-            .unwrap();
-        assert_eq!(out.failed_count, 0);
-        assert!(report.alerts.published.lock().unwrap().is_empty());
-    }
-}
+mod tests;

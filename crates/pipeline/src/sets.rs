@@ -1,57 +1,24 @@
-//! What travels between the functions: the sets collect stores in S3 (path lists are too large for
-//! Step Functions' 256 KiB payloads), the small references the Map iterates over, and what each
-//! iteration returns.
+//! Sets and their fate, in the plan bucket beside them.
+//!
+//! A set's items are in `set-0001.json` (a 3,000-path set is larger than a Step Functions
+//! payload). What became of it is written beside it, one small marker per step, as it happens:
+//!
+//! - `set-0001.accepted.json`: CloudFront accepted it (as which invalidations, when);
+//! - `set-0001.completed.json`: every one of those invalidations is `Completed`;
+//! - `set-0001.refused.json`: paths CloudFront refused (`InvalidArgument`), isolated from the rest;
+//! - `set-0001.failed.json`: it could not be invalidated (`AccessDenied`...), and why.
+//!
+//! The state machine's payloads stay small, a retried step finds what an earlier attempt did by
+//! listing the distribution's folder, and `cfinv status` and the report read the same markers.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::execution::ExecutionName;
 use crate::ports::{Objects, PortError};
+use crate::run::RunKeys;
 
-/// Where one execution's plan lives: `{prefix}{execution}/`.
-pub fn execution_prefix(plan_prefix: &str, execution: &str) -> String {
-    format!("{plan_prefix}{execution}/")
-}
-
-/// The key of one set: `{prefix}{execution}/{distributionId}/set-0001.json`.
-pub fn set_key(plan_prefix: &str, execution: &str, distribution_id: &str, set: usize) -> String {
-    format!("{}{distribution_id}/set-{set:04}.json", execution_prefix(plan_prefix, execution))
-}
-
-/// The key of a set's outcome: `{prefix}{execution}/{distributionId}/set-0001.result.json`.
-pub fn result_key(plan_prefix: &str, execution: &str, distribution_id: &str, set: usize) -> String {
-    format!("{}{distribution_id}/set-{set:04}.result.json", execution_prefix(plan_prefix, execution))
-}
-
-/// What became of one set, written beside it in the plan bucket as it happens: when CloudFront
-/// accepted it (and as which invalidation), when it completed, or why it failed. `cfinv status`
-/// and the report read these; the state machine's payloads stay small.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SetOutcome {
-    pub distribution_id: String,
-    pub set: usize,
-    /// `accepted` (CloudFront has it, in progress), `completed`, or `failed`.
-    pub state: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub invalidation_id: Option<String>,
-    /// RFC 3339 times.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub accepted_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub completed_at: Option<String>,
-    /// The error name (`AccessDenied`...) and CloudFront's message, when it failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cause: Option<String>,
-}
-
-/// The key of an execution's plan summary, written last: its presence means collect finished.
-pub fn plan_key(plan_prefix: &str, execution: &str) -> String {
-    format!("{}plan.json", execution_prefix(plan_prefix, execution))
-}
-
-/// One set as stored in S3.
+/// One set as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SetFile {
@@ -63,91 +30,258 @@ pub struct SetFile {
     pub paths: Vec<String>,
 }
 
-/// A reference to a stored set: one Map item. Its [`SetFile`] is at
-/// [`set_key`]`(plan prefix, execution, distribution, set)` in the plan bucket.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One distribution of a run as collect stored it (`distribution.json`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SetRef {
+pub struct DistributionRecord {
     pub distribution_id: String,
-    pub set: usize,
-    pub of: usize,
-    pub path_count: usize,
-    /// The first few paths, so the console shows what a set is about.
-    pub preview: Vec<String>,
+    /// Items sent (wildcards included) and the exact paths they stand for.
+    pub items: usize,
+    pub exact_items: usize,
+    pub sets: usize,
+    /// Events that gave the distribution an item.
+    pub events: usize,
+    /// The earliest S3 `eventTime` among them (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_event_time: Option<String>,
+    pub estimated_cost_usd: f64,
 }
 
-/// Why a stored set could not be read.
+/// The markers of a set, by the word in their key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Mark {
+    Accepted,
+    Completed,
+    Refused,
+    Failed,
+}
+
+impl Mark {
+    pub const ALL: [Mark; 4] = [Mark::Accepted, Mark::Completed, Mark::Refused, Mark::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mark::Accepted => "accepted",
+            Mark::Completed => "completed",
+            Mark::Refused => "refused",
+            Mark::Failed => "failed",
+        }
+    }
+}
+
+/// `set-NNNN.accepted.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Accepted {
+    /// One invalidation, or one per part when refused paths were split out.
+    pub invalidation_ids: Vec<String>,
+    /// RFC 3339.
+    pub accepted_at: String,
+    /// Items CloudFront accepted (the set's, less any refused).
+    pub items: usize,
+}
+
+/// `set-NNNN.completed.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Completed {
+    pub invalidation_ids: Vec<String>,
+    pub accepted_at: String,
+    /// When cfinv first saw every invalidation of the set `Completed` (within one poll interval of
+    /// CloudFront's own moment).
+    pub completed_at: String,
+    pub items: usize,
+}
+
+/// One path CloudFront refused, with its answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefusedPath {
+    pub path: String,
+    /// CloudFront's message.
+    pub message: String,
+}
+
+/// `set-NNNN.refused.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Refused {
+    pub paths: Vec<RefusedPath>,
+}
+
+/// `set-NNNN.failed.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Failed {
+    /// The error name (`AccessDenied`...), one of [`crate::ErrorType`].
+    pub error: String,
+    /// What AWS said.
+    pub cause: String,
+    /// The pass that failed it (`p`, `g1`...): a later pass tries it again.
+    pub pass: String,
+    pub failed_at: String,
+}
+
+/// Why a stored file could not be read.
 #[derive(Debug, thiserror::Error)]
-pub enum ReadSetError {
+pub enum ReadError {
     /// S3 did not answer: worth retrying.
     #[error("plan storage unavailable: {0}")]
     Storage(#[source] PortError),
-    /// The set is missing, or is not the set it should be: retrying will not help.
-    #[error("set {key} cannot be read: {why}")]
+    /// The file is missing, or is not what it should be: retrying will not help.
+    #[error("{key} cannot be read: {why}")]
     Unreadable { key: String, why: String },
 }
 
-/// Reads the stored set `set` of an execution, and checks that it is the set the reference names.
-/// Invalidate (to send it) and report (to write its paths to the error file) both read sets so.
+/// Reads a JSON file of the plan bucket.
+pub async fn read_json<O: Objects, T: serde::de::DeserializeOwned>(
+    objects: &O,
+    bucket: &str,
+    key: &str,
+) -> Result<T, ReadError> {
+    let unreadable = |why: String| ReadError::Unreadable { key: key.to_owned(), why };
+    let text =
+        objects.get(bucket, key).await.map_err(ReadError::Storage)?.ok_or_else(|| unreadable("no such key".into()))?;
+    serde_json::from_str(&text).map_err(|e| unreadable(e.to_string()))
+}
+
+/// Reads set `set` of a distribution, and checks that it is the set its key names.
 pub async fn read_set<O: Objects>(
     objects: &O,
-    plan_bucket: &str,
-    plan_prefix: &str,
-    execution: &ExecutionName,
-    set: &SetRef,
-) -> Result<SetFile, ReadSetError> {
-    let key = set_key(plan_prefix, execution.as_str(), &set.distribution_id, set.set);
-    let unreadable = |why: String| ReadSetError::Unreadable { key: key.clone(), why };
-    let text = objects
-        .get(plan_bucket, &key)
-        .await
-        .map_err(ReadSetError::Storage)?
-        .ok_or_else(|| unreadable("no such key".into()))?;
-    let file: SetFile = serde_json::from_str(&text).map_err(|e| unreadable(e.to_string()))?;
-    if file.distribution_id != set.distribution_id || file.set != set.set || file.paths.is_empty() {
-        return Err(unreadable(format!(
-            "holds set {} of {} with {} paths",
-            file.set,
-            file.distribution_id,
-            file.paths.len()
-        )));
+    bucket: &str,
+    keys: &RunKeys,
+    distribution_id: &str,
+    set: usize,
+) -> Result<SetFile, ReadError> {
+    let key = keys.set(distribution_id, set);
+    let file: SetFile = read_json(objects, bucket, &key).await?;
+    if file.distribution_id != distribution_id || file.set != set || file.paths.is_empty() {
+        return Err(ReadError::Unreadable {
+            key,
+            why: format!("holds set {} of {} with {} paths", file.set, file.distribution_id, file.paths.len()),
+        });
     }
     Ok(file)
 }
 
-/// What an invalidate iteration returns when the set was invalidated: small, because the Map
-/// collects one per set into a payload limited to 256 KiB.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SetDone {
-    pub distribution_id: String,
-    pub set: usize,
-    pub invalidation_id: String,
-    pub status: String,
+/// Writes a marker. Markers are small structs of strings: they serialise without fail.
+pub async fn put_marker<O: Objects, T: Serialize>(
+    objects: &O,
+    bucket: &str,
+    keys: &RunKeys,
+    distribution_id: &str,
+    set: usize,
+    mark: Mark,
+    body: &T,
+) -> Result<(), PortError> {
+    let key = keys.marker(distribution_id, set, mark.as_str());
+    objects.put(bucket, &key, serde_json::to_string(body).unwrap_or_default(), "application/json").await
 }
 
-/// The error Step Functions adds with a Catch (`ResultPath: $.error`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CaughtError {
-    #[serde(rename = "Error", default)]
-    pub error: String,
-    #[serde(rename = "Cause", default)]
-    pub cause: String,
+/// Which markers each set of one distribution has, from one listing of its folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Marks(BTreeMap<usize, Vec<Mark>>);
+
+impl Marks {
+    /// Lists the distribution's folder.
+    pub async fn list<O: Objects>(
+        objects: &O,
+        bucket: &str,
+        keys: &RunKeys,
+        distribution_id: &str,
+    ) -> Result<Marks, PortError> {
+        let root = keys.distribution_root(distribution_id);
+        let listed = objects.list(bucket, &root).await?;
+        Ok(Marks::from_keys(listed.iter().filter_map(|k| k.strip_prefix(&root))))
+    }
+
+    /// From key names relative to a distribution's folder (`set-0001.accepted.json`).
+    pub fn from_keys<'a>(names: impl IntoIterator<Item = &'a str>) -> Marks {
+        let mut marks: BTreeMap<usize, Vec<Mark>> = BTreeMap::new();
+        for name in names {
+            let Some(rest) = name.strip_prefix("set-").and_then(|r| r.strip_suffix(".json")) else {
+                continue;
+            };
+            let Some((number, word)) = rest.split_once('.') else {
+                continue;
+            };
+            let (Ok(number), Some(mark)) =
+                (number.parse::<usize>(), Mark::ALL.into_iter().find(|m| m.as_str() == word))
+            else {
+                continue;
+            };
+            marks.entry(number).or_default().push(mark);
+        }
+        Marks(marks)
+    }
+
+    pub fn has(&self, set: usize, mark: Mark) -> bool {
+        self.0.get(&set).is_some_and(|m| m.contains(&mark))
+    }
+
+    /// Records a marker written since the listing.
+    pub fn add(&mut self, set: usize, mark: Mark) {
+        let marks = self.0.entry(set).or_default();
+        if !marks.contains(&mark) {
+            marks.push(mark);
+        }
+    }
+
+    /// Where set `set` stands.
+    pub fn state(&self, set: usize) -> SetState {
+        if self.has(set, Mark::Completed) {
+            SetState::Completed
+        } else if self.has(set, Mark::Accepted) {
+            SetState::Accepted
+        } else if self.has(set, Mark::Refused) {
+            // Refused with nothing accepted: every path of the set was refused.
+            SetState::Refused
+        } else if self.has(set, Mark::Failed) {
+            SetState::Failed
+        } else {
+            SetState::NotSubmitted
+        }
+    }
 }
 
-/// What a Map iteration whose set failed returns (the Catch's Pass state shapes it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SetFailed {
-    pub failed: bool,
-    pub set: SetRef,
-    pub error: CaughtError,
+/// Where a set stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetState {
+    /// Not yet submitted (or its step never ran).
+    NotSubmitted,
+    /// CloudFront has it, in progress.
+    Accepted,
+    Completed,
+    /// Every path refused: nothing to submit again.
+    Refused,
+    /// Could not be invalidated; a later pass tries again.
+    Failed,
 }
 
-/// One Map iteration's result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum SetResult {
-    Failed(SetFailed),
-    Done(SetDone),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marks_from_a_listing() {
+        let marks = Marks::from_keys([
+            "distribution.json",
+            "set-0001.json",
+            "set-0001.accepted.json",
+            "set-0001.completed.json",
+            "set-0002.json",
+            "set-0002.accepted.json",
+            "set-0002.refused.json",
+            "set-0003.failed.json",
+            "set-0004.refused.json",
+            "set-0005.json",
+            "set-x.failed.json",
+        ]);
+        let states: Vec<SetState> = (1..=5).map(|s| marks.state(s)).collect();
+        assert_eq!(
+            states,
+            [SetState::Completed, SetState::Accepted, SetState::Failed, SetState::Refused, SetState::NotSubmitted]
+        );
+        assert!(marks.has(2, Mark::Refused));
+    }
 }

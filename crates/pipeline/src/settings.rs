@@ -190,6 +190,9 @@ pub struct CollectSettings {
     /// `CFINV_DISTRIBUTION_CACHE_SECONDS` (default 60): how long a warm container reuses the
     /// distributions it listed.
     pub distribution_cache: Duration,
+    /// `CFINV_MAP_CONCURRENCY` (default 10, at most 40): units (distributions) worked on at once;
+    /// the run carries it to the Map's `MaxConcurrencyPath`.
+    pub map_concurrency: u32,
 }
 
 impl CollectSettings {
@@ -239,6 +242,7 @@ impl CollectSettings {
             empty_receives: vars.number("CFINV_EMPTY_RECEIVES", 2, 1..=20)?,
             visibility_timeout_seconds,
             distribution_cache: Duration::from_secs(vars.number("CFINV_DISTRIBUTION_CACHE_SECONDS", 60, 0..=3600)?),
+            map_concurrency: vars.number("CFINV_MAP_CONCURRENCY", 10, 1..=40)?,
         })
     }
 }
@@ -260,11 +264,68 @@ pub struct InvalidateSettings {
     pub plan_bucket: String,
     /// `CFINV_PLAN_PREFIX` (default `plans/`): the sets' keys are derived from it, as collect's.
     pub plan_prefix: String,
+    /// `CFINV_STACK` (default `cfinv`; the template sets the stack's name): the first part of
+    /// every CallerReference, `stack` in every event, and the metrics' `Stack` dimension.
+    pub reference_scope: String,
+    /// `CFINV_POLL_SECONDS` (default 5): the wait between GetInvalidation polls while sets are in
+    /// progress (CloudFront states 25 s at p95 to complete).
+    pub poll_seconds: u32,
+    /// `CFINV_CAPACITY_WAIT_SECONDS` (default 10): the wait before asking again whether a set fits
+    /// the distribution's in-progress limits.
+    pub capacity_wait_seconds: u32,
+    /// `CFINV_MAX_WAIT_SECONDS` (default 60): both waits double every six steps without progress,
+    /// up to this.
+    pub max_wait_seconds: u32,
+    /// `CFINV_HISTORY_BUDGET` (default 15000): history events after which the remaining pages go
+    /// to a continuation execution (Step Functions' limit is 25,000).
+    pub history_budget: u64,
 }
 
 impl InvalidateSettings {
     pub fn read<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Self, ConfigError> {
-        Ok(InvalidateSettings { plan_bucket: vars.required("CFINV_PLAN_BUCKET")?, plan_prefix: plan_prefix(vars) })
+        let reference_scope = vars.optional("CFINV_STACK").unwrap_or_else(|| "cfinv".to_owned());
+        if reference_scope.len() > 128 || reference_scope.contains('/') {
+            return Err(ConfigError::Invalid {
+                name: "CFINV_STACK",
+                value: reference_scope,
+                expected: "at most 128 characters, no /".to_owned(),
+            });
+        }
+        Ok(InvalidateSettings {
+            plan_bucket: vars.required("CFINV_PLAN_BUCKET")?,
+            plan_prefix: plan_prefix(vars),
+            reference_scope,
+            poll_seconds: vars.number("CFINV_POLL_SECONDS", 5, 1..=600)?,
+            capacity_wait_seconds: vars.number("CFINV_CAPACITY_WAIT_SECONDS", 10, 1..=600)?,
+            max_wait_seconds: vars.number("CFINV_MAX_WAIT_SECONDS", 60, 1..=3600)?,
+            history_budget: vars.number("CFINV_HISTORY_BUDGET", 15_000, 100..=24_000)?,
+        })
+    }
+}
+
+/// The sweeper's settings.
+#[derive(Debug, Clone)]
+pub struct SweepSettings {
+    pub queue_url: String,
+    pub state_machine_arn: String,
+    pub window: WindowSettings,
+    /// `CFINV_COLLECT_SECONDS` (default 60): how long after its window closes an execution may
+    /// still be draining; until then the sweeper counts on it.
+    pub drain_budget_seconds: u32,
+}
+
+impl SweepSettings {
+    pub fn read<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Self, ConfigError> {
+        let window = WindowSettings::read(vars)?;
+        Ok(SweepSettings {
+            queue_url: vars.required("CFINV_QUEUE_URL")?,
+            state_machine_arn: window
+                .state_machine_arn
+                .clone()
+                .ok_or(ConfigError::Missing("CFINV_STATE_MACHINE_ARN"))?,
+            window,
+            drain_budget_seconds: vars.number("CFINV_COLLECT_SECONDS", 60, 1..=840)?,
+        })
     }
 }
 

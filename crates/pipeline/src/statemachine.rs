@@ -1,23 +1,21 @@
 //! The state machine definition (`statemachine/cfinv.asl.json`) and its `${...}` substitutions.
 //!
 //! CloudFormation fills the placeholders through `DefinitionSubstitutions`; local runs and tests
-//! fill them here, the same textual way, so both see the same definition.
+//! fill them here, the same textual way, so both see the same definition. Every placeholder sits
+//! inside a JSON string (the function ARNs): CloudFormation documents `DefinitionSubstitutions`
+//! as strings, and an unquoted numeric placeholder is not reliably accepted once SAM packages the
+//! definition to S3 (`DefinitionS3Location`). What an operator tunes (the Map's concurrency, the
+//! waits) is read at run time instead (`MaxConcurrencyPath`, `SecondsPath`), from values the
+//! functions take from their environment; retry policies are fixed in the definition.
 
 use std::collections::BTreeMap;
 
 /// The definition, as committed.
 pub const DEFINITION: &str = include_str!("../../../statemachine/cfinv.asl.json");
 
-/// The numeric placeholders and their defaults (documented in `statemachine/README.md`).
-pub const DEFAULTS: &[(&str, &str)] = &[
-    ("MapConcurrency", "2"),
-    ("ThrottleRetrySeconds", "2"),
-    ("ThrottleMaxAttempts", "8"),
-    ("BusyRetrySeconds", "30"),
-    ("BusyMaxAttempts", "10"),
-    ("MaxRetryDelaySeconds", "300"),
-    ("CollectCrashRetrySeconds", "330"),
-];
+/// Placeholders with defaults: none since every number is fixed in the definition or read at run
+/// time (kept so a future string placeholder may have one; documented in `statemachine/README.md`).
+pub const DEFAULTS: &[(&str, &str)] = &[];
 
 /// The placeholders that name the functions: no default, the deployment supplies them.
 pub const FUNCTION_ARNS: &[&str] = &["CollectFunctionArn", "InvalidateFunctionArn", "ReportFunctionArn"];
@@ -91,7 +89,48 @@ mod tests {
         let rendered = render(DEFINITION, &arns()).unwrap();
         assert!(!rendered.contains("${"));
         let v: serde_json::Value = serde_json::from_str(&rendered).unwrap();
-        assert_eq!(v["States"]["InvalidateSets"]["MaxConcurrency"], 2);
+        assert_eq!(v["States"]["InvalidateUnits"]["MaxConcurrencyPath"], "$.run.mapConcurrency");
+    }
+
+    /// What SAM packages must be JSON before any substitution: every placeholder inside a string.
+    #[test]
+    fn no_placeholder_is_left_outside_a_string() {
+        let committed: serde_json::Value = serde_json::from_str(DEFINITION)
+            .expect("statemachine/cfinv.asl.json is JSON as committed (no unquoted ${...} placeholder)");
+        fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
+            match v {
+                serde_json::Value::String(s) => out.push(s.clone()),
+                serde_json::Value::Array(a) => a.iter().for_each(|i| strings(i, out)),
+                serde_json::Value::Object(m) => m.iter().for_each(|(k, i)| {
+                    out.push(k.clone());
+                    strings(i, out)
+                }),
+                _ => {}
+            }
+        }
+        let mut all = Vec::new();
+        strings(&committed, &mut all);
+        for name in placeholders(DEFINITION) {
+            assert!(FUNCTION_ARNS.contains(&name.as_str()), "${{{name}}} is not a function ARN");
+            let exact = all.iter().any(|s| s == &format!("${{{name}}}"));
+            assert!(exact, "${{{name}}} is a whole string value, as CloudFormation substitutes it");
+        }
+    }
+
+    /// The loop a unit goes through: step, wait what the step says, step again, until done; and a
+    /// step that keeps failing ends the iteration, not the Map.
+    #[test]
+    fn a_units_loop_waits_in_step_functions_and_catches_its_own_failure() {
+        let v: serde_json::Value = serde_json::from_str(&render(DEFINITION, &arns()).unwrap()).unwrap();
+        let map = &v["States"]["InvalidateUnits"];
+        assert_eq!(map["ResultPath"], serde_json::Value::Null, "iteration results are dropped: the state stays small");
+        let states = &map["ItemProcessor"]["States"];
+        assert_eq!(states["Step"]["Next"], "UnitDone");
+        assert_eq!(states["WaitForCloudFront"]["SecondsPath"], "$.wait");
+        assert_eq!(states["WaitForCloudFront"]["Next"], "Step");
+        assert_eq!(states["Step"]["Catch"][0]["ErrorEquals"][0], "States.ALL");
+        assert_eq!(states[states["Step"]["Catch"][0]["Next"].as_str().unwrap()]["End"], true);
+        assert_eq!(v["States"]["RedriveGate"]["Next"], "MorePages", "a redrive goes through the same loop");
     }
 
     #[test]
@@ -154,7 +193,7 @@ mod tests {
         error_equals(&v, false, &mut names);
         assert!(names.len() > 10, "the definition matches errors: {names:?}");
         for (name, _) in &names {
-            let service = name.starts_with("Lambda.") || name.starts_with("States.");
+            let service = ["Lambda.", "States.", "Sandbox.", "Runtime."].iter().any(|p| name.starts_with(p));
             assert!(service || ErrorType::from_name(name).is_some(), "{name} in cfinv.asl.json is not an ErrorType");
         }
     }
@@ -166,7 +205,7 @@ mod tests {
         error_equals(&v, false, &mut matched);
         let rows = readme_error_rows();
         for (name, retried) in &rows {
-            let service = name.starts_with("Lambda.") || name.starts_with("States.");
+            let service = ["Lambda.", "States.", "Sandbox.", "Runtime."].iter().any(|p| name.starts_with(p));
             assert!(service || ErrorType::from_name(name).is_some(), "README row {name} is not an ErrorType");
             let has_retry = matched.iter().any(|(n, in_retry)| n == name && *in_retry);
             if *retried {
@@ -186,8 +225,9 @@ mod tests {
         let mut v = arns();
         v.insert("Nope".into(), "1".into());
         assert_eq!(render(DEFINITION, &v), Err(RenderError::Unknown("Nope".into())));
-        let mut v = arns();
-        v.insert("MapConcurrency".into(), "two".into());
-        assert!(matches!(render(DEFINITION, &v), Err(RenderError::NotJson(_))));
+        assert!(matches!(
+            render("{\"a\": ${X}}", &[("X".to_owned(), "two".to_owned())].into()),
+            Err(RenderError::NotJson(_))
+        ));
     }
 }

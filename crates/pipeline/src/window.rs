@@ -121,7 +121,10 @@ pub async fn start_execution<E: Executions>(
             Err(e) => return Err((name, e)),
         }
     }
-    let e = PortError::new(ErrorKind::AlreadyExists, format!("{base} and its {} successors have all closed", MAX_SUCCESSORS - 1));
+    let e = PortError::new(
+        ErrorKind::AlreadyExists,
+        format!("{base} and its {} successors have all closed", MAX_SUCCESSORS - 1),
+    );
     Err((base, e))
 }
 
@@ -138,7 +141,11 @@ mod tests {
         assert_eq!(Window::of_execution_name("cfinv", "cfinv-10s-20261126T054010Z"), Some(w));
         assert_eq!(Window::of_execution_name("cfinv", "cfinv-10s-20261126T054010Z-3"), Some(w));
         assert_eq!(Window::of_execution_name("cfinv", "other-10s-20261126T054010Z"), None);
-        assert_eq!(Window::containing(t, 60).execution_name("cfinv"), "cfinv-60s-20261126T054000Z", "the length is in the name");
+        assert_eq!(
+            Window::containing(t, 60).execution_name("cfinv"),
+            "cfinv-60s-20261126T054000Z",
+            "the length is in the name"
+        );
         assert_eq!(
             w.execution_input(2),
             json!({"window": {"start": "2026-11-26T05:40:10Z", "end": "2026-11-26T05:40:20Z", "seconds": 10},
@@ -183,9 +190,15 @@ mod tests {
         };
         let t = Utc.with_ymd_and_hms(2026, 11, 26, 5, 40, 19).unwrap();
         let ex = FakeExecutions::default();
-        ex.closed.lock().unwrap().extend(["cfinv-10s-20261126T054010Z".to_owned(), "cfinv-10s-20261126T054010Z-2".to_owned()]);
+        ex.closed
+            .lock()
+            .unwrap()
+            .extend(["cfinv-10s-20261126T054010Z".to_owned(), "cfinv-10s-20261126T054010Z-2".to_owned()]);
         let sm = "arn:aws:states:us-east-1:1:stateMachine:cfinv";
-        assert_eq!(start_execution(&ex, sm, &settings, t).await.unwrap(), ("cfinv-10s-20261126T054010Z-3".to_owned(), Started::Started));
+        assert_eq!(
+            start_execution(&ex, sm, &settings, t).await.unwrap(),
+            ("cfinv-10s-20261126T054010Z-3".to_owned(), Started::Started)
+        );
         // Every caller of the window meets there.
         assert_eq!(start_execution(&ex, sm, &settings, t).await.unwrap().0, "cfinv-10s-20261126T054010Z-3");
         assert_eq!(execution_arn(sm, "x"), "arn:aws:states:us-east-1:1:execution:cfinv:x");

@@ -24,5 +24,5 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     };
     let collect = Collect::new(ports, settings, system_clock());
     let collect = &collect;
-    run(|input: CollectInput| async move { collect.handle(input).await }).await
+    run(|input: CollectInput, request_id: String| async move { collect.handle(input, &request_id).await }).await
 }

@@ -17,5 +17,5 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let clients = Clients::from_env().await;
     let ingest = Ingest::new(clients.sqs(&settings.queue_url), clients.sfn(), clients.s3(), settings, system_clock());
     let ingest = &ingest;
-    run(|payload: Value| async move { ingest.handle(&payload).await }).await
+    run(|payload: Value, _| async move { ingest.handle(&payload).await }).await
 }

@@ -16,5 +16,5 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let clients = Clients::from_env().await;
     let report = Report::new(clients.s3(), clients.sns(), settings, system_clock());
     let report = &report;
-    run(|input: ReportInput| async move { report.handle(input).await }).await
+    run(|input: ReportInput, _| async move { report.handle(input).await }).await
 }

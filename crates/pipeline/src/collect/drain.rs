@@ -12,9 +12,9 @@ use cfinv_core::ObjectEvent;
 use tokio::time::Instant;
 use tracing::warn;
 
-use crate::ports::{Buckets, CloudFront, Delete, Executions, Objects, Queue, ReceivedMessage};
+use crate::ports::{Buckets, CloudFront, Delete, Executions, Objects, PortError, Queue, ReceivedMessage};
 
-use super::{Collect, CollectError};
+use super::Collect;
 
 /// What one drain received.
 pub(super) struct Drained {
@@ -26,6 +26,8 @@ pub(super) struct Drained {
     pub(super) messages: usize,
     /// A budget stopped the drain: messages may be left.
     pub(super) more: bool,
+    /// The queue failed mid-drain: what was received so far is given back.
+    pub(super) failure: Option<PortError>,
 }
 
 /// Where a message received earlier in this drain went.
@@ -36,11 +38,17 @@ enum Seen {
 }
 
 impl<Q: Queue, O: Objects + Buckets, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
-    pub(super) async fn drain(&self) -> Result<Drained, CollectError> {
+    pub(super) async fn drain(&self) -> Drained {
         let s = &self.settings;
         let started = Instant::now();
-        let mut out =
-            Drained { events: Vec::new(), receipts: Vec::new(), unreadable: Vec::new(), messages: 0, more: false };
+        let mut out = Drained {
+            events: Vec::new(),
+            receipts: Vec::new(),
+            unreadable: Vec::new(),
+            messages: 0,
+            more: false,
+            failure: None,
+        };
         let mut empty = 0;
         let mut seen: HashMap<String, Seen> = HashMap::new();
         loop {
@@ -49,12 +57,14 @@ impl<Q: Queue, O: Objects + Buckets, C: CloudFront, E: Executions> Collect<Q, O,
                 break;
             }
             let max = (s.max_messages - out.messages).min(10) as u32;
-            let batch = self
-                .ports
-                .queue
-                .receive(max, s.receive_wait_seconds, s.visibility_timeout_seconds)
-                .await
-                .map_err(CollectError::QueueUnavailable)?;
+            let batch = match self.ports.queue.receive(max, s.receive_wait_seconds, s.visibility_timeout_seconds).await
+            {
+                Ok(batch) => batch,
+                Err(e) => {
+                    out.failure = Some(e);
+                    break;
+                }
+            };
             if batch.is_empty() {
                 empty += 1;
                 if empty >= s.empty_receives {
@@ -88,6 +98,6 @@ impl<Q: Queue, O: Objects + Buckets, C: CloudFront, E: Executions> Collect<Q, O,
                 }
             }
         }
-        Ok(out)
+        out
     }
 }

@@ -1,18 +1,24 @@
-//! The collect function: drain the queue, plan, store the sets, and only then delete the messages.
+//! The collect function: drain the queue, plan, store the run, and only then delete the messages.
 //!
-//! [`Collect::handle`] is six steps, one module each where there is more than a line to it:
+//! [`Collect::handle`] in steps, one module each where there is more than a line to it:
 //!
-//! 1. if this execution's `plan.json` exists, a previous attempt finished: return its answer
-//!    (a retried collect must not drain again and orphan the sets of the first attempt);
+//! 1. if this execution's `plan.json` exists, an earlier attempt finished planning: finish what it
+//!    may not have (its deletes and its hand-off, [`handoff`]) and answer as it did (a retried
+//!    collect must not drain again and orphan the first attempt's run);
 //! 2. drain the queue ([`drain`]): long polls until a few consecutive empty ones (an empty receive
 //!    is not proof of an empty queue), or a message or time budget;
 //! 3. plan with the distributions ([`distributions`]: listed with every page, custom cache
 //!    policies fetched, reused by a warm container for a short while);
-//! 4. store every set in S3 and `plan.json` last ([`store`]): a 3000-path set is larger than a
-//!    Step Functions payload, so the output carries one small reference per set, and `plan.json`'s
-//!    presence means this execution's collect finished;
+//! 4. store the run under this attempt's own keys, `plan.json` last and only if no other attempt
+//!    wrote it first (S3 `If-None-Match`, [`store`]): of two collects of one execution, one run is
+//!    used and the other gives its messages back;
 //! 5. delete the drained messages, moving unreadable ones to the dead-letter queue ([`handoff`]);
-//! 6. if a budget stopped the drain, start the next execution for the rest ([`handoff`]).
+//! 6. if a budget stopped the drain, start the next execution for the rest ([`handoff`]); if that
+//!    fails, fail (the state machine retries, and step 1 tries the hand-off again).
+//!
+//! Any failure after messages were received gives them back (ChangeMessageVisibility 0) before
+//! failing: the next collect, or the sweeper's execution, drains them at once instead of after the
+//! visibility timeout, when no execution may be coming.
 
 mod distributions;
 mod drain;
@@ -26,7 +32,7 @@ use tracing::{info, warn};
 use crate::execution::ExecutionName;
 use crate::expiring::Expiring;
 use crate::ports::{Buckets, CloudFront, ErrorKind, Executions, Objects, PortError, Queue};
-use crate::sets::{plan_key, SetRef};
+use crate::run::{PageCursor, Run, RunKeys};
 use crate::settings::CollectSettings;
 use crate::{Clock, ErrorName, ErrorType};
 
@@ -43,11 +49,20 @@ pub struct CollectInput {
     pub state_machine: Option<String>,
 }
 
-/// The collect step's output: small, whatever the number of items.
+/// The collect step's output: the run the state machine works through (`$.run`, `$.page`), and
+/// what was collected, in counts (`$.collected`). Small, whatever the number of items.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CollectOutput {
-    pub execution: String,
+    pub run: Run,
+    pub page: PageCursor,
+    pub collected: Collected,
+}
+
+/// What one collect drained and planned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Collected {
     /// Messages drained.
     pub messages: usize,
     /// Messages that could not be read (moved aside).
@@ -59,13 +74,13 @@ pub struct CollectOutput {
     /// What the items cost at most, in US dollars ($0.005 each after the first 1,000 paths a
     /// month per account).
     pub estimated_cost_usd: f64,
-    /// Events or (event, distribution) pairs that gave no path.
+    /// Events or (event, distribution) pairs that gave no item.
     pub skipped: usize,
-    /// One per set, first sets of every distribution first.
-    pub sets: Vec<SetRef>,
+    pub distributions: usize,
+    pub sets: usize,
     /// True when the drain stopped at a budget; the next execution was started.
     pub more: bool,
-    /// Where the full plan is.
+    /// Where the run's record is.
     pub plan_key: String,
 }
 
@@ -77,6 +92,8 @@ pub enum CollectError {
     CloudFront(#[source] PortError),
     #[error("cannot store the plan: {0}")]
     StorageUnavailable(#[source] PortError),
+    #[error("a backlog is left and the next execution could not be started: {0}")]
+    HandOff(#[source] PortError),
 }
 
 impl ErrorName for CollectError {
@@ -87,6 +104,7 @@ impl ErrorName for CollectError {
             CollectError::CloudFront(e) if e.kind == ErrorKind::Throttled => ErrorType::Throttled,
             CollectError::CloudFront(_) => ErrorType::CloudFrontUnavailable,
             CollectError::StorageUnavailable(_) => ErrorType::StorageUnavailable,
+            CollectError::HandOff(_) => ErrorType::StatesUnavailable,
         }
     }
 }
@@ -118,36 +136,41 @@ impl<Q: Queue, O: Objects + Buckets, C: CloudFront, E: Executions> Collect<Q, O,
         Collect { ports, settings, clock, planners }
     }
 
-    #[tracing::instrument(name = "collect", skip_all, fields(execution = %input.execution))]
-    pub async fn handle(&self, input: CollectInput) -> Result<CollectOutput, CollectError> {
+    /// Collects for `input.execution`; `attempt` names this invocation (the Lambda request id):
+    /// its run is stored under its own keys.
+    #[tracing::instrument(name = "collect", skip_all, fields(execution = %input.execution, attempt))]
+    pub async fn handle(&self, input: CollectInput, attempt: &str) -> Result<CollectOutput, CollectError> {
         let s = &self.settings;
-        let summary_key = plan_key(&s.plan_prefix, input.execution.as_str());
-        if let Some(stored) = self.stored_output(&summary_key).await? {
-            info!(sets = stored.sets.len(), "collect already finished for this execution; returning its plan");
+        let keys = RunKeys::new(&s.plan_prefix, input.execution.as_str(), attempt);
+        if let Some(stored) = self.stored_output(&keys.plan()).await? {
+            info!(attempt = %stored.run.attempt, "an earlier attempt planned this execution; finishing its deletes and hand-off");
+            self.finish_stored(&stored, input.state_machine.as_deref()).await?;
             return Ok(stored);
         }
 
-        let drained = self.drain().await?;
-        let plan = if drained.events.is_empty() {
-            Plan::default()
-        } else {
-            self.planner_for(&drained.events).await?.plan(&drained.events, &Exceptions::new())
+        let drained = self.drain().await;
+        if let Some(e) = drained.failure.clone() {
+            self.give_back(&drained).await;
+            return Err(CollectError::QueueUnavailable(e));
+        }
+        let stored = match self.plan_and_store(&input, &keys, attempt, &drained).await {
+            Ok(stored) => stored,
+            Err(e) => {
+                self.give_back(&drained).await;
+                return Err(e);
+            }
         };
-
-        let sets = self.store_sets(&input.execution, &plan).await?;
-        let output = CollectOutput {
-            execution: input.execution.to_string(),
-            messages: drained.messages,
-            unreadable: drained.unreadable.len(),
-            items: plan.item_count(),
-            exact_items: plan.cost().exact_items,
-            estimated_cost_usd: plan.cost().estimated_cost_usd,
-            skipped: plan.skipped.len(),
-            sets,
-            more: drained.more,
-            plan_key: summary_key.clone(),
+        let Some((output, plan)) = stored else {
+            // Another attempt of this execution stored its run first: that run is used.
+            self.give_back(&drained).await;
+            let winner = self.stored_output(&keys.plan()).await?;
+            return winner.ok_or_else(|| {
+                CollectError::StorageUnavailable(PortError::new(
+                    ErrorKind::Unavailable,
+                    format!("{} exists but cannot be read", keys.plan()),
+                ))
+            });
         };
-        self.store_summary(&summary_key, &output, &plan, &drained.events).await?;
 
         // Stored: now, and only now, the messages may go.
         self.set_aside(&drained.unreadable).await;
@@ -156,35 +179,102 @@ impl<Q: Queue, O: Objects + Buckets, C: CloudFront, E: Executions> Collect<Q, O,
             warn!(undeleted, "messages not deleted; they will be planned again");
         }
         if drained.more {
-            self.start_next(input.state_machine.as_deref()).await;
+            self.start_next(input.state_machine.as_deref()).await?;
         }
-        for inv in &plan.invalidations {
-            let cost = inv.cost();
-            info!(
-                distribution = %inv.distribution_id,
-                policy = inv.policy.as_str(),
-                exact_items = cost.exact_items,
-                billed_items = cost.billed_items,
-                sets = cost.set_count,
-                estimated_cost_usd = cost.estimated_cost_usd,
-                "planned"
-            );
-        }
-        for w in &plan.warnings {
-            warn!(distribution = %w.distribution_id, "{}", w.message);
-        }
+        log_plan(&plan);
+        let c = &output.collected;
         info!(
-            messages = output.messages,
-            unreadable = output.unreadable,
-            items = output.items,
-            exact_items = output.exact_items,
-            estimated_cost_usd = output.estimated_cost_usd,
-            skipped = output.skipped,
-            sets = output.sets.len(),
-            more = output.more,
+            messages = c.messages,
+            unreadable = c.unreadable,
+            items = c.items,
+            exact_items = c.exact_items,
+            estimated_cost_usd = c.estimated_cost_usd,
+            skipped = c.skipped,
+            sets = c.sets,
+            pages = output.run.pages,
+            more = c.more,
             "collected"
         );
         Ok(output)
+    }
+
+    /// Plans what was drained and stores the run; `None` when another attempt's `plan.json` was
+    /// there first.
+    async fn plan_and_store(
+        &self,
+        input: &CollectInput,
+        keys: &RunKeys,
+        attempt: &str,
+        drained: &drain::Drained,
+    ) -> Result<Option<(CollectOutput, Plan)>, CollectError> {
+        let plan = if drained.events.is_empty() {
+            Plan::default()
+        } else {
+            self.planner_for(&drained.events).await?.plan(&drained.events, &Exceptions::new())
+        };
+        let pages = self.store_run(keys, &plan).await?;
+        let output = CollectOutput {
+            run: Run {
+                execution: input.execution.clone(),
+                attempt: attempt.to_owned(),
+                pass: crate::run::FIRST_PASS.to_owned(),
+                pages,
+                first_page: 0,
+                round: 0,
+                map_concurrency: self.settings.map_concurrency,
+            },
+            page: PageCursor::default(),
+            collected: Collected {
+                messages: drained.messages,
+                unreadable: drained.unreadable.len(),
+                items: plan.item_count(),
+                exact_items: plan.cost().exact_items,
+                estimated_cost_usd: plan.cost().estimated_cost_usd,
+                skipped: plan.skipped.len(),
+                distributions: plan.invalidations.len(),
+                sets: plan.invalidations.iter().map(|d| d.sets.len()).sum(),
+                more: drained.more,
+                plan_key: keys.plan(),
+            },
+        };
+        self.store_receipts(keys, &drained.receipts).await?;
+        let won = self.store_summary(keys, &output, &plan, &drained.events).await?;
+        Ok(won.then_some((output, plan)))
+    }
+}
+
+/// What was planned, distribution by distribution, in the log and in the metrics.
+fn log_plan(plan: &Plan) {
+    for inv in &plan.invalidations {
+        let cost = inv.cost();
+        crate::metrics::planned(
+            &inv.distribution_id,
+            inv.events,
+            inv.items.len(),
+            cost.billed_items,
+            cost.estimated_cost_usd,
+        );
+        info!(
+            distribution = %inv.distribution_id,
+            policy = inv.policy.as_str(),
+            events = inv.events,
+            exact_items = cost.exact_items,
+            billed_items = cost.billed_items,
+            sets = cost.set_count,
+            estimated_cost_usd = cost.estimated_cost_usd,
+            first_event_time = inv.first_event_time.as_deref().unwrap_or(""),
+            "planned"
+        );
+    }
+    let mut by_reason: std::collections::BTreeMap<&'static str, usize> = std::collections::BTreeMap::new();
+    for s in &plan.skipped {
+        *by_reason.entry(s.reason.as_str()).or_default() += 1;
+    }
+    for (reason, count) in by_reason {
+        crate::metrics::skipped(reason, count);
+    }
+    for w in &plan.warnings {
+        warn!(distribution = %w.distribution_id, "{}", w.message);
     }
 }
 

@@ -1,27 +1,28 @@
-//! Storing a plan: every set in the plan bucket, then `plan.json` last.
+//! Storing a run: every set, every distribution's record, the pages and the receipts under the
+//! attempt's own keys, then `plan.json` last, only if it does not exist yet.
 //!
 //! `plan.json` is the run's record for operators (every skipped event with its reason, counts by
-//! reason, the wildcards) and the marker that collect finished: a retried collect that finds it
-//! returns its `output` instead of draining again.
+//! reason, the wildcards) and the arbiter between attempts: written with `If-None-Match: *`, so of
+//! two collects of one execution exactly one writes it, and a retried collect that finds it
+//! answers with its `output` instead of draining again.
 
 use std::collections::BTreeMap;
 
 use cfinv_core::plan::{Compaction, Cost, NoteRow, Plan, Policy, Reason, SkipRow};
 use cfinv_core::ObjectEvent;
+use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
-use crate::execution::ExecutionName;
-use crate::ports::{Buckets, CloudFront, Executions, Objects, Queue};
-use crate::sets::{set_key, SetFile, SetRef};
+use crate::ports::{Buckets, CloudFront, Delete, Executions, Objects, Queue};
+use crate::run::{paginate, whole, RunKeys};
+use crate::sets::{DistributionRecord, SetFile};
 
 use super::{Collect, CollectError, CollectOutput};
 
-/// How many paths of each set the Map item shows, and how many characters of each: enough to
-/// recognise a set in the console, small enough that hundreds of sets fit a 256 KiB payload.
-const PREVIEW: usize = 2;
-const PREVIEW_CHARS: usize = 100;
 /// How many skipped entries `plan.json` lists one by one (all are counted).
 pub const SKIPPED_LISTED: usize = 1000;
+/// Objects written at once.
+const PARALLEL_PUTS: usize = 16;
 
 /// `plan.json`.
 #[derive(Serialize)]
@@ -45,6 +46,9 @@ struct DistributionSummary<'a> {
     distribution_id: &'a str,
     policy: Policy,
     max_items: usize,
+    events: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_event_time: Option<&'a str>,
     #[serde(flatten)]
     cost: Cost,
     /// Why items that are not simply a key's path are there (the first [`SKIPPED_LISTED`]).
@@ -58,60 +62,98 @@ struct StoredSummary {
     output: CollectOutput,
 }
 
+/// One drained message, to delete once the run is stored (`receipts.json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Receipt {
+    id: String,
+    receipt_handle: String,
+}
+
 impl<Q: Queue, O: Objects + Buckets, C: CloudFront, E: Executions> Collect<Q, O, C, E> {
-    /// The output a previous attempt stored in `plan.json`, if it finished.
+    /// The output the attempt that wrote `plan.json` answered with, if one did.
     pub(super) async fn stored_output(&self, key: &str) -> Result<Option<CollectOutput>, CollectError> {
         let stored =
             self.ports.objects.get(&self.settings.plan_bucket, key).await.map_err(CollectError::StorageUnavailable)?;
         Ok(stored.and_then(|text| serde_json::from_str::<StoredSummary>(&text).ok()).map(|s| s.output))
     }
 
-    /// Stores every set; returns one reference per set, first sets of every distribution first.
-    pub(super) async fn store_sets(&self, execution: &ExecutionName, plan: &Plan) -> Result<Vec<SetRef>, CollectError> {
-        let s = &self.settings;
-        let mut refs = Vec::new();
+    /// Stores every set and distribution record, then the pages; returns the number of pages.
+    pub(super) async fn store_run(&self, keys: &RunKeys, plan: &Plan) -> Result<usize, CollectError> {
+        let mut files: Vec<(String, String)> = Vec::new();
         for inv in &plan.invalidations {
             let of = inv.sets.len();
             for (i, set) in inv.sets().enumerate() {
-                let number = i + 1;
-                let key = set_key(&s.plan_prefix, execution.as_str(), &inv.distribution_id, number);
                 let file = SetFile {
                     distribution_id: inv.distribution_id.to_string(),
-                    set: number,
+                    set: i + 1,
                     of,
                     paths: set.iter().map(|p| p.to_string()).collect(),
                 };
                 // A struct of strings serialises without fail.
-                let body = serde_json::to_string(&file).unwrap_or_default();
-                self.ports
-                    .objects
-                    .put(&s.plan_bucket, &key, body, "application/json")
-                    .await
-                    .map_err(CollectError::StorageUnavailable)?;
-                refs.push(SetRef {
-                    distribution_id: file.distribution_id,
-                    set: number,
-                    of,
-                    path_count: set.len(),
-                    preview: set.iter().take(PREVIEW).map(|p| p.chars().take(PREVIEW_CHARS).collect()).collect(),
-                });
+                files.push((keys.set(&inv.distribution_id, i + 1), serde_json::to_string(&file).unwrap_or_default()));
             }
+            let cost = inv.cost();
+            let record = DistributionRecord {
+                distribution_id: inv.distribution_id.to_string(),
+                items: inv.items.len(),
+                exact_items: inv.exact_items,
+                sets: of,
+                events: inv.events,
+                first_event_time: inv.first_event_time.clone(),
+                estimated_cost_usd: cost.estimated_cost_usd,
+            };
+            files.push((keys.distribution(&inv.distribution_id), serde_json::to_string(&record).unwrap_or_default()));
         }
-        // First sets of every distribution first: with low Map concurrency, every distribution
-        // gets its first invalidation early, and a distribution's next set waits for its previous
-        // one (CloudFront's in-progress limit) while others proceed.
-        refs.sort_by(|a, b| (a.set, &a.distribution_id).cmp(&(b.set, &b.distribution_id)));
-        Ok(refs)
+        let distributions: Vec<(String, usize)> =
+            plan.invalidations.iter().map(|d| (d.distribution_id.to_string(), d.sets.len())).collect();
+        let pages = paginate(&whole(&distributions));
+        for (n, page) in pages.iter().enumerate() {
+            files.push((keys.page(crate::run::FIRST_PASS, n), serde_json::to_string(page).unwrap_or_default()));
+        }
+        self.put_all(files).await?;
+        Ok(pages.len())
     }
 
-    /// Writes `plan.json`, last.
+    /// Writes `receipts.json`: a retried collect that finds `plan.json` deletes these.
+    pub(super) async fn store_receipts(&self, keys: &RunKeys, receipts: &[Delete]) -> Result<(), CollectError> {
+        let receipts: Vec<Receipt> =
+            receipts.iter().map(|d| Receipt { id: d.id.clone(), receipt_handle: d.receipt_handle.clone() }).collect();
+        self.put_all(vec![(keys.receipts(), serde_json::to_string(&receipts).unwrap_or_default())]).await
+    }
+
+    /// The receipts an attempt stored.
+    pub(super) async fn stored_receipts(&self, keys: &RunKeys) -> Result<Vec<Delete>, CollectError> {
+        let text = self
+            .ports
+            .objects
+            .get(&self.settings.plan_bucket, &keys.receipts())
+            .await
+            .map_err(CollectError::StorageUnavailable)?;
+        let receipts: Vec<Receipt> = text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+        Ok(receipts.into_iter().map(|r| Delete { id: r.id, receipt_handle: r.receipt_handle }).collect())
+    }
+
+    async fn put_all(&self, files: Vec<(String, String)>) -> Result<(), CollectError> {
+        let bucket = &self.settings.plan_bucket;
+        let objects = &self.ports.objects;
+        futures::stream::iter(files)
+            .map(|(key, body)| async move { objects.put(bucket, &key, body, "application/json").await })
+            .buffer_unordered(PARALLEL_PUTS)
+            .try_collect::<Vec<()>>()
+            .await
+            .map_err(CollectError::StorageUnavailable)?;
+        Ok(())
+    }
+
+    /// Writes `plan.json`, last, if no other attempt did: `false` when one did.
     pub(super) async fn store_summary(
         &self,
-        key: &str,
+        keys: &RunKeys,
         output: &CollectOutput,
         plan: &Plan,
         events: &[ObjectEvent],
-    ) -> Result<(), CollectError> {
+    ) -> Result<bool, CollectError> {
         let mut skipped_by_reason: BTreeMap<Reason, usize> = BTreeMap::new();
         for s in &plan.skipped {
             *skipped_by_reason.entry(s.reason).or_default() += 1;
@@ -126,6 +168,8 @@ impl<Q: Queue, O: Objects + Buckets, C: CloudFront, E: Executions> Collect<Q, O,
                     distribution_id: &d.distribution_id,
                     policy: d.policy,
                     max_items: d.max_items,
+                    events: d.events,
+                    first_event_time: d.first_event_time.as_deref(),
                     cost: d.cost(),
                     notes: d.note_rows(events).take(SKIPPED_LISTED).collect(),
                     compacted: &d.compacted,
@@ -143,7 +187,7 @@ impl<Q: Queue, O: Objects + Buckets, C: CloudFront, E: Executions> Collect<Q, O,
         let body = serde_json::to_string(&summary).unwrap_or_default();
         self.ports
             .objects
-            .put(&self.settings.plan_bucket, key, body, "application/json")
+            .put_new(&self.settings.plan_bucket, &keys.plan(), body, "application/json")
             .await
             .map_err(CollectError::StorageUnavailable)
     }

@@ -3,14 +3,20 @@
 use super::*;
 use crate::fakes::*;
 use crate::ports::ReceivedMessage;
-use crate::sets::SetFile;
+use crate::run::{Page, RunKeys};
+use crate::sets::{DistributionRecord, SetFile};
 use crate::settings::{CollectSettings, Vars};
 use cfinv_core::ObjectEvent;
 use cfinv_core::{CacheBehavior, Change, Distribution, Origin};
 use std::sync::atomic::Ordering;
 
 fn settings(vars: &[(&str, &str)]) -> CollectSettings {
-    let mut all = vec![("CFINV_QUEUE_URL", "q"), ("CFINV_PLAN_BUCKET", "plans"), ("CFINV_MAX_SET_SIZE", "3")];
+    let mut all = vec![
+        ("CFINV_QUEUE_URL", "q"),
+        ("CFINV_PLAN_BUCKET", "plans"),
+        ("CFINV_MAX_SET_SIZE", "3"),
+        ("CFINV_COST_POLICY", "exact"),
+    ];
     all.extend_from_slice(vars);
     let map: std::collections::HashMap<String, String> =
         all.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
@@ -38,8 +44,7 @@ fn body(key: &str) -> String {
 
 type C = Collect<FakeQueue, FakeObjects, FakeCloudFront, FakeExecutions>;
 
-fn collect(queue: FakeQueue, dlq: Option<FakeQueue>, s: CollectSettings) -> C {
-    let cf = FakeCloudFront { distributions: vec![dist("E1"), dist("E2")], ..Default::default() };
+fn collect_with(queue: FakeQueue, dlq: Option<FakeQueue>, s: CollectSettings, cf: FakeCloudFront) -> C {
     let ports = CollectPorts {
         queue,
         dead_letter: dlq,
@@ -50,59 +55,124 @@ fn collect(queue: FakeQueue, dlq: Option<FakeQueue>, s: CollectSettings) -> C {
     Collect::new(ports, s, fixed_clock("2026-11-26T05:40:25Z"))
 }
 
+fn collect(queue: FakeQueue, dlq: Option<FakeQueue>, s: CollectSettings) -> C {
+    let cf = FakeCloudFront { distributions: vec![dist("E1"), dist("E2")], ..Default::default() };
+    collect_with(queue, dlq, s, cf)
+}
+
 fn name(n: &str) -> ExecutionName {
     ExecutionName::try_from(n).unwrap()
 }
 
+const EXECUTION: &str = "cfinv-10s-20261126T054010Z";
+
 fn input() -> CollectInput {
-    CollectInput { execution: name("cfinv-10s-20261126T054010Z"), state_machine: Some("arn:sm".into()) }
+    CollectInput { execution: name(EXECUTION), state_machine: Some("arn:sm".into()) }
+}
+
+fn more(c: &C, keys: &[&str]) {
+    let extra = FakeQueue::default().with_messages(keys.iter().map(|k| body(k)));
+    let mut waiting = c.ports.queue.waiting.lock().unwrap();
+    for (i, mut m) in extra.waiting.lock().unwrap().drain(..).enumerate() {
+        m.message_id = format!("later{i}");
+        m.receipt_handle = format!("later-r{i}");
+        waiting.push_back(m);
+    }
+}
+
+/// The stored paths of set `n` of distribution `d`.
+fn stored_set(c: &C, out: &CollectOutput, d: &str, n: usize) -> Vec<String> {
+    let keys = RunKeys::of("plans/", &out.run);
+    let file: SetFile = serde_json::from_str(&c.ports.objects.get_now("plans", &keys.set(d, n)).unwrap()).unwrap();
+    file.paths
 }
 
 #[tokio::test]
-async fn drains_plans_stores_then_deletes() {
+async fn drains_plans_stores_the_run_then_deletes() {
     let bodies: Vec<String> = (0..7).map(|i| body(&format!("k{i}"))).collect();
     let c = collect(FakeQueue::default().with_messages(bodies), None, settings(&[]));
-    let out = c.handle(input()).await.unwrap();
-    assert_eq!(out.messages, 7);
-    assert_eq!(out.items, 14);
-    let order: Vec<(usize, &str)> = out.sets.iter().map(|s| (s.set, s.distribution_id.as_str())).collect();
-    assert_eq!(order, [(1, "E1"), (1, "E2"), (2, "E1"), (2, "E2"), (3, "E1"), (3, "E2")]);
-    let first = "plans/cfinv-10s-20261126T054010Z/E1/set-0001.json";
-    let stored: SetFile = serde_json::from_str(&c.ports.objects.get_now("plans", first).unwrap()).unwrap();
-    assert_eq!(stored.paths, ["/k0", "/k1", "/k2"]);
+    let out = c.handle(input(), "a1").await.unwrap();
+    let got = &out.collected;
+    assert_eq!((got.messages, got.items, got.distributions, got.sets), (7, 14, 2, 6));
+    assert_eq!(stored_set(&c, &out, "E1", 1), ["/k0", "/k1", "/k2"]);
+    assert_eq!(stored_set(&c, &out, "E2", 3), ["/k6"]);
+    assert_eq!(
+        (out.run.execution.as_str(), out.run.attempt.as_str(), out.run.pass.as_str(), out.run.pages),
+        (EXECUTION, "a1", "p", 1)
+    );
+    assert_eq!((out.run.map_concurrency, out.page.next), (10, 0));
+    let keys = RunKeys::of("plans/", &out.run);
+    let page: Page = serde_json::from_str(&c.ports.objects.get_now("plans", &keys.page("p", 0)).unwrap()).unwrap();
+    let units: Vec<(&str, usize, usize, usize)> =
+        page.units.iter().map(|u| (u.distribution_id.as_str(), u.first, u.last, u.of)).collect();
+    assert_eq!(units, [("E1", 1, 3, 3), ("E2", 1, 3, 3)]);
+    let record: DistributionRecord =
+        serde_json::from_str(&c.ports.objects.get_now("plans", &keys.distribution("E1")).unwrap()).unwrap();
+    assert_eq!((record.items, record.sets, record.events), (7, 3, 7));
+    assert_eq!(got.plan_key, format!("plans/{EXECUTION}/plan.json"));
     assert_eq!(c.ports.queue.deleted.lock().unwrap().len(), 7);
-    assert!(!out.more);
+    assert!(!got.more);
     assert!(c.ports.executions.starts().is_empty());
 }
 
 #[tokio::test]
-async fn nothing_is_deleted_when_storing_fails() {
-    let c = collect(FakeQueue::default().with_messages(vec![body("a")]), None, settings(&[]));
-    c.ports.objects.failing_puts.store(1, Ordering::SeqCst);
-    let err = c.handle(input()).await.unwrap_err();
+async fn a_failure_to_store_gives_every_message_back_and_deletes_none() {
+    let c = collect(FakeQueue::default().with_messages(vec![body("a"), "{not json".into()]), None, settings(&[]));
+    c.ports.objects.failing_puts.store(100, Ordering::SeqCst);
+    let err = c.handle(input(), "a1").await.unwrap_err();
     assert_eq!(err.error_type(), "StorageUnavailable");
     assert!(c.ports.queue.deleted.lock().unwrap().is_empty());
+    let mut released = c.ports.queue.released.lock().unwrap().clone();
+    released.sort();
+    assert_eq!(released, ["r0", "r1"], "the readable and the unreadable message are visible again");
+    assert_eq!(c.ports.queue.waiting.lock().unwrap().len(), 2);
 }
 
 #[tokio::test]
-async fn a_retried_collect_returns_the_stored_plan() {
+async fn a_queue_failing_mid_drain_gives_back_what_was_received() {
+    let bodies: Vec<String> = (0..15).map(|i| body(&format!("k{i}"))).collect();
+    let c = collect(FakeQueue::default().with_messages(bodies), None, settings(&[]));
+    c.ports.queue.fail_receives_from.store(2, Ordering::SeqCst);
+    let err = c.handle(input(), "a1").await.unwrap_err();
+    assert_eq!(err.error_type(), "QueueUnavailable");
+    assert_eq!(c.ports.queue.released.lock().unwrap().len(), 10, "the first receive's ten");
+    assert_eq!(c.ports.queue.waiting.lock().unwrap().len(), 15);
+}
+
+#[tokio::test]
+async fn a_retried_collect_answers_with_the_stored_run_and_finishes_its_deletes() {
     let c = collect(FakeQueue::default().with_messages(vec![body("a")]), None, settings(&[]));
-    let first = c.handle(input()).await.unwrap();
-    c.ports
-        .queue
-        .waiting
-        .lock()
-        .unwrap()
-        .extend(FakeQueue::default().with_messages(vec![body("b")]).waiting.lock().unwrap().drain(..));
-    let second = c.handle(input()).await.unwrap();
+    let first = c.handle(input(), "a1").await.unwrap();
+    // The first attempt's deletes did not happen (it died after storing): the message is back.
+    c.ports.queue.deleted.lock().unwrap().clear();
+    more(&c, &["b"]);
+    let second = c.handle(input(), "a2").await.unwrap();
     assert_eq!(first, second);
     assert_eq!(c.ports.queue.waiting.lock().unwrap().len(), 1, "the retry did not drain");
+    assert_eq!(c.ports.queue.deleted.lock().unwrap().clone(), ["r0"], "it deleted the first attempt's message");
+}
+
+#[tokio::test]
+async fn of_two_collects_of_one_execution_the_one_that_stores_first_wins_and_the_other_gives_back() {
+    let c = collect(FakeQueue::default().with_messages(vec![body("mine")]), None, settings(&[]));
+    // Another attempt of this execution is storing its run at the same moment.
+    let winner = collect(FakeQueue::default().with_messages(vec![body("theirs")]), None, settings(&[]));
+    let theirs = winner.handle(input(), "a1").await.unwrap();
+    let plan_key = format!("plans/{EXECUTION}/plan.json");
+    let plan_json = winner.ports.objects.get_now("plans", &plan_key).unwrap();
+    c.ports.objects.racing.lock().unwrap().insert(("plans".into(), plan_key), plan_json);
+
+    let out = c.handle(input(), "a2").await.unwrap();
+    assert_eq!(out, theirs, "the loser answers with the winner's run");
+    assert_eq!(out.run.attempt, "a1");
+    assert!(c.ports.queue.deleted.lock().unwrap().is_empty());
+    assert_eq!(c.ports.queue.released.lock().unwrap().clone(), ["r0"], "its message is given back");
 }
 
 #[tokio::test]
 async fn a_bucket_unknown_to_the_cached_distributions_makes_collect_list_again() {
     let c = collect(FakeQueue::default().with_messages(vec![body("a")]), None, settings(&[]));
-    c.handle(input()).await.unwrap();
+    c.handle(input(), "a1").await.unwrap();
     assert_eq!(c.ports.cloudfront.lists.load(Ordering::SeqCst), 1);
     // An event for a bucket no listed distribution reaches: the cache is not trusted for it.
     let other =
@@ -114,7 +184,7 @@ async fn a_bucket_unknown_to_the_cached_distributions_makes_collect_list_again()
         .lock()
         .unwrap()
         .extend(FakeQueue::default().with_messages(vec![other]).waiting.lock().unwrap().drain(..));
-    c.handle(CollectInput { execution: name("cfinv-later"), state_machine: None }).await.unwrap();
+    c.handle(CollectInput { execution: name("cfinv-later"), state_machine: None }, "a1").await.unwrap();
     assert_eq!(c.ports.cloudfront.lists.load(Ordering::SeqCst), 2);
 }
 
@@ -134,17 +204,14 @@ async fn custom_cache_policies_are_fetched_and_decide() {
         ..Default::default()
     };
     let q = FakeQueue::default().with_messages(vec![body("live/a.m3u8"), body("vod/b.mp4")]);
-    let ports = CollectPorts {
-        queue: q,
-        dead_letter: None,
-        objects: FakeObjects::default(),
-        cloudfront: cf,
-        executions: FakeExecutions::default(),
-    };
-    let c = Collect::new(ports, settings(&[]), fixed_clock("2026-11-26T05:40:25Z"));
-    let out = c.handle(input()).await.unwrap();
-    assert_eq!((out.items, out.skipped), (1, 1), "the creation under the zero-TTL policy is not cached");
-    assert_eq!(out.sets[0].preview, ["/vod/b.mp4"]);
+    let c = collect_with(q, None, settings(&[]), cf);
+    let out = c.handle(input(), "a1").await.unwrap();
+    assert_eq!(
+        (out.collected.items, out.collected.skipped),
+        (1, 1),
+        "the creation under the zero-TTL policy is not cached"
+    );
+    assert_eq!(stored_set(&c, &out, "E1", 1), ["/vod/b.mp4"]);
 }
 
 #[tokio::test]
@@ -155,16 +222,15 @@ async fn a_cache_policy_that_cannot_be_read_is_assumed_to_cache() {
         let cf = FakeCloudFront { distributions: vec![d], ..Default::default() };
         cf.policy_errors.lock().unwrap().insert("aws-managed-new".into(), kind);
         let q = FakeQueue::default().with_messages(vec![body("live/a.m3u8")]);
-        let (objects, executions) = (FakeObjects::default(), FakeExecutions::default());
-        let clock = fixed_clock("2026-11-26T05:40:25Z");
-        let ports = CollectPorts { queue: q, dead_letter: None, objects, cloudfront: cf, executions };
-        Collect::new(ports, settings(&[]), clock).handle(input()).await
+        let c = collect_with(q, None, settings(&[]), cf);
+        let out = c.handle(input(), "a1").await;
+        (out.as_ref().ok().map(|o| stored_set(&c, o, "E1", 1)), out.err())
     };
-    let out = run(ErrorKind::AccessDenied).await.unwrap();
+    let (paths, _) = run(ErrorKind::AccessDenied).await;
     // Assumed to cache, with query strings in its cache key (the safe side): every variant.
-    assert_eq!(out.sets[0].preview, ["/live/a.m3u8*"], "invalidated, not skipped, and the run goes on");
-    let transient = run(ErrorKind::Throttled).await;
-    assert!(matches!(transient, Err(CollectError::CloudFront(_))), "the state machine retries it");
+    assert_eq!(paths.unwrap(), ["/live/a.m3u8*"], "invalidated, not skipped, and the run goes on");
+    let (_, transient) = run(ErrorKind::Throttled).await;
+    assert!(matches!(transient, Some(CollectError::CloudFront(_))), "the state machine retries it");
 }
 
 #[tokio::test]
@@ -173,8 +239,8 @@ async fn a_message_received_twice_in_one_drain_counts_once() {
     let again = q.waiting.lock().unwrap()[0].clone();
     q.waiting.lock().unwrap().push_back(ReceivedMessage { receipt_handle: "r-again".into(), ..again });
     let c = collect(q, None, settings(&[]));
-    let out = c.handle(input()).await.unwrap();
-    assert_eq!((out.messages, out.items), (2, 4));
+    let out = c.handle(input(), "a1").await.unwrap();
+    assert_eq!((out.collected.messages, out.collected.items), (2, 4));
     let deleted = c.ports.queue.deleted.lock().unwrap().clone();
     assert_eq!(deleted, ["r-again", "r1"], "the newest receipt is the one deleted");
 }
@@ -183,8 +249,8 @@ async fn a_message_received_twice_in_one_drain_counts_once() {
 async fn unreadable_messages_go_to_the_dead_letter_queue() {
     let q = FakeQueue::default().with_messages(vec![body("a"), "{not json".into()]);
     let c = collect(q, Some(FakeQueue::default()), settings(&[]));
-    let out = c.handle(input()).await.unwrap();
-    assert_eq!((out.messages, out.unreadable, out.items), (2, 1, 2));
+    let out = c.handle(input(), "a1").await.unwrap();
+    assert_eq!((out.collected.messages, out.collected.unreadable, out.collected.items), (2, 1, 2));
     assert_eq!(c.ports.dead_letter.as_ref().unwrap().sent(), ["{not json"]);
     assert_eq!(c.ports.queue.deleted.lock().unwrap().len(), 2);
 }
@@ -193,29 +259,45 @@ async fn unreadable_messages_go_to_the_dead_letter_queue() {
 async fn a_budget_leaves_the_rest_and_starts_the_next_execution() {
     let bodies: Vec<String> = (0..25).map(|i| body(&format!("k{i}"))).collect();
     let c = collect(FakeQueue::default().with_messages(bodies), None, settings(&[("CFINV_MAX_MESSAGES", "12")]));
-    let out = c.handle(input()).await.unwrap();
-    assert_eq!(out.messages, 12);
-    assert!(out.more);
+    let out = c.handle(input(), "a1").await.unwrap();
+    assert_eq!(out.collected.messages, 12);
+    assert!(out.collected.more);
     assert_eq!(c.ports.queue.waiting.lock().unwrap().len(), 13);
     let starts = c.ports.executions.starts();
     assert_eq!(starts[0].1, "cfinv-10s-20261126T054020Z");
 }
 
 #[tokio::test]
+async fn a_hand_off_that_fails_fails_collect_and_its_retry_hands_off() {
+    let bodies: Vec<String> = (0..25).map(|i| body(&format!("k{i}"))).collect();
+    let s = settings(&[("CFINV_MAX_MESSAGES", "12")]);
+    let cf = FakeCloudFront { distributions: vec![dist("E1")], ..Default::default() };
+    let ports = CollectPorts {
+        queue: FakeQueue::default().with_messages(bodies),
+        dead_letter: None,
+        objects: FakeObjects::default(),
+        cloudfront: cf,
+        executions: FakeExecutions::default().failing(ErrorKind::Unavailable),
+    };
+    let c = Collect::new(ports, s, fixed_clock("2026-11-26T05:40:25Z"));
+    let err = c.handle(input(), "a1").await.unwrap_err();
+    assert_eq!(err.error_type(), "StatesUnavailable", "retried by the state machine");
+    assert_eq!(c.ports.queue.deleted.lock().unwrap().len(), 12, "what was planned is stored and deleted");
+    // The retry finds plan.json and hands off again (here failing again: it keeps saying so).
+    assert_eq!(c.handle(input(), "a2").await.unwrap_err().error_type(), "StatesUnavailable");
+    assert_eq!(c.ports.executions.starts().len(), 2);
+}
+
+#[tokio::test]
 async fn empty_receives_end_the_drain_and_distributions_are_cached() {
     let c = collect(FakeQueue::default(), None, settings(&[("CFINV_EMPTY_RECEIVES", "3")]));
-    let out = c.handle(input()).await.unwrap();
-    assert_eq!((out.messages, out.sets.len()), (0, 0));
+    let out = c.handle(input(), "a1").await.unwrap();
+    assert_eq!((out.collected.messages, out.collected.sets, out.run.pages), (0, 0, 0));
     assert_eq!(c.ports.queue.receives.load(Ordering::SeqCst), 3);
     let c = collect(FakeQueue::default().with_messages(vec![body("a")]), None, settings(&[]));
-    c.handle(input()).await.unwrap();
-    c.ports
-        .queue
-        .waiting
-        .lock()
-        .unwrap()
-        .extend(FakeQueue::default().with_messages(vec![body("b")]).waiting.lock().unwrap().drain(..));
-    c.handle(CollectInput { execution: name("cfinv-next"), state_machine: None }).await.unwrap();
+    c.handle(input(), "a1").await.unwrap();
+    more(&c, &["b"]);
+    c.handle(CollectInput { execution: name("cfinv-next"), state_machine: None }, "a1").await.unwrap();
     assert_eq!(c.ports.cloudfront.lists.load(Ordering::SeqCst), 1);
     let bad = serde_json::from_value::<CollectInput>(serde_json::json!({"execution": "bad/name"}));
     assert!(bad.is_err(), "a bad execution name is refused");
