@@ -23,7 +23,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 import cfinv_emulator
-from cfinv_emulator import cloudfront_cache_policies, control
+from cfinv_emulator import cloudfront_cache_policies, control, stepfunctions
 
 HERE = Path(__file__).resolve().parent
 ACCOUNT = "123456789012"
@@ -91,6 +91,7 @@ def fake_lambda():
 def endpoint(fake_lambda):
     cfinv_emulator.install(lambda_endpoint=fake_lambda.url, invalidation_seconds=INVALIDATION_SECONDS)
     server = control.make_server("127.0.0.1", 0)
+    stepfunctions.install(server.server_port)  # executions run, as in the server
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
@@ -175,7 +176,12 @@ def test_importing_the_package_patches_nothing():
 import moto.awslambda.models as lam, moto.cloudfront.models as cf, moto.cloudfront.urls as cfu
 import moto.s3.notifications as s3n, moto.s3.responses as s3r, moto.sqs.models as sqs
 from moto.core.responses import BaseResponse
-watched = lambda: [BaseResponse.call_action, cf.CloudFrontBackend.create_invalidation, cf.Invalidation.__dict__.get("status"),
+from moto.stepfunctions.responses import StepFunctionResponse as sfn
+from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.inline_iteration_component import InlineIterationComponent
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk import StateTaskServiceAwsSdk
+watched = lambda: [BaseResponse.call_action, sfn.describe_execution, sfn.list_executions, CommonStateField._eval_body,
+    InlineIterationComponent._eval_body, StateTaskServiceAwsSdk._eval_service_task, cf.CloudFrontBackend.create_invalidation, cf.Invalidation.__dict__.get("status"),
     sqs.SQSBackend.receive_message, sqs.SQSBackend.delete_message_batch, sqs.SQSBackend.send_message_batch,
     sqs.unix_time_millis, sqs.Queue.approximate_number_of_messages, lam.LambdaFunction._invoke_lambda,
     s3n._invoke_awslambda, s3n._send_event_bridge_message, s3r.S3Response.get_bucket_notification, dict(cfu.url_paths)]
@@ -519,3 +525,187 @@ def test_sqs_receive_and_delete_keep_moto_s_semantics(endpoint):
     time.sleep(0.6)  # the approximate counts are recomputed every half second
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert (attributes["ApproximateNumberOfMessages"], attributes["ApproximateNumberOfMessagesNotVisible"]) == ("0", "1")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Step Functions: RedriveExecution
+
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/cfinv"
+
+# Items: one iteration per key, which reads the key's flag (aws-sdk:s3:getObject) and fails unless it
+# is "ok". Gate (after a Choice): every iteration fails until the execution has been redriven twice,
+# as cfinv's RedriveGate fails until it has been redriven.
+REDRIVE_DEFINITION = {
+    "StartAt": "Before",
+    "States": {
+        "Before": {"Type": "Pass", "Parameters": {"at.$": "$$.State.EnteredTime"}, "ResultPath": "$.before", "Next": "Items"},
+        "Items": {
+            "Type": "Map", "ItemsPath": "$.keys", "MaxConcurrency": 1, "ResultPath": "$.results", "Next": "Gate?",
+            "ItemSelector": {"key.$": "$$.Map.Item.Value", "bucket.$": "$.bucket"},
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "Read",
+                "States": {
+                    "Read": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
+                             "Parameters": {"Bucket.$": "$.bucket", "Key.$": "$.key"},
+                             "ResultSelector": {"flag.$": "$.Body"}, "ResultPath": "$.read", "Next": "Ok?"},
+                    "Ok?": {"Type": "Choice", "Choices": [{"Variable": "$.read.flag", "StringEquals": "ok", "Next": "Good"}],
+                            "Default": "Bad"},
+                    "Good": {"Type": "Pass", "Parameters": {"key.$": "$.key", "at.$": "$$.State.EnteredTime"}, "End": True},
+                    "Bad": {"Type": "Fail", "Error": "FlagNotOk", "Cause": "the flag is not ok"},
+                },
+            },
+        },
+        "Gate?": {"Type": "Choice", "Choices": [{"Variable": "$.gate", "BooleanEquals": True, "Next": "Gate"}], "Default": "Done"},
+        "Gate": {
+            "Type": "Map", "ItemsPath": "$.results", "ResultPath": "$.gated", "Next": "Done",
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "Redriven?",
+                "States": {
+                    "Redriven?": {"Type": "Choice", "Choices": [
+                        {"Variable": "$$.Execution.RedriveCount", "NumericGreaterThanEquals": 2, "Next": "Through"}],
+                        "Default": "NotYet"},
+                    "Through": {"Type": "Pass", "End": True},
+                    "NotYet": {"Type": "Fail", "Error": "NotRedriven", "Cause": "the gate"},
+                },
+            },
+        },
+        "Done": {"Type": "Succeed"},
+    },
+}
+
+
+def state_machine(endpoint, definition, kind="STANDARD"):
+    return client(endpoint, "stepfunctions").create_state_machine(
+        name=unique("sm"), definition=json.dumps(definition), roleArn=ROLE, type=kind)["stateMachineArn"]
+
+
+def finished(sfn, arn, seconds=10):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        described = sfn.describe_execution(executionArn=arn)
+        if described["status"] != "RUNNING":
+            return described
+        time.sleep(0.05)
+    raise AssertionError(f"{arn} still running")
+
+
+def history(sfn, arn):
+    return sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+
+
+def entered(events, name):
+    return [e for e in events if e.get("stateEnteredEventDetails", {}).get("name") == name]
+
+
+def test_redrive_resumes_at_the_failed_state_and_keeps_what_succeeded(endpoint):
+    s3, sfn = client(endpoint, "s3"), client(endpoint, "stepfunctions")
+    bucket = unique("flags")
+    s3.create_bucket(Bucket=bucket)
+
+    def flags(**values):
+        for key, value in values.items():
+            s3.put_object(Bucket=bucket, Key=key, Body=value.encode())
+
+    flags(a="ok", b="bad", c="ok")
+    machine = state_machine(endpoint, REDRIVE_DEFINITION)
+    run_input = {"bucket": bucket, "keys": ["a", "b", "c"], "gate": True}
+    arn = sfn.start_execution(stateMachineArn=machine, name=unique("run"), input=json.dumps(run_input))["executionArn"]
+    first = finished(sfn, arn)
+    assert (first["status"], first["error"]) == ("FAILED", "FlagNotOk")
+    assert (first["redriveCount"], first["redriveStatus"]) == (0, "REDRIVABLE")
+    assert "redriveDate" not in first
+    events = history(sfn, arn)
+    a_first = json.loads([e for e in events if e["type"] == "PassStateExited"
+                          and e["stateExitedEventDetails"]["name"] == "Good"][0]["stateExitedEventDetails"]["output"])
+
+    # "a" succeeded: it is not run again (it would fail now); "b" failed and "c" never ran: both rerun.
+    flags(a="bad", b="ok")
+    redriven = sfn.redrive_execution(executionArn=arn)["redriveDate"]
+    second = finished(sfn, arn)
+    assert (second["status"], second["error"]) == ("FAILED", "NotRedriven")  # now at the gate, after the Choice
+    assert (second["redriveCount"], second["redriveDate"]) == (1, redriven)
+    assert second["startDate"] == first["startDate"]
+
+    sfn.redrive_execution(executionArn=arn)
+    third = finished(sfn, arn)
+    assert third["status"] == "SUCCEEDED", third
+    assert (third["redriveCount"], third["redriveStatus"]) == (2, "NOT_REDRIVABLE")
+    assert third["redriveStatusReason"] == "Execution is SUCCEEDED and cannot be redriven."
+    output = json.loads(third["output"])
+    assert [r["key"] for r in output["results"]] == ["a", "b", "c"]
+    assert output["results"][0] == a_first  # the first run's result, kept
+    assert len(output["gated"]) == 3
+
+    events = history(sfn, arn)
+    assert [e["id"] for e in events] == list(range(1, len(events) + 1))  # one history, continued
+    assert [e["executionRedrivenEventDetails"]["redriveCount"] for e in events if e["type"] == "ExecutionRedriven"] == [1, 2]
+    assert [e["type"] for e in events].count("ExecutionFailed") == 2
+    assert len(entered(events, "Before")) == 1
+    assert len(entered(events, "Items")) == 2 and len(entered(events, "Gate?")) == 1 and len(entered(events, "Gate")) == 2
+    reads = [json.loads(e["stateEnteredEventDetails"]["input"])["key"] for e in entered(events, "Read")]
+    assert reads == ["a", "b", "b", "c"]
+    # The resumed Map had its first run's input.
+    assert [e["stateEnteredEventDetails"]["input"] for e in entered(events, "Items")][0] == \
+        [e["stateEnteredEventDetails"]["input"] for e in entered(events, "Items")][1]
+
+    listed = sfn.list_executions(stateMachineArn=machine)["executions"]
+    assert [(e["executionArn"], e["redriveCount"]) for e in listed] == [(arn, 2)]
+    assert sfn.list_executions(stateMachineArn=machine, redriveFilter="NOT_REDRIVEN")["executions"] == []
+    assert len(sfn.list_executions(stateMachineArn=machine, redriveFilter="REDRIVEN")["executions"]) == 1
+
+
+def test_only_failed_timed_out_or_aborted_standard_executions_are_redrivable(endpoint):
+    sfn = client(endpoint, "stepfunctions")
+    waiting = {"StartAt": "Wait", "States": {
+        "Wait": {"Type": "Wait", "SecondsPath": "$.seconds", "Next": "Done"}, "Done": {"Type": "Succeed"}}}
+    machine = state_machine(endpoint, waiting)
+    arn = sfn.start_execution(stateMachineArn=machine, name=unique("run"), input='{"seconds": 30}')["executionArn"]
+    described = sfn.describe_execution(executionArn=arn)
+    assert (described["status"], described["redriveCount"], described["redriveStatus"]) == ("RUNNING", 0, "NOT_REDRIVABLE")
+    assert described["redriveStatusReason"] == "Execution is RUNNING and cannot be redriven."
+    with pytest.raises(ClientError) as e:
+        sfn.redrive_execution(executionArn=arn)
+    assert error_code(e) == "ExecutionNotRedrivable"
+
+    # Aborted during the Wait: a redrive resumes at the Wait, with the input it had.
+    sfn.stop_execution(executionArn=arn)
+    assert finished(sfn, arn)["status"] == "ABORTED"
+    sfn.redrive_execution(executionArn=arn)
+    events = history(sfn, arn)
+    assert [e["type"] for e in events][-2:] == ["ExecutionRedriven", "WaitStateEntered"]
+    assert json.loads(events[-1]["stateEnteredEventDetails"]["input"]) == {"seconds": 30}
+    assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+    sfn.stop_execution(executionArn=arn)
+
+    done = sfn.start_execution(stateMachineArn=machine, name=unique("run"), input='{"seconds": 0}')["executionArn"]
+    assert finished(sfn, done)["status"] == "SUCCEEDED"
+    with pytest.raises(ClientError) as e:
+        sfn.redrive_execution(executionArn=done)
+    assert error_code(e) == "ExecutionNotRedrivable"
+    with pytest.raises(ClientError) as e:
+        sfn.redrive_execution(executionArn=done.replace(":execution:", ":execution:") + "-nope")
+    assert error_code(e) == "ExecutionDoesNotExist"
+
+    express = state_machine(endpoint, {"StartAt": "Fail", "States": {"Fail": {"Type": "Fail", "Error": "E"}}}, kind="EXPRESS")
+    failed = sfn.start_execution(stateMachineArn=express, name=unique("run"))["executionArn"]
+    assert finished(sfn, failed)["status"] == "FAILED"
+    with pytest.raises(ClientError) as e:
+        sfn.redrive_execution(executionArn=failed)
+    assert error_code(e) == "ExecutionNotRedrivable"
+
+
+def test_a_redrive_at_a_fail_state_fails_again_and_client_tokens_are_idempotent(endpoint):
+    sfn = client(endpoint, "stepfunctions")
+    machine = state_machine(endpoint, {"StartAt": "Check", "States": {
+        "Check": {"Type": "Choice", "Choices": [{"Variable": "$.ok", "BooleanEquals": True, "Next": "Done"}], "Default": "Stop"},
+        "Stop": {"Type": "Fail", "Error": "NotOk", "Cause": "not ok"},
+        "Done": {"Type": "Succeed"}}})
+    arn = sfn.start_execution(stateMachineArn=machine, name=unique("run"), input='{"ok": false}')["executionArn"]
+    assert finished(sfn, arn)["error"] == "NotOk"
+    first = sfn.redrive_execution(executionArn=arn, clientToken="token-1")["redriveDate"]
+    again = finished(sfn, arn)
+    assert (again["status"], again["error"], again["redriveCount"]) == ("FAILED", "NotOk", 1)
+    assert sfn.redrive_execution(executionArn=arn, clientToken="token-1")["redriveDate"] == first
+    assert finished(sfn, arn)["redriveCount"] == 1
+    events = history(sfn, arn)
+    assert len(entered(events, "Check")) == 1 and len(entered(events, "Stop")) == 2

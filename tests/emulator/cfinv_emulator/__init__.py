@@ -4,7 +4,10 @@ Run:  python tests/emulator/emulator.py --port 5000 [--parent-pid PID]
  (or: cd tests/emulator && python -m cfinv_emulator --port 5000 [--parent-pid PID])
 
 On top of stock moto (pinned in tests/emulator/requirements.txt) this adds:
-- Step Functions executions actually run (moto's ASL interpreter);
+- Step Functions executions actually run (moto's ASL interpreter); RedriveExecution resumes a failed,
+  timed-out or aborted execution at the state that did not complete, rerunning only an Inline Map's
+  iterations that did not succeed, and DescribeExecution/ListExecutions give redriveCount (0 when
+  never redriven), redriveDate and redriveStatus; aws-sdk:s3:getObject gives Body as a string;
 - CloudFront invalidations behave like AWS: status InProgress, then Completed after
   CFINV_EMU_INVALIDATION_SECONDS (default 2); the same CallerReference with the same paths returns the
   same invalidation, with other paths InvalidationBatchAlreadyExists; more than 3000 paths (or 15
@@ -43,6 +46,8 @@ from . import (
     s3_notification_config,
     s3_notifications,
     sqs_fast,
+    stepfunctions_redrive,
+    stepfunctions_sdk,
 )
 
 
@@ -57,3 +62,5 @@ def install(lambda_endpoint=None, invalidation_seconds=None):
     s3_notifications.install()
     s3_eventbridge.install()
     s3_notification_config.install()
+    stepfunctions_redrive.install()
+    stepfunctions_sdk.install()
