@@ -174,7 +174,7 @@ def function(endpoint, binary):
 def test_importing_the_package_patches_nothing():
     script = """
 import moto.awslambda.models as lam, moto.cloudfront.models as cf, moto.cloudfront.urls as cfu
-import moto.s3.notifications as s3n, moto.s3.responses as s3r, moto.sqs.models as sqs
+import moto.s3.notifications as s3n, moto.s3.responses as s3r, moto.sqs.models as sqs, moto.events.models as ev
 from moto.core.responses import BaseResponse
 from moto.stepfunctions.responses import StepFunctionResponse as sfn
 from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
@@ -184,7 +184,7 @@ watched = lambda: [BaseResponse.call_action, sfn.describe_execution, sfn.list_ex
     InlineIterationComponent._eval_body, StateTaskServiceAwsSdk._eval_service_task, cf.CloudFrontBackend.create_invalidation, cf.Invalidation.__dict__.get("status"),
     sqs.SQSBackend.receive_message, sqs.SQSBackend.delete_message_batch, sqs.SQSBackend.send_message_batch,
     sqs.unix_time_millis, sqs.Queue.approximate_number_of_messages, lam.LambdaFunction._invoke_lambda,
-    s3n._invoke_awslambda, s3n._send_event_bridge_message, s3r.S3Response.get_bucket_notification, dict(cfu.url_paths)]
+    s3n._invoke_awslambda, s3n._send_event_bridge_message, ev.Rule.send_to_targets, ev.EventsBackend.put_events, s3r.S3Response.get_bucket_notification, dict(cfu.url_paths)]
 before = watched()
 import cfinv_emulator, cfinv_emulator.__main__, cfinv_emulator.control, cfinv_emulator.stepfunctions
 assert watched() == before
@@ -485,6 +485,9 @@ def test_eventbridge_delivers_s3_changes_to_lambda_rules_in_aws_s_shape(endpoint
     assert (deleted["detail-type"], deleted["detail"]["reason"]) == ("Object Deleted", "DeleteObject")
     assert deleted["detail"]["deletion-type"] == "Permanently Deleted"
     assert "size" not in deleted["detail"]["object"]
+    _, listed = control_request(endpoint, "GET", "/_cfinv/events")
+    ours = [e for e in listed["events"] if e["source"] == "aws.s3" and e["detail"]["bucket"]["name"] == bucket]
+    assert {e["detail-type"] for e in ours} >= {"Object Created", "Object Deleted"}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -683,7 +686,7 @@ def test_only_failed_timed_out_or_aborted_standard_executions_are_redrivable(end
         sfn.redrive_execution(executionArn=done)
     assert error_code(e) == "ExecutionNotRedrivable"
     with pytest.raises(ClientError) as e:
-        sfn.redrive_execution(executionArn=done.replace(":execution:", ":execution:") + "-nope")
+        sfn.redrive_execution(executionArn=done + "-nope")
     assert error_code(e) == "ExecutionDoesNotExist"
 
     express = state_machine(endpoint, {"StartAt": "Fail", "States": {"Fail": {"Type": "Fail", "Error": "E"}}}, kind="EXPRESS")
@@ -709,3 +712,68 @@ def test_a_redrive_at_a_fail_state_fails_again_and_client_tokens_are_idempotent(
     assert finished(sfn, arn)["redriveCount"] == 1
     events = history(sfn, arn)
     assert len(entered(events, "Check")) == 1 and len(entered(events, "Stop")) == 2
+
+
+# ---------------------------------------------------------------------------------------------------
+# EventBridge PutEvents delivery
+
+
+def queue_with_arn(endpoint, prefix):
+    sqs = client(endpoint, "sqs")
+    url = sqs.create_queue(QueueName=unique(prefix))["QueueUrl"]
+    return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+def test_put_events_delivers_to_lambda_and_sqs_targets_and_never_fails_for_a_target(endpoint, fake_lambda):
+    events, sqs = client(endpoint, "events"), client(endpoint, "sqs")
+    source = unique("cfinv.test")
+    url, queue_arn = queue_with_arn(endpoint, "published")
+    rule = unique("rule")
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": [source], "detail-type": ["Invalidation Completed"]}))
+    events.put_targets(Rule=rule, Targets=[
+        {"Id": "fn", "Arn": function(endpoint, "published")},
+        {"Id": "constant", "Arn": function(endpoint, "constant"), "Input": '{"fixed": true}'},
+        {"Id": "detail", "Arn": function(endpoint, "detail-only"), "InputPath": "$.detail"},
+        {"Id": "machine", "Arn": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:nothing-here"},
+        {"Id": "gone", "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:no-such-queue"},
+        {"Id": "queue", "Arn": queue_arn},
+    ])
+    disabled = unique("off")
+    events.put_rule(Name=disabled, EventPattern=json.dumps({"source": [source]}), State="DISABLED")
+    events.put_targets(Rule=disabled, Targets=[{"Id": "fn", "Arn": function(endpoint, "disabled-rule")}])
+
+    fake_lambda.gate.clear()
+    gated = unique("gated-rule")
+    events.put_rule(Name=gated, EventPattern=json.dumps({"source": [source], "detail-type": ["Slow"]}))
+    events.put_targets(Rule=gated, Targets=[{"Id": "fn", "Arn": function(endpoint, "gated")}])
+    started = time.time()
+    out = events.put_events(Entries=[
+        {"Source": source, "DetailType": "Invalidation Completed", "Detail": json.dumps({"distribution": "E1", "paths": 2})},
+        {"Source": source, "DetailType": "Slow", "Detail": "{}"},
+        {"Source": source, "DetailType": "Other", "Detail": "{}"},
+    ])
+    assert time.time() - started < 5, "PutEvents does not wait for the function"
+    assert out["FailedEntryCount"] == 0 and len(out["Entries"]) == 3
+    fake_lambda.gate.set()
+
+    [event] = fake_lambda.wait_for("published", 1)
+    assert set(event) == {"version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"}
+    assert (event["source"], event["detail-type"], event["account"], event["region"]) == (
+        source, "Invalidation Completed", ACCOUNT, REGION)
+    assert event["id"] == out["Entries"][0]["EventId"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", event["time"])
+    assert event["detail"] == {"distribution": "E1", "paths": 2}
+    assert fake_lambda.wait_for("constant", 1) == [{"fixed": True}]
+    assert fake_lambda.wait_for("detail-only", 1) == [{"distribution": "E1", "paths": 2}]
+    fake_lambda.wait_for("gated", 1)
+    [message] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=2)["Messages"]
+    body = json.loads(message["Body"])
+    assert {k: body[k] for k in ("id", "account", "time", "detail")} == {k: event[k] for k in ("id", "account", "time", "detail")}
+    time.sleep(0.3)
+    assert "disabled-rule" not in fake_lambda.calls, "a disabled rule delivers nothing"
+
+    _, listed = control_request(endpoint, "GET", "/_cfinv/events")
+    ours = [e for e in listed["events"] if e["source"] == source]
+    assert [e["detail-type"] for e in ours] == ["Invalidation Completed", "Slow", "Other"]
+    assert ours[0]["detail"] == {"distribution": "E1", "paths": 2} and ours[0]["eventBusName"] == "default"
+    assert ours[0]["id"] == event["id"] and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", ours[0]["time"])

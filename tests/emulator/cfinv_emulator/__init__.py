@@ -21,13 +21,15 @@ On top of stock moto (pinned in tests/emulator/requirements.txt) this adds:
   path or body); for SQS, operation "SendMessageBatchEntry" fails only the first entry of a batch (a
   partial failure), matching on the queue name; DELETE /_cfinv/faults clears them;
 - GET /_cfinv/sns lists every message published to SNS (topic, subject, message);
+- EventBridge delivers as AWS does: only enabled rules, each target on its own (a target it cannot
+  deliver to is logged, never failing PutEvents), Lambda targets invoked asynchronously, SQS and SNS
+  targets sent the event in AWS's shape; GET /_cfinv/events lists every event put on any bus;
 - GET /_cfinv/health answers once the server is up;
 - SQS stays fast with ten thousand messages in a queue (moto's clock is swapped for a cheaper one);
 - with CFINV_LAMBDA_ENDPOINT (cargo lambda watch), Lambda invocations run the real function binaries;
 - S3 notifications to Lambda have the fields and key encoding AWS sends, and arrive asynchronously;
 - a bucket with EventBridge delivery on sends its object changes to EventBridge in AWS's shape
-  (detail-type, reason, deletion-type, encoded key), and rules with Lambda targets invoke them
-  asynchronously (moto's rules have no Lambda targets; other target kinds are not delivered).
+  (detail-type, reason, deletion-type, encoded key), delivered to the default bus's rules as above.
 
 With --parent-pid, the server exits when that process does, so a test run never leaves it behind.
 
@@ -40,6 +42,7 @@ modules patch or read, for the pinned moto.
 from . import (
     cloudfront_cache_policies,
     cloudfront_invalidations,
+    events_delivery,
     faults,
     lambda_bridge,
     s3_eventbridge,
@@ -60,6 +63,7 @@ def install(lambda_endpoint=None, invalidation_seconds=None):
     sqs_fast.install()
     lambda_bridge.install(endpoint=lambda_endpoint)
     s3_notifications.install()
+    events_delivery.install()
     s3_eventbridge.install()
     s3_notification_config.install()
     stepfunctions_redrive.install()

@@ -3,6 +3,7 @@
 - POST /_cfinv/faults registers a fault (see faults.py); GET lists them with their uses left; DELETE
   clears them.
 - GET /_cfinv/sns lists every message published to SNS (topic, message id, subject, message).
+- GET /_cfinv/events lists every event put on an EventBridge bus (see events_delivery.py).
 - GET /_cfinv/health answers once the server is up.
 """
 
@@ -15,7 +16,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from moto.sns.models import sns_backends
 from werkzeug.serving import make_server as werkzeug_make_server
 
-from . import faults
+from . import events_delivery, faults
 
 
 def published_sns_messages():
@@ -67,6 +68,8 @@ class ControlMiddleware:
         if path == "/_cfinv/faults" and method == "DELETE":
             faults.clear_faults()
             return "200 OK", {"faults": 0}
+        if path == "/_cfinv/events" and method == "GET":
+            return "200 OK", {"events": events_delivery.put_events_seen()}
         if path == "/_cfinv/sns" and method == "GET":
             return "200 OK", {"messages": published_sns_messages()}
         return "404 Not Found", {"error": f"no route {method} {path}"}
