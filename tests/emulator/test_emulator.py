@@ -180,7 +180,8 @@ from moto.stepfunctions.responses import StepFunctionResponse as sfn
 from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.inline_iteration_component import InlineIterationComponent
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk import StateTaskServiceAwsSdk
-watched = lambda: [BaseResponse.call_action, sfn.describe_execution, sfn.list_executions, CommonStateField._eval_body,
+watched = lambda: [BaseResponse.call_action, cf.DefaultCacheBehaviour.__init__, cf.DistributionConfig.__init__,
+    cf.CloudFrontBackend.list_invalidations, sfn.describe_execution, sfn.list_executions, CommonStateField._eval_body,
     InlineIterationComponent._eval_body, StateTaskServiceAwsSdk._eval_service_task, cf.CloudFrontBackend.create_invalidation, cf.Invalidation.__dict__.get("status"),
     sqs.SQSBackend.receive_message, sqs.SQSBackend.delete_message_batch, sqs.SQSBackend.send_message_batch,
     sqs.unix_time_millis, sqs.Queue.approximate_number_of_messages, lam.LambdaFunction._invoke_lambda,
@@ -189,7 +190,7 @@ before = watched()
 import cfinv_emulator, cfinv_emulator.__main__, cfinv_emulator.control, cfinv_emulator.stepfunctions
 assert watched() == before
 cfinv_emulator.install()
-assert all(a is not b for a, b in zip(watched()[:-1], before[:-1])) and len(watched()[-1]) == len(before[-1]) + 3
+assert all(a is not b for a, b in zip(watched()[:-1], before[:-1])) and len(watched()[-1]) == len(before[-1]) + 9
 """
     subprocess.run([sys.executable, "-c", script], cwd=HERE, check=True)
 
@@ -777,3 +778,219 @@ def test_put_events_delivers_to_lambda_and_sqs_targets_and_never_fails_for_a_tar
     assert [e["detail-type"] for e in ours] == ["Invalidation Completed", "Slow", "Other"]
     assert ours[0]["detail"] == {"distribution": "E1", "paths": 2} and ours[0]["eventBusName"] == "default"
     assert ours[0]["id"] == event["id"] and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", ours[0]["time"])
+
+
+# ---------------------------------------------------------------------------------------------------
+# CloudFront distributions, invalidation order and timing, cache tags, tenants
+
+EDGE_FUNCTION = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:rewrite:3"
+VIEWER_FUNCTION = f"arn:aws:cloudfront::{ACCOUNT}:function/index-html"
+
+
+def distribution_config(**extra):
+    bucket = unique("origin")
+    config = {
+        "CallerReference": uuid.uuid4().hex,
+        "Origins": {"Quantity": 1, "Items": [{"Id": "s3", "DomainName": f"{bucket}.s3.amazonaws.com",
+                                               "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+        "DefaultCacheBehavior": {"TargetOriginId": "s3", "ViewerProtocolPolicy": "allow-all", "CachePolicyId": CACHING_DISABLED},
+        "Comment": "cfinv emulator tests",
+        "Enabled": True,
+    }
+    config.update(extra)
+    return config
+
+
+def test_distributions_keep_function_associations_staging_and_connection_mode(endpoint):
+    cf = client(endpoint, "cloudfront")
+    edge = {"Quantity": 1, "Items": [{"LambdaFunctionARN": EDGE_FUNCTION, "EventType": "origin-request", "IncludeBody": False}]}
+    viewer = {"Quantity": 1, "Items": [{"FunctionARN": VIEWER_FUNCTION, "EventType": "viewer-request"}]}
+    config = distribution_config(
+        DefaultCacheBehavior={"TargetOriginId": "s3", "ViewerProtocolPolicy": "allow-all", "CachePolicyId": CACHING_DISABLED,
+                              "LambdaFunctionAssociations": edge, "FunctionAssociations": viewer},
+        CacheBehaviors={"Quantity": 2, "Items": [
+            {"PathPattern": "/docs/*", "TargetOriginId": "s3", "ViewerProtocolPolicy": "allow-all",
+             "CachePolicyId": CACHING_DISABLED, "FunctionAssociations": viewer},
+            {"PathPattern": "/img/*", "TargetOriginId": "s3", "ViewerProtocolPolicy": "allow-all",
+             "CachePolicyId": CACHING_DISABLED}]},
+        CacheTagConfig={"HeaderName": "Edge-Cache-Tag"},
+    )
+    plain = cf.create_distribution(DistributionConfig=config)["Distribution"]["Id"]
+    staging = cf.create_distribution(DistributionConfig=distribution_config(Staging=True))["Distribution"]["Id"]
+    tenants = cf.create_distribution(DistributionConfig=distribution_config(ConnectionMode="tenant-only"))["Distribution"]["Id"]
+
+    got = cf.get_distribution_config(Id=plain)["DistributionConfig"]
+    assert got["DefaultCacheBehavior"]["LambdaFunctionAssociations"] == edge
+    assert got["DefaultCacheBehavior"]["FunctionAssociations"] == viewer
+    docs, img = got["CacheBehaviors"]["Items"]
+    assert (docs["FunctionAssociations"], docs["LambdaFunctionAssociations"]) == (viewer, {"Quantity": 0})
+    assert (img["FunctionAssociations"], img["LambdaFunctionAssociations"]) == ({"Quantity": 0}, {"Quantity": 0})
+    assert got["CacheTagConfig"] == {"HeaderName": "Edge-Cache-Tag"}
+    assert got["Staging"] is False
+
+    summaries = {s["Id"]: s for s in cf.list_distributions()["DistributionList"]["Items"]}
+    assert summaries[plain]["DefaultCacheBehavior"]["FunctionAssociations"] == viewer
+    assert summaries[plain]["CacheBehaviors"]["Items"][0]["FunctionAssociations"] == viewer
+    assert [summaries[d]["Staging"] for d in (plain, staging, tenants)] == [False, True, False]
+    assert "ConnectionMode" not in summaries[plain] and summaries[tenants]["ConnectionMode"] == "tenant-only"
+    by_mode = cf.list_distributions_by_connection_mode(ConnectionMode="tenant-only")["DistributionList"]["Items"]
+    assert tenants in [d["Id"] for d in by_mode] and plain not in [d["Id"] for d in by_mode]
+
+
+def test_invalidations_are_listed_newest_first_with_their_status(endpoint):
+    cf = client(endpoint, "cloudfront")
+    dist = distribution(endpoint)
+    first = invalidate(endpoint, dist, ["/first"])
+    time.sleep(INVALIDATION_SECONDS + 0.1)
+    second = invalidate(endpoint, dist, ["/second"])
+    listed = cf.list_invalidations(DistributionId=dist)["InvalidationList"]["Items"]
+    assert [(i["Id"], i["Status"]) for i in listed] == [(second["Id"], "InProgress"), (first["Id"], "Completed")]
+    page = cf.list_invalidations(DistributionId=dist, MaxItems="1")["InvalidationList"]
+    assert [i["Id"] for i in page["Items"]] == [second["Id"]] and page["IsTruncated"]
+    rest = cf.list_invalidations(DistributionId=dist, Marker=page["NextMarker"])["InvalidationList"]
+    assert [i["Id"] for i in rest["Items"]] == [first["Id"]]
+
+
+def test_completion_time_is_set_per_distribution_at_run_time(endpoint):
+    cf = client(endpoint, "cloudfront")
+    slow, fast = distribution(endpoint), distribution(endpoint)
+    status, settings = control_request(endpoint, "POST", "/_cfinv/cloudfront/completion", {"distributionId": slow, "seconds": 3})
+    assert status == 200 and settings["distributions"][slow] == 3 and settings["defaultSeconds"] == INVALIDATION_SECONDS
+    slow_one = invalidate(endpoint, slow, [f"/s/{i}" for i in range(3000)])
+    fast_one = invalidate(endpoint, fast, ["/f"])
+    time.sleep(INVALIDATION_SECONDS + 0.2)
+    assert cf.get_invalidation(DistributionId=fast, Id=fast_one["Id"])["Invalidation"]["Status"] == "Completed"
+    assert cf.get_invalidation(DistributionId=slow, Id=slow_one["Id"])["Invalidation"]["Status"] == "InProgress"
+    with pytest.raises(ClientError) as e:  # still counts toward the limit
+        invalidate(endpoint, slow, ["/one/more"])
+    assert error_code(e) == "TooManyInvalidationsInProgress"
+    time.sleep(3 - INVALIDATION_SECONDS)
+    assert cf.get_invalidation(DistributionId=slow, Id=slow_one["Id"])["Invalidation"]["Status"] == "Completed"
+    invalidate(endpoint, slow, ["/one/more"])
+
+    assert control_request(endpoint, "POST", "/_cfinv/cloudfront/completion", {"distributionId": slow, "seconds": None})[0] == 200
+    assert slow not in control_request(endpoint, "GET", "/_cfinv/cloudfront/completion")[1]["distributions"]
+    for bad in ({"seconds": None}, {"distributionId": slow, "seconds": -1}, {"distributionId": 3, "seconds": 1}, {"distributionId": slow, "seconds": "x"}):
+        assert control_request(endpoint, "POST", "/_cfinv/cloudfront/completion", bad)[0] == 400, bad
+
+
+def test_cache_tags_count_as_paths_never_as_wildcards(endpoint):
+    cf = client(endpoint, "cloudfront")
+    dist = cf.create_distribution(DistributionConfig=distribution_config(CacheTagConfig={"HeaderName": "Cache-Tag"}))["Distribution"]["Id"]
+    invalidate(endpoint, dist, [f"/w/{i}/*" for i in range(15)])  # 15 wildcards in progress
+    tags = [f"#product-{i}" for i in range(20)] + ["#odd*"]
+    created = invalidate(endpoint, dist, tags)
+    assert created["InvalidationBatch"]["Paths"]["Items"] == tags
+    with pytest.raises(ClientError) as e:
+        invalidate(endpoint, dist, ["/x/*"])
+    assert error_code(e) == "TooManyInvalidationsInProgress"
+    invalidate(endpoint, dist, [f"#t{i}" for i in range(3000 - 15 - 21)])  # 3000 items in progress
+    with pytest.raises(ClientError) as e:
+        invalidate(endpoint, dist, ["#one-more"])
+    assert error_code(e) == "TooManyInvalidationsInProgress"
+    with pytest.raises(ClientError) as e:
+        invalidate(endpoint, distribution(endpoint), ["no-leading-slash"])
+    assert error_code(e) == "InvalidArgument"
+
+
+def test_distribution_tenants(endpoint):
+    cf = client(endpoint, "cloudfront")
+    parent = cf.create_distribution(DistributionConfig=distribution_config(ConnectionMode="tenant-only"))["Distribution"]["Id"]
+    other = cf.create_distribution(DistributionConfig=distribution_config(ConnectionMode="tenant-only"))["Distribution"]["Id"]
+    plain = distribution(endpoint)
+    name = unique("shop")
+    created = cf.create_distribution_tenant(
+        DistributionId=parent, Name=name, Domains=[{"Domain": f"{name}.example.com"}],
+        Parameters=[{"Name": "tenantName", "Value": name}], Tags={"Items": [{"Key": "team", "Value": "web"}]},
+    )
+    tenant = created["DistributionTenant"]
+    assert re.fullmatch(r"dt_[A-Za-z0-9]{24}", tenant["Id"]) and created["ETag"]
+    assert tenant["Arn"] == f"arn:aws:cloudfront::{ACCOUNT}:distribution-tenant/{tenant['Id']}"
+    assert (tenant["DistributionId"], tenant["Name"], tenant["Enabled"]) == (parent, name, True)
+    assert tenant["Domains"] == [{"Domain": f"{name}.example.com", "Status": "active"}]
+
+    got = cf.get_distribution_tenant(Identifier=tenant["Id"])
+    assert got["DistributionTenant"]["Parameters"] == [{"Name": "tenantName", "Value": name}]
+    assert got["ETag"] == created["ETag"]
+    assert cf.get_distribution_tenant(Identifier=tenant["Arn"])["DistributionTenant"]["Id"] == tenant["Id"]
+    assert cf.get_distribution_tenant(Identifier=name)["DistributionTenant"]["Id"] == tenant["Id"]
+    assert cf.list_tags_for_resource(Resource=tenant["Arn"])["Tags"]["Items"] == [{"Key": "team", "Value": "web"}]
+
+    more = [cf.create_distribution_tenant(DistributionId=parent, Name=unique("t"), Domains=[{"Domain": f"{i}.{name}.example.com"}])
+            ["DistributionTenant"]["Id"] for i in range(3)]
+    cf.create_distribution_tenant(DistributionId=other, Name=unique("t"), Domains=[{"Domain": f"other.{name}.example.com"}])
+    ours = [tenant["Id"], *more]
+    first = cf.list_distribution_tenants(AssociationFilter={"DistributionId": parent}, MaxItems=3)
+    assert [t["Id"] for t in first["DistributionTenantList"]] == ours[:3]
+    assert first["NextMarker"] == ours[2]
+    summary = first["DistributionTenantList"][0]
+    assert "Parameters" not in summary and "Tags" not in summary and summary["ETag"] == created["ETag"]
+    assert {"Id", "DistributionId", "Name", "Arn", "Domains", "Enabled", "CreatedTime", "LastModifiedTime"} <= set(summary)
+    last = cf.list_distribution_tenants(AssociationFilter={"DistributionId": parent}, MaxItems=3, Marker=first["NextMarker"])
+    assert [t["Id"] for t in last["DistributionTenantList"]] == ours[3:] and "NextMarker" not in last
+
+    for call, code in [
+        (lambda: cf.get_distribution_tenant(Identifier="dt_nope"), "EntityNotFound"),
+        (lambda: cf.create_distribution_tenant(DistributionId=plain, Name=unique("t"), Domains=[{"Domain": "x.example.com"}]), "InvalidArgument"),
+        (lambda: cf.create_distribution_tenant(DistributionId="ENOPE", Name=unique("t"), Domains=[{"Domain": "x.example.com"}]), "EntityNotFound"),
+        (lambda: cf.create_distribution_tenant(DistributionId=parent, Name=name, Domains=[{"Domain": "x.example.com"}]), "EntityAlreadyExists"),
+    ]:
+        with pytest.raises(ClientError) as e:
+            call()
+        assert error_code(e) == code
+
+    updated = cf.update_distribution_tenant(Id=more[0], IfMatch=cf.get_distribution_tenant(Identifier=more[0])["ETag"],
+                                            Parameters=[{"Name": "tenantName", "Value": "renamed"}], Enabled=False)
+    assert updated["DistributionTenant"]["Parameters"] == [{"Name": "tenantName", "Value": "renamed"}]
+    with pytest.raises(ClientError) as e:
+        cf.delete_distribution_tenant(Id=more[0], IfMatch="stale")
+    assert error_code(e) == "PreconditionFailed"
+    cf.delete_distribution_tenant(Id=more[0], IfMatch=updated["ETag"])
+    with pytest.raises(ClientError) as e:
+        cf.delete_distribution_tenant(Id=tenant["Id"], IfMatch=created["ETag"])
+    assert error_code(e) == "ResourceNotDisabled"
+
+
+def test_invalidations_for_distribution_tenants(endpoint):
+    cf = client(endpoint, "cloudfront")
+    parent = cf.create_distribution(DistributionConfig=distribution_config(ConnectionMode="tenant-only"))["Distribution"]["Id"]
+
+    def tenant():
+        name = unique("tenant")
+        return cf.create_distribution_tenant(DistributionId=parent, Name=name, Domains=[{"Domain": f"{name}.example.com"}])["DistributionTenant"]["Id"]
+
+    one, two = tenant(), tenant()
+
+    def invalidate_tenant(tenant_id, paths, ref):
+        return cf.create_invalidation_for_distribution_tenant(
+            Id=tenant_id, InvalidationBatch={"Paths": {"Quantity": len(paths), "Items": paths}, "CallerReference": ref})
+
+    created = invalidate_tenant(one, ["/index.html", "#home"], "ref-1")
+    inv = created["Invalidation"]
+    assert inv["Status"] == "InProgress"
+    assert created["Location"].endswith(f"/distribution-tenant/{one}/invalidation/{inv['Id']}")
+    assert invalidate_tenant(one, ["/index.html", "#home"], "ref-1")["Invalidation"]["Id"] == inv["Id"]
+    with pytest.raises(ClientError) as e:
+        invalidate_tenant(one, ["/other"], "ref-1")
+    assert error_code(e) == "InvalidationBatchAlreadyExists"
+    assert invalidate_tenant(two, ["/other"], "ref-1")["Invalidation"]["Id"] != inv["Id"]  # per tenant
+
+    got = cf.get_invalidation_for_distribution_tenant(DistributionTenantId=one, Id=inv["Id"])["Invalidation"]
+    assert got["InvalidationBatch"] == {"Paths": {"Quantity": 2, "Items": ["/index.html", "#home"]}, "CallerReference": "ref-1"}
+    with pytest.raises(ClientError) as e:
+        cf.get_invalidation_for_distribution_tenant(DistributionTenantId=two, Id=inv["Id"])
+    assert error_code(e) == "NoSuchInvalidation"
+    later = invalidate_tenant(one, [f"/w/{i}/*" for i in range(15)], "ref-2")["Invalidation"]
+    with pytest.raises(ClientError) as e:
+        invalidate_tenant(one, ["/x/*"], "ref-3")
+    assert error_code(e) == "TooManyInvalidationsInProgress"
+    invalidate_tenant(two, ["/x/*"], "ref-3")  # the other tenant's limit is its own
+    listed = cf.list_invalidations_for_distribution_tenant(Id=one)["InvalidationList"]
+    assert [i["Id"] for i in listed["Items"]] == [later["Id"], inv["Id"]] and listed["Quantity"] == 2
+    assert cf.list_invalidations(DistributionId=parent)["InvalidationList"]["Quantity"] == 0
+    time.sleep(INVALIDATION_SECONDS + 0.1)
+    assert cf.get_invalidation_for_distribution_tenant(DistributionTenantId=one, Id=inv["Id"])["Invalidation"]["Status"] == "Completed"
+    invalidate_tenant(one, ["/x/*"], "ref-3")
+    with pytest.raises(ClientError) as e:
+        cf.list_invalidations_for_distribution_tenant(Id="dt_nope")
+    assert error_code(e) == "EntityNotFound"

@@ -11,7 +11,14 @@ On top of stock moto (pinned in tests/emulator/requirements.txt) this adds:
 - CloudFront invalidations behave like AWS: status InProgress, then Completed after
   CFINV_EMU_INVALIDATION_SECONDS (default 2); the same CallerReference with the same paths returns the
   same invalidation, with other paths InvalidationBatchAlreadyExists; more than 3000 paths (or 15
-  wildcard paths) in progress per distribution is TooManyInvalidationsInProgress;
+  wildcard paths) in progress per distribution is TooManyInvalidationsInProgress (an item starting
+  with "#" is a cache tag: one item, never a wildcard); ListInvalidations lists newest first; POST
+  /_cfinv/cloudfront/completion {"distributionId", "seconds"} sets the completion time per
+  distribution at run time;
+- CloudFront distributions keep their Lambda@Edge and CloudFront Functions associations, summaries
+  carry Staging and ConnectionMode, and ListDistributionsByConnectionMode answers;
+- CloudFront distribution tenants (Create/Get/List/Update/DeleteDistributionTenant) and their
+  invalidations (Create/Get/ListInvalidations...ForDistributionTenant), which moto lacks;
 - CloudFront cache policies: the managed ones (crates/core/data/managed-cache-policies.json, which
   the Rust core reads too), and custom ones made with CreateCachePolicy (GetCachePolicy,
   GetCachePolicyConfig, ListCachePolicies; moto has none);
@@ -41,7 +48,9 @@ modules patch or read, for the pinned moto.
 
 from . import (
     cloudfront_cache_policies,
+    cloudfront_distributions,
     cloudfront_invalidations,
+    cloudfront_tenants,
     events_delivery,
     faults,
     lambda_bridge,
@@ -60,6 +69,8 @@ def install(lambda_endpoint=None, invalidation_seconds=None):
     faults.install()
     cloudfront_invalidations.install(seconds=invalidation_seconds)
     cloudfront_cache_policies.install()
+    cloudfront_distributions.install()
+    cloudfront_tenants.install()
     sqs_fast.install()
     lambda_bridge.install(endpoint=lambda_endpoint)
     s3_notifications.install()

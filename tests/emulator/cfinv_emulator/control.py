@@ -4,6 +4,10 @@
   clears them.
 - GET /_cfinv/sns lists every message published to SNS (topic, message id, subject, message).
 - GET /_cfinv/events lists every event put on an EventBridge bus (see events_delivery.py).
+- POST /_cfinv/cloudfront/completion {"distributionId": "E..", "seconds": 8} sets how long that
+  distribution's (or distribution tenant's) next invalidations stay InProgress; "seconds": null
+  removes the setting; without "distributionId" it sets the default (CFINV_EMU_INVALIDATION_SECONDS).
+  GET answers the settings.
 - GET /_cfinv/health answers once the server is up.
 """
 
@@ -16,7 +20,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from moto.sns.models import sns_backends
 from werkzeug.serving import make_server as werkzeug_make_server
 
-from . import events_delivery, faults
+from . import cloudfront_invalidations, events_delivery, faults
 
 
 def published_sns_messages():
@@ -68,6 +72,25 @@ class ControlMiddleware:
         if path == "/_cfinv/faults" and method == "DELETE":
             faults.clear_faults()
             return "200 OK", {"faults": 0}
+        if path == "/_cfinv/cloudfront/completion" and method == "POST":
+            try:
+                setting = json.loads(body or b"{}")
+                owner = setting.get("distributionId")
+                seconds = setting.get("seconds")
+                if owner is not None and not isinstance(owner, str):
+                    return "400 Bad Request", {"error": "distributionId must be a string"}
+                if seconds is not None:
+                    seconds = float(seconds)
+                    if seconds < 0:
+                        return "400 Bad Request", {"error": "seconds must not be negative"}
+                elif owner is None:
+                    return "400 Bad Request", {"error": "the default needs seconds"}
+            except (ValueError, TypeError, AttributeError) as e:
+                return "400 Bad Request", {"error": str(e)}
+            cloudfront_invalidations.set_completion_seconds(owner, seconds)
+            return "200 OK", cloudfront_invalidations.completion_settings()
+        if path == "/_cfinv/cloudfront/completion" and method == "GET":
+            return "200 OK", cloudfront_invalidations.completion_settings()
         if path == "/_cfinv/events" and method == "GET":
             return "200 OK", {"events": events_delivery.put_events_seen()}
         if path == "/_cfinv/sns" and method == "GET":
