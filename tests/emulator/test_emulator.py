@@ -180,7 +180,8 @@ from moto.stepfunctions.responses import StepFunctionResponse as sfn
 from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.inline_iteration_component import InlineIterationComponent
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk import StateTaskServiceAwsSdk
-watched = lambda: [BaseResponse.call_action, cf.DefaultCacheBehaviour.__init__, cf.DistributionConfig.__init__,
+import moto.cloudwatch.models as cw
+watched = lambda: [BaseResponse.call_action, cw.CloudWatchBackend.set_alarm_state, cw.CloudWatchBackend.put_metric_alarm, cf.DefaultCacheBehaviour.__init__, cf.DistributionConfig.__init__,
     cf.CloudFrontBackend.list_invalidations, sfn.describe_execution, sfn.list_executions, CommonStateField._eval_body,
     InlineIterationComponent._eval_body, StateTaskServiceAwsSdk._eval_service_task, cf.CloudFrontBackend.create_invalidation, cf.Invalidation.__dict__.get("status"),
     sqs.SQSBackend.receive_message, sqs.SQSBackend.delete_message_batch, sqs.SQSBackend.send_message_batch,
@@ -994,3 +995,36 @@ def test_invalidations_for_distribution_tenants(endpoint):
     with pytest.raises(ClientError) as e:
         cf.list_invalidations_for_distribution_tenant(Id="dt_nope")
     assert error_code(e) == "EntityNotFound"
+
+
+# ---------------------------------------------------------------------------------------------------
+# CloudWatch alarms
+
+
+def test_set_alarm_state_runs_the_new_state_s_sns_actions(endpoint):
+    cw, sns = client(endpoint, "cloudwatch"), client(endpoint, "sns")
+    alarm_topic = sns.create_topic(Name=unique("alarm"))["TopicArn"]
+    ok_topic = sns.create_topic(Name=unique("ok"))["TopicArn"]
+    name = unique("queue-age")
+    cw.put_metric_alarm(
+        AlarmName=name, AlarmDescription="events wait too long", Namespace="AWS/SQS", MetricName="ApproximateAgeOfOldestMessage",
+        Dimensions=[{"Name": "QueueName", "Value": "cfinv-events"}], Statistic="Maximum", Period=60, EvaluationPeriods=1,
+        Threshold=900, ComparisonOperator="GreaterThanThreshold", AlarmActions=[alarm_topic], OKActions=[ok_topic],
+    )
+    assert cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"] == "INSUFFICIENT_DATA"
+
+    def published(topic):
+        return [m for m in control_request(endpoint, "GET", "/_cfinv/sns")[1]["messages"] if m["topicArn"] == topic]
+
+    cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="test: too old")
+    cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="test: still too old")  # no change: no action
+    [message] = published(alarm_topic)
+    assert message["subject"] == f'ALARM: "{name}" in US East (N. Virginia)'
+    body = json.loads(message["message"])
+    assert (body["AlarmName"], body["NewStateValue"], body["OldStateValue"], body["NewStateReason"]) == (
+        name, "ALARM", "INSUFFICIENT_DATA", "test: too old")
+    assert body["AWSAccountId"] == ACCOUNT and body["Trigger"]["MetricName"] == "ApproximateAgeOfOldestMessage"
+    assert cw.describe_alarms(StateValue="ALARM", AlarmNamePrefix=name)["MetricAlarms"][0]["AlarmName"] == name
+    assert published(ok_topic) == []
+    cw.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="test: fine")
+    assert [json.loads(m["message"])["OldStateValue"] for m in published(ok_topic)] == ["ALARM"]

@@ -31,6 +31,8 @@ On top of stock moto (pinned in tests/emulator/requirements.txt) this adds:
 - EventBridge delivers as AWS does: only enabled rules, each target on its own (a target it cannot
   deliver to is logged, never failing PutEvents), Lambda targets invoked asynchronously, SQS and SNS
   targets sent the event in AWS's shape; GET /_cfinv/events lists every event put on any bus;
+- CloudWatch alarms start in INSUFFICIENT_DATA and are driven by SetAlarmState (moto never evaluates
+  them), whose change of state publishes AWS's alarm message to the new state's SNS actions;
 - GET /_cfinv/health answers once the server is up;
 - SQS stays fast with ten thousand messages in a queue (moto's clock is swapped for a cheaper one);
 - with CFINV_LAMBDA_ENDPOINT (cargo lambda watch), Lambda invocations run the real function binaries;
@@ -51,6 +53,7 @@ from . import (
     cloudfront_distributions,
     cloudfront_invalidations,
     cloudfront_tenants,
+    cloudwatch_alarms,
     events_delivery,
     faults,
     lambda_bridge,
@@ -71,6 +74,7 @@ def install(lambda_endpoint=None, invalidation_seconds=None):
     cloudfront_cache_policies.install()
     cloudfront_distributions.install()
     cloudfront_tenants.install()
+    cloudwatch_alarms.install()
     sqs_fast.install()
     lambda_bridge.install(endpoint=lambda_endpoint)
     s3_notifications.install()
