@@ -181,7 +181,8 @@ from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.inline_iteration_component import InlineIterationComponent
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk import StateTaskServiceAwsSdk
 import moto.cloudwatch.models as cw
-watched = lambda: [BaseResponse.call_action, cw.CloudWatchBackend.set_alarm_state, cw.CloudWatchBackend.put_metric_alarm, cf.DefaultCacheBehaviour.__init__, cf.DistributionConfig.__init__,
+import moto.s3.models as s3m
+watched = lambda: [BaseResponse.call_action, s3n.send_event, s3n._get_s3_event, s3m.S3Backend.delete_object, cw.CloudWatchBackend.set_alarm_state, cw.CloudWatchBackend.put_metric_alarm, cf.DefaultCacheBehaviour.__init__, cf.DistributionConfig.__init__,
     cf.CloudFrontBackend.list_invalidations, sfn.describe_execution, sfn.list_executions, CommonStateField._eval_body,
     InlineIterationComponent._eval_body, StateTaskServiceAwsSdk._eval_service_task, cf.CloudFrontBackend.create_invalidation, cf.Invalidation.__dict__.get("status"),
     sqs.SQSBackend.receive_message, sqs.SQSBackend.delete_message_batch, sqs.SQSBackend.send_message_batch,
@@ -1028,3 +1029,97 @@ def test_set_alarm_state_runs_the_new_state_s_sns_actions(endpoint):
     assert published(ok_topic) == []
     cw.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="test: fine")
     assert [json.loads(m["message"])["OldStateValue"] for m in published(ok_topic)] == ["ALARM"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# S3 versions: versionId in notifications, delete markers, lifecycle expirations, user metadata
+
+
+def notified_bucket(endpoint, fake_lambda_binary, versioned):
+    s3, events = client(endpoint, "s3"), client(endpoint, "events")
+    bucket = unique("versions")
+    s3.create_bucket(Bucket=bucket)
+    if versioned:
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
+        "LambdaFunctionConfigurations": [{"Id": "cfinv", "LambdaFunctionArn": function(endpoint, fake_lambda_binary),
+                                          "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*", "s3:LifecycleExpiration:*"]}],
+        "EventBridgeConfiguration": {},
+    })
+    rule = unique("rule")
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["aws.s3"], "detail-type": ["Object Created", "Object Deleted"],
+                                                         "detail": {"bucket": {"name": [bucket]}}}))
+    events.put_targets(Rule=rule, Targets=[{"Id": "fn", "Arn": function(endpoint, fake_lambda_binary + "-bridged")}])
+    return bucket
+
+
+def records(fake_lambda, binary, count):
+    got = fake_lambda.wait_for(binary, count)
+    time.sleep(0.3)
+    assert len(fake_lambda.calls[binary]) == count, fake_lambda.calls[binary]
+    return [r for e in got for r in e["Records"]]
+
+
+def test_versioned_notifications_carry_the_version_and_lifecycle_expirations_send_theirs(endpoint, fake_lambda):
+    s3 = client(endpoint, "s3")
+    binary = unique("versioned")
+    bucket = notified_bucket(endpoint, binary, versioned=True)
+    v1 = s3.put_object(Bucket=bucket, Key="page.html", Body=b"one")["VersionId"]
+    v2 = s3.put_object(Bucket=bucket, Key="page.html", Body=b"two")["VersionId"]
+    created = sorted(records(fake_lambda, binary, 2), key=lambda r: r["s3"]["object"]["versionId"] == v2)
+    assert [(r["eventName"], r["s3"]["object"]["versionId"]) for r in created] == [("ObjectCreated:Put", v1), ("ObjectCreated:Put", v2)]
+
+    marker = s3.delete_object(Bucket=bucket, Key="page.html")["VersionId"]
+    [record] = records(fake_lambda, binary, 3)[2:]
+    assert (record["eventName"], record["s3"]["object"]["versionId"]) == ("ObjectRemoved:DeleteMarkerCreated", marker)
+    assert "size" not in record["s3"]["object"] and "eTag" not in record["s3"]["object"]
+
+    s3.delete_object(Bucket=bucket, Key="page.html", VersionId=v1)  # a noncurrent version, not the key's last
+    [record] = records(fake_lambda, binary, 4)[3:]
+    assert (record["eventName"], record["s3"]["object"]["versionId"]) == ("ObjectRemoved:Delete", v1)
+
+    status, body = control_request(endpoint, "POST", "/_cfinv/s3/lifecycle-expiration", {"bucket": bucket, "key": "page.html", "versionId": v2})
+    assert (status, body) == (200, {"expired": True})
+    [record] = records(fake_lambda, binary, 5)[4:]
+    assert (record["eventName"], record["s3"]["object"]["versionId"]) == ("LifecycleExpiration:Delete", v2)
+    assert record["userIdentity"]["principalId"] == "s3.amazonaws.com"
+    assert record["requestParameters"]["sourceIPAddress"] == "s3.amazonaws.com"
+    assert [v["VersionId"] for v in s3.list_object_versions(Bucket=bucket).get("Versions", [])] == []
+
+    bridged = fake_lambda.wait_for(binary + "-bridged", 5)
+    by_version = {e["detail"]["object"]["version-id"]: e for e in bridged}
+    assert set(by_version) == {v1, v2, marker}
+    assert by_version[marker]["detail"]["deletion-type"] == "Delete Marker Created"
+    lifecycle = [e for e in bridged if e["detail"]["reason"] == "Lifecycle Expiration"]
+    assert [(e["detail"]["object"]["version-id"], e["detail"]["deletion-type"], e["detail"]["requester"]) for e in lifecycle] == [
+        (v2, "Permanently Deleted", "s3.amazonaws.com")]
+    assert "source-ip-address" not in lifecycle[0]["detail"]
+
+
+def test_unversioned_notifications_have_no_version_and_lifecycle_deletes(endpoint, fake_lambda):
+    s3 = client(endpoint, "s3")
+    binary = unique("unversioned")
+    bucket = notified_bucket(endpoint, binary, versioned=False)
+    s3.put_object(Bucket=bucket, Key="a.css", Body=b"a")
+    s3.put_object(Bucket=bucket, Key="b.css", Body=b"b")
+    s3.delete_object(Bucket=bucket, Key="a.css")
+    assert control_request(endpoint, "POST", "/_cfinv/s3/lifecycle-expiration", {"bucket": bucket, "key": "b.css"}) == (200, {"expired": True})
+    got = records(fake_lambda, binary, 4)
+    assert sorted((r["eventName"], r["s3"]["object"]["key"]) for r in got) == [
+        ("LifecycleExpiration:Delete", "b.css"), ("ObjectCreated:Put", "a.css"), ("ObjectCreated:Put", "b.css"),
+        ("ObjectRemoved:Delete", "a.css")]
+    assert all("versionId" not in r["s3"]["object"] for r in got)
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+    assert control_request(endpoint, "POST", "/_cfinv/s3/lifecycle-expiration", {"bucket": bucket})[0] == 400
+    assert control_request(endpoint, "POST", "/_cfinv/s3/lifecycle-expiration", {"bucket": unique("none"), "key": "k"})[0] == 404
+
+
+def test_head_object_returns_user_metadata(endpoint):
+    s3 = client(endpoint, "s3")
+    bucket = unique("meta")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", Metadata={"cfinv-hash": "abc", "Mixed-Case": "V"}, CacheControl="max-age=60")
+    head = s3.head_object(Bucket=bucket, Key="k")
+    assert head["Metadata"] == {"cfinv-hash": "abc", "mixed-case": "V"}
+    assert head["CacheControl"] == "max-age=60"
+    assert head["ResponseMetadata"]["HTTPHeaders"]["x-amz-meta-cfinv-hash"] == "abc"

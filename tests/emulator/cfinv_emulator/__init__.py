@@ -37,6 +37,9 @@ On top of stock moto (pinned in tests/emulator/requirements.txt) this adds:
 - SQS stays fast with ten thousand messages in a queue (moto's clock is swapped for a cheaper one);
 - with CFINV_LAMBDA_ENDPOINT (cargo lambda watch), Lambda invocations run the real function binaries;
 - S3 notifications to Lambda have the fields and key encoding AWS sends, and arrive asynchronously;
+- on a versioned bucket, notifications carry versionId (EventBridge: version-id), a delete marker
+  sends ObjectRemoved:DeleteMarkerCreated and each version deleted ObjectRemoved:Delete; POST
+  /_cfinv/s3/lifecycle-expiration expires an object or a version with its LifecycleExpiration event;
 - a bucket with EventBridge delivery on sends its object changes to EventBridge in AWS's shape
   (detail-type, reason, deletion-type, encoded key), delivered to the default bus's rules as above.
 
@@ -60,6 +63,7 @@ from . import (
     s3_eventbridge,
     s3_notification_config,
     s3_notifications,
+    s3_versions,
     sqs_fast,
     stepfunctions_redrive,
     stepfunctions_sdk,
@@ -78,6 +82,7 @@ def install(lambda_endpoint=None, invalidation_seconds=None):
     sqs_fast.install()
     lambda_bridge.install(endpoint=lambda_endpoint)
     s3_notifications.install()
+    s3_versions.install()
     events_delivery.install()
     s3_eventbridge.install()
     s3_notification_config.install()

@@ -8,6 +8,9 @@
   distribution's (or distribution tenant's) next invalidations stay InProgress; "seconds": null
   removes the setting; without "distributionId" it sets the default (CFINV_EMU_INVALIDATION_SECONDS).
   GET answers the settings.
+- POST /_cfinv/s3/lifecycle-expiration {"bucket", "key", "versionId" (optional)} expires an object
+  (or one noncurrent version) as an S3 Lifecycle rule would, with its LifecycleExpiration event (see
+  s3_versions.py); moto never runs lifecycle rules.
 - GET /_cfinv/health answers once the server is up.
 """
 
@@ -20,7 +23,10 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from moto.sns.models import sns_backends
 from werkzeug.serving import make_server as werkzeug_make_server
 
-from . import cloudfront_invalidations, events_delivery, faults
+from . import cloudfront_invalidations, events_delivery, faults, s3_versions
+
+
+DEFAULT_ACCOUNT = "123456789012"  # moto's, for the emulator's credentials
 
 
 def published_sns_messages():
@@ -91,6 +97,18 @@ class ControlMiddleware:
             return "200 OK", cloudfront_invalidations.completion_settings()
         if path == "/_cfinv/cloudfront/completion" and method == "GET":
             return "200 OK", cloudfront_invalidations.completion_settings()
+        if path == "/_cfinv/s3/lifecycle-expiration" and method == "POST":
+            try:
+                request = json.loads(body or b"{}")
+                bucket, key, version = request.get("bucket"), request.get("key"), request.get("versionId")
+                if not isinstance(bucket, str) or not isinstance(key, str):
+                    return "400 Bad Request", {"error": "an expiration needs a string bucket and key"}
+                expired = s3_versions.expire(bucket, key, version, request.get("account", DEFAULT_ACCOUNT))
+            except (ValueError, TypeError, AttributeError) as e:
+                return "400 Bad Request", {"error": str(e)}
+            except Exception as e:  # noqa: BLE001 - moto's NoSuchBucket and the like
+                return "404 Not Found", {"error": repr(e)}
+            return "200 OK", {"expired": expired}
         if path == "/_cfinv/events" and method == "GET":
             return "200 OK", {"events": events_delivery.put_events_seen()}
         if path == "/_cfinv/sns" and method == "GET":

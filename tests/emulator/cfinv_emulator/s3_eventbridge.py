@@ -14,7 +14,7 @@ from urllib.parse import quote_plus
 
 from moto.s3 import notifications as moto_s3_notifications
 
-from . import events_delivery, s3_notifications
+from . import events_delivery, s3_notifications, s3_versions
 
 _EVENTBRIDGE_REASONS = {
     "Put": "PutObject",
@@ -60,9 +60,14 @@ def eventbridge_event(account_id, bucket, event_name, key):
         "source-ip-address": "127.0.0.1",
         "reason": _EVENTBRIDGE_REASONS.get(verb, verb),
     }
+    version = s3_versions.version_id_of(bucket, key)
+    if version is not None:
+        obj["version-id"] = version
     if detail_type == "Object Deleted":
         if kind == "LifecycleExpiration":
             detail["reason"] = "Lifecycle Expiration"
+            detail["requester"] = s3_versions.LIFECYCLE_PRINCIPAL
+            del detail["source-ip-address"]  # only for events caused by a request
         detail["deletion-type"] = "Delete Marker Created" if verb.endswith("DeleteMarkerCreated") else "Permanently Deleted"
     else:
         obj.update(size=key.size, etag=key.etag.strip('"'))
