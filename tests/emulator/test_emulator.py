@@ -737,6 +737,9 @@ def test_put_events_delivers_to_lambda_and_sqs_targets_and_never_fails_for_a_tar
         {"Id": "fn", "Arn": function(endpoint, "published")},
         {"Id": "constant", "Arn": function(endpoint, "constant"), "Input": '{"fixed": true}'},
         {"Id": "detail", "Arn": function(endpoint, "detail-only"), "InputPath": "$.detail"},
+        {"Id": "shaped", "Arn": function(endpoint, "transformed"), "InputTransformer": {
+            "InputPathsMap": {"when": "$.time", "dist": "$.detail.distribution"},
+            "InputTemplate": '{"at": "<when>", "distribution": "<dist>"}'}},
         {"Id": "machine", "Arn": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:nothing-here"},
         {"Id": "gone", "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:no-such-queue"},
         {"Id": "queue", "Arn": queue_arn},
@@ -768,6 +771,7 @@ def test_put_events_delivers_to_lambda_and_sqs_targets_and_never_fails_for_a_tar
     assert event["detail"] == {"distribution": "E1", "paths": 2}
     assert fake_lambda.wait_for("constant", 1) == [{"fixed": True}]
     assert fake_lambda.wait_for("detail-only", 1) == [{"distribution": "E1", "paths": 2}]
+    assert fake_lambda.wait_for("transformed", 1) == [{"at": event["time"], "distribution": "E1"}]
     fake_lambda.wait_for("gated", 1)
     [message] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=2)["Messages"]
     body = json.loads(message["Body"])

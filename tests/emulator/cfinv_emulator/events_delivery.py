@@ -98,7 +98,7 @@ def target_input(target, event, moto_event):
         return EventTemplateParser.parse(
             input_template=transformer.get("InputTemplate"),
             input_paths_map=transformer.get("InputPathsMap", {}),
-            event={**moto_event, **{k: v for k, v in event.items() if k != "time"}},
+            event={**event, "ingestion-time": moto_event["ingestion-time"]},  # <time>: ISO 8601, as AWS
         )
     return event
 
