@@ -68,6 +68,21 @@ def test_a_permanent_failure_is_reported_and_fails_the_execution_while_the_other
     assert alerts[0]["subject"] == "[Error] CloudFront Invalidation"
     assert alerts[0]["message"] == f"bucket : {stack.error_bucket}\n\n{ours[0]}\n"
 
+    # The cause fixed, a redrive resumes at the gate and invalidates the failed set, only that one.
+    stack.clear_faults()
+    arn = failed[0]["executionArn"]
+    stack.sfn.redrive_execution(executionArn=arn)
+    deadline = time.time() + 60
+    while (detail := stack.sfn.describe_execution(executionArn=arn))["status"] == "RUNNING" and time.time() < deadline:
+        time.sleep(0.5)
+    assert (detail["status"], detail["redriveCount"]) == ("SUCCEEDED", 1), detail
+    assert stack.invalidated_paths(denied) == ["/a.html", "/b.html"]
+    assert len(stack.invalidations(good)) == 1
+    events = stack.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    resumed = [e["stateEnteredEventDetails"]["name"] for e in events[[e["type"] for e in events].index("ExecutionRedriven"):]
+               if "stateEnteredEventDetails" in e]
+    assert resumed[0] == "RedriveGate" and "Collect" not in resumed and "Report" not in resumed, resumed
+
 
 def test_exception_paths_ttl_zero_and_origin_path(stack):
     site = stack.site("rules", exception_paths="uploads/")

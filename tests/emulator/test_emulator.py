@@ -23,7 +23,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 import cfinv_emulator
-from cfinv_emulator import cloudfront_cache_policies, control
+from cfinv_emulator import cloudfront_cache_policies, control, stepfunctions
 
 HERE = Path(__file__).resolve().parent
 ACCOUNT = "123456789012"
@@ -91,6 +91,7 @@ def fake_lambda():
 def endpoint(fake_lambda):
     cfinv_emulator.install(lambda_endpoint=fake_lambda.url, invalidation_seconds=INVALIDATION_SECONDS)
     server = control.make_server("127.0.0.1", 0)
+    stepfunctions.install(server.server_port)  # executions run, as in the server
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
@@ -173,17 +174,25 @@ def function(endpoint, binary):
 def test_importing_the_package_patches_nothing():
     script = """
 import moto.awslambda.models as lam, moto.cloudfront.models as cf, moto.cloudfront.urls as cfu
-import moto.s3.notifications as s3n, moto.s3.responses as s3r, moto.sqs.models as sqs
+import moto.s3.notifications as s3n, moto.s3.responses as s3r, moto.sqs.models as sqs, moto.events.models as ev
 from moto.core.responses import BaseResponse
-watched = lambda: [BaseResponse.call_action, cf.CloudFrontBackend.create_invalidation, cf.Invalidation.__dict__.get("status"),
+from moto.stepfunctions.responses import StepFunctionResponse as sfn
+from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.inline_iteration_component import InlineIterationComponent
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk import StateTaskServiceAwsSdk
+import moto.cloudwatch.models as cw
+import moto.s3.models as s3m
+watched = lambda: [BaseResponse.call_action, s3n.send_event, s3n._get_s3_event, s3m.S3Backend.delete_object, cw.CloudWatchBackend.set_alarm_state, cw.CloudWatchBackend.put_metric_alarm, cf.DefaultCacheBehaviour.__init__, cf.DistributionConfig.__init__,
+    cf.CloudFrontBackend.list_invalidations, sfn.describe_execution, sfn.list_executions, CommonStateField._eval_body,
+    InlineIterationComponent._eval_body, StateTaskServiceAwsSdk._eval_service_task, cf.CloudFrontBackend.create_invalidation, cf.Invalidation.__dict__.get("status"),
     sqs.SQSBackend.receive_message, sqs.SQSBackend.delete_message_batch, sqs.SQSBackend.send_message_batch,
     sqs.unix_time_millis, sqs.Queue.approximate_number_of_messages, lam.LambdaFunction._invoke_lambda,
-    s3n._invoke_awslambda, s3n._send_event_bridge_message, s3r.S3Response.get_bucket_notification, dict(cfu.url_paths)]
+    s3n._invoke_awslambda, s3n._send_event_bridge_message, ev.Rule.send_to_targets, ev.EventsBackend.put_events, s3r.S3Response.get_bucket_notification, dict(cfu.url_paths)]
 before = watched()
 import cfinv_emulator, cfinv_emulator.__main__, cfinv_emulator.control, cfinv_emulator.stepfunctions
 assert watched() == before
 cfinv_emulator.install()
-assert all(a is not b for a, b in zip(watched()[:-1], before[:-1])) and len(watched()[-1]) == len(before[-1]) + 3
+assert all(a is not b for a, b in zip(watched()[:-1], before[:-1])) and len(watched()[-1]) == len(before[-1]) + 9
 """
     subprocess.run([sys.executable, "-c", script], cwd=HERE, check=True)
 
@@ -479,6 +488,9 @@ def test_eventbridge_delivers_s3_changes_to_lambda_rules_in_aws_s_shape(endpoint
     assert (deleted["detail-type"], deleted["detail"]["reason"]) == ("Object Deleted", "DeleteObject")
     assert deleted["detail"]["deletion-type"] == "Permanently Deleted"
     assert "size" not in deleted["detail"]["object"]
+    _, listed = control_request(endpoint, "GET", "/_cfinv/events")
+    ours = [e for e in listed["events"] if e["source"] == "aws.s3" and e["detail"]["bucket"]["name"] == bucket]
+    assert {e["detail-type"] for e in ours} >= {"Object Created", "Object Deleted"}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -519,3 +531,599 @@ def test_sqs_receive_and_delete_keep_moto_s_semantics(endpoint):
     time.sleep(0.6)  # the approximate counts are recomputed every half second
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert (attributes["ApproximateNumberOfMessages"], attributes["ApproximateNumberOfMessagesNotVisible"]) == ("0", "1")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Step Functions: RedriveExecution
+
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/cfinv"
+
+# Items: one iteration per key, which reads the key's flag (aws-sdk:s3:getObject) and fails unless it
+# is "ok". Gate (after a Choice): every iteration fails until the execution has been redriven twice,
+# as cfinv's RedriveGate fails until it has been redriven.
+REDRIVE_DEFINITION = {
+    "StartAt": "Before",
+    "States": {
+        "Before": {"Type": "Pass", "Parameters": {"at.$": "$$.State.EnteredTime"}, "ResultPath": "$.before", "Next": "Items"},
+        "Items": {
+            "Type": "Map", "ItemsPath": "$.keys", "MaxConcurrency": 1, "ResultPath": "$.results", "Next": "Gate?",
+            "ItemSelector": {"key.$": "$$.Map.Item.Value", "bucket.$": "$.bucket"},
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "Read",
+                "States": {
+                    "Read": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
+                             "Parameters": {"Bucket.$": "$.bucket", "Key.$": "$.key"},
+                             "ResultSelector": {"flag.$": "$.Body"}, "ResultPath": "$.read", "Next": "Ok?"},
+                    "Ok?": {"Type": "Choice", "Choices": [{"Variable": "$.read.flag", "StringEquals": "ok", "Next": "Good"}],
+                            "Default": "Bad"},
+                    "Good": {"Type": "Pass", "Parameters": {"key.$": "$.key", "at.$": "$$.State.EnteredTime"}, "End": True},
+                    "Bad": {"Type": "Fail", "Error": "FlagNotOk", "Cause": "the flag is not ok"},
+                },
+            },
+        },
+        "Gate?": {"Type": "Choice", "Choices": [{"Variable": "$.gate", "BooleanEquals": True, "Next": "Gate"}], "Default": "Done"},
+        "Gate": {
+            "Type": "Map", "ItemsPath": "$.results", "ResultPath": "$.gated", "Next": "Done",
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "Redriven?",
+                "States": {
+                    "Redriven?": {"Type": "Choice", "Choices": [
+                        {"Variable": "$$.Execution.RedriveCount", "NumericGreaterThanEquals": 2, "Next": "Through"}],
+                        "Default": "NotYet"},
+                    "Through": {"Type": "Pass", "End": True},
+                    "NotYet": {"Type": "Fail", "Error": "NotRedriven", "Cause": "the gate"},
+                },
+            },
+        },
+        "Done": {"Type": "Succeed"},
+    },
+}
+
+
+def state_machine(endpoint, definition, kind="STANDARD"):
+    return client(endpoint, "stepfunctions").create_state_machine(
+        name=unique("sm"), definition=json.dumps(definition), roleArn=ROLE, type=kind)["stateMachineArn"]
+
+
+def finished(sfn, arn, seconds=10):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        described = sfn.describe_execution(executionArn=arn)
+        if described["status"] != "RUNNING":
+            return described
+        time.sleep(0.05)
+    raise AssertionError(f"{arn} still running")
+
+
+def history(sfn, arn):
+    return sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+
+
+def entered(events, name):
+    return [e for e in events if e.get("stateEnteredEventDetails", {}).get("name") == name]
+
+
+def test_redrive_resumes_at_the_failed_state_and_keeps_what_succeeded(endpoint):
+    s3, sfn = client(endpoint, "s3"), client(endpoint, "stepfunctions")
+    bucket = unique("flags")
+    s3.create_bucket(Bucket=bucket)
+
+    def flags(**values):
+        for key, value in values.items():
+            s3.put_object(Bucket=bucket, Key=key, Body=value.encode())
+
+    flags(a="ok", b="bad", c="ok")
+    machine = state_machine(endpoint, REDRIVE_DEFINITION)
+    run_input = {"bucket": bucket, "keys": ["a", "b", "c"], "gate": True}
+    arn = sfn.start_execution(stateMachineArn=machine, name=unique("run"), input=json.dumps(run_input))["executionArn"]
+    first = finished(sfn, arn)
+    assert (first["status"], first["error"]) == ("FAILED", "FlagNotOk")
+    assert (first["redriveCount"], first["redriveStatus"]) == (0, "REDRIVABLE")
+    assert "redriveDate" not in first
+    events = history(sfn, arn)
+    a_first = json.loads([e for e in events if e["type"] == "PassStateExited"
+                          and e["stateExitedEventDetails"]["name"] == "Good"][0]["stateExitedEventDetails"]["output"])
+
+    # "a" succeeded: it is not run again (it would fail now); "b" failed and "c" never ran: both rerun.
+    flags(a="bad", b="ok")
+    redriven = sfn.redrive_execution(executionArn=arn)["redriveDate"]
+    second = finished(sfn, arn)
+    assert (second["status"], second["error"]) == ("FAILED", "NotRedriven")  # now at the gate, after the Choice
+    assert (second["redriveCount"], second["redriveDate"]) == (1, redriven)
+    assert second["startDate"] == first["startDate"]
+
+    sfn.redrive_execution(executionArn=arn)
+    third = finished(sfn, arn)
+    assert third["status"] == "SUCCEEDED", third
+    assert (third["redriveCount"], third["redriveStatus"]) == (2, "NOT_REDRIVABLE")
+    assert third["redriveStatusReason"] == "Execution is SUCCEEDED and cannot be redriven."
+    output = json.loads(third["output"])
+    assert [r["key"] for r in output["results"]] == ["a", "b", "c"]
+    assert output["results"][0] == a_first  # the first run's result, kept
+    assert len(output["gated"]) == 3
+
+    events = history(sfn, arn)
+    assert [e["id"] for e in events] == list(range(1, len(events) + 1))  # one history, continued
+    assert [e["executionRedrivenEventDetails"]["redriveCount"] for e in events if e["type"] == "ExecutionRedriven"] == [1, 2]
+    assert [e["type"] for e in events].count("ExecutionFailed") == 2
+    assert len(entered(events, "Before")) == 1
+    assert len(entered(events, "Items")) == 2 and len(entered(events, "Gate?")) == 1 and len(entered(events, "Gate")) == 2
+    reads = [json.loads(e["stateEnteredEventDetails"]["input"])["key"] for e in entered(events, "Read")]
+    assert reads == ["a", "b", "b", "c"]
+    # The resumed Map had its first run's input.
+    assert [e["stateEnteredEventDetails"]["input"] for e in entered(events, "Items")][0] == \
+        [e["stateEnteredEventDetails"]["input"] for e in entered(events, "Items")][1]
+
+    listed = sfn.list_executions(stateMachineArn=machine)["executions"]
+    assert [(e["executionArn"], e["redriveCount"]) for e in listed] == [(arn, 2)]
+    assert sfn.list_executions(stateMachineArn=machine, redriveFilter="NOT_REDRIVEN")["executions"] == []
+    assert len(sfn.list_executions(stateMachineArn=machine, redriveFilter="REDRIVEN")["executions"]) == 1
+
+
+def test_only_failed_timed_out_or_aborted_standard_executions_are_redrivable(endpoint):
+    sfn = client(endpoint, "stepfunctions")
+    waiting = {"StartAt": "Wait", "States": {
+        "Wait": {"Type": "Wait", "SecondsPath": "$.seconds", "Next": "Done"}, "Done": {"Type": "Succeed"}}}
+    machine = state_machine(endpoint, waiting)
+    arn = sfn.start_execution(stateMachineArn=machine, name=unique("run"), input='{"seconds": 30}')["executionArn"]
+    described = sfn.describe_execution(executionArn=arn)
+    assert (described["status"], described["redriveCount"], described["redriveStatus"]) == ("RUNNING", 0, "NOT_REDRIVABLE")
+    assert described["redriveStatusReason"] == "Execution is RUNNING and cannot be redriven."
+    with pytest.raises(ClientError) as e:
+        sfn.redrive_execution(executionArn=arn)
+    assert error_code(e) == "ExecutionNotRedrivable"
+
+    # Aborted during the Wait: a redrive resumes at the Wait, with the input it had.
+    sfn.stop_execution(executionArn=arn)
+    assert finished(sfn, arn)["status"] == "ABORTED"
+    sfn.redrive_execution(executionArn=arn)
+    events = history(sfn, arn)
+    assert [e["type"] for e in events][-2:] == ["ExecutionRedriven", "WaitStateEntered"]
+    assert json.loads(events[-1]["stateEnteredEventDetails"]["input"]) == {"seconds": 30}
+    assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+    sfn.stop_execution(executionArn=arn)
+
+    done = sfn.start_execution(stateMachineArn=machine, name=unique("run"), input='{"seconds": 0}')["executionArn"]
+    assert finished(sfn, done)["status"] == "SUCCEEDED"
+    with pytest.raises(ClientError) as e:
+        sfn.redrive_execution(executionArn=done)
+    assert error_code(e) == "ExecutionNotRedrivable"
+    with pytest.raises(ClientError) as e:
+        sfn.redrive_execution(executionArn=done + "-nope")
+    assert error_code(e) == "ExecutionDoesNotExist"
+
+    express = state_machine(endpoint, {"StartAt": "Fail", "States": {"Fail": {"Type": "Fail", "Error": "E"}}}, kind="EXPRESS")
+    failed = sfn.start_execution(stateMachineArn=express, name=unique("run"))["executionArn"]
+    assert finished(sfn, failed)["status"] == "FAILED"
+    with pytest.raises(ClientError) as e:
+        sfn.redrive_execution(executionArn=failed)
+    assert error_code(e) == "ExecutionNotRedrivable"
+
+
+def test_a_redrive_at_a_fail_state_fails_again_and_client_tokens_are_idempotent(endpoint):
+    sfn = client(endpoint, "stepfunctions")
+    machine = state_machine(endpoint, {"StartAt": "Check", "States": {
+        "Check": {"Type": "Choice", "Choices": [{"Variable": "$.ok", "BooleanEquals": True, "Next": "Done"}], "Default": "Stop"},
+        "Stop": {"Type": "Fail", "Error": "NotOk", "Cause": "not ok"},
+        "Done": {"Type": "Succeed"}}})
+    arn = sfn.start_execution(stateMachineArn=machine, name=unique("run"), input='{"ok": false}')["executionArn"]
+    assert finished(sfn, arn)["error"] == "NotOk"
+    first = sfn.redrive_execution(executionArn=arn, clientToken="token-1")["redriveDate"]
+    again = finished(sfn, arn)
+    assert (again["status"], again["error"], again["redriveCount"]) == ("FAILED", "NotOk", 1)
+    assert sfn.redrive_execution(executionArn=arn, clientToken="token-1")["redriveDate"] == first
+    assert finished(sfn, arn)["redriveCount"] == 1
+    events = history(sfn, arn)
+    assert len(entered(events, "Check")) == 1 and len(entered(events, "Stop")) == 2
+
+
+# ---------------------------------------------------------------------------------------------------
+# EventBridge PutEvents delivery
+
+
+def queue_with_arn(endpoint, prefix):
+    sqs = client(endpoint, "sqs")
+    url = sqs.create_queue(QueueName=unique(prefix))["QueueUrl"]
+    return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+def test_put_events_delivers_to_lambda_and_sqs_targets_and_never_fails_for_a_target(endpoint, fake_lambda):
+    events, sqs = client(endpoint, "events"), client(endpoint, "sqs")
+    source = unique("cfinv.test")
+    url, queue_arn = queue_with_arn(endpoint, "published")
+    rule = unique("rule")
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": [source], "detail-type": ["Invalidation Completed"]}))
+    events.put_targets(Rule=rule, Targets=[
+        {"Id": "fn", "Arn": function(endpoint, "published")},
+        {"Id": "constant", "Arn": function(endpoint, "constant"), "Input": '{"fixed": true}'},
+        {"Id": "detail", "Arn": function(endpoint, "detail-only"), "InputPath": "$.detail"},
+        {"Id": "shaped", "Arn": function(endpoint, "transformed"), "InputTransformer": {
+            "InputPathsMap": {"when": "$.time", "dist": "$.detail.distribution"},
+            "InputTemplate": '{"at": "<when>", "distribution": "<dist>"}'}},
+        {"Id": "machine", "Arn": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:nothing-here"},
+        {"Id": "gone", "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:no-such-queue"},
+        {"Id": "queue", "Arn": queue_arn},
+    ])
+    disabled = unique("off")
+    events.put_rule(Name=disabled, EventPattern=json.dumps({"source": [source]}), State="DISABLED")
+    events.put_targets(Rule=disabled, Targets=[{"Id": "fn", "Arn": function(endpoint, "disabled-rule")}])
+
+    fake_lambda.gate.clear()
+    gated = unique("gated-rule")
+    events.put_rule(Name=gated, EventPattern=json.dumps({"source": [source], "detail-type": ["Slow"]}))
+    events.put_targets(Rule=gated, Targets=[{"Id": "fn", "Arn": function(endpoint, "gated")}])
+    started = time.time()
+    out = events.put_events(Entries=[
+        {"Source": source, "DetailType": "Invalidation Completed", "Detail": json.dumps({"distribution": "E1", "paths": 2})},
+        {"Source": source, "DetailType": "Slow", "Detail": "{}"},
+        {"Source": source, "DetailType": "Other", "Detail": "{}"},
+    ])
+    assert time.time() - started < 5, "PutEvents does not wait for the function"
+    assert out["FailedEntryCount"] == 0 and len(out["Entries"]) == 3
+    fake_lambda.gate.set()
+
+    [event] = fake_lambda.wait_for("published", 1)
+    assert set(event) == {"version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"}
+    assert (event["source"], event["detail-type"], event["account"], event["region"]) == (
+        source, "Invalidation Completed", ACCOUNT, REGION)
+    assert event["id"] == out["Entries"][0]["EventId"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", event["time"])
+    assert event["detail"] == {"distribution": "E1", "paths": 2}
+    assert fake_lambda.wait_for("constant", 1) == [{"fixed": True}]
+    assert fake_lambda.wait_for("detail-only", 1) == [{"distribution": "E1", "paths": 2}]
+    assert fake_lambda.wait_for("transformed", 1) == [{"at": event["time"], "distribution": "E1"}]
+    fake_lambda.wait_for("gated", 1)
+    [message] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=2)["Messages"]
+    body = json.loads(message["Body"])
+    assert {k: body[k] for k in ("id", "account", "time", "detail")} == {k: event[k] for k in ("id", "account", "time", "detail")}
+    time.sleep(0.3)
+    assert "disabled-rule" not in fake_lambda.calls, "a disabled rule delivers nothing"
+
+    _, listed = control_request(endpoint, "GET", "/_cfinv/events")
+    ours = [e for e in listed["events"] if e["source"] == source]
+    assert [e["detail-type"] for e in ours] == ["Invalidation Completed", "Slow", "Other"]
+    assert ours[0]["detail"] == {"distribution": "E1", "paths": 2} and ours[0]["eventBusName"] == "default"
+    assert ours[0]["id"] == event["id"] and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", ours[0]["time"])
+
+
+# ---------------------------------------------------------------------------------------------------
+# CloudFront distributions, invalidation order and timing, cache tags, tenants
+
+EDGE_FUNCTION = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:rewrite:3"
+VIEWER_FUNCTION = f"arn:aws:cloudfront::{ACCOUNT}:function/index-html"
+
+
+def distribution_config(**extra):
+    bucket = unique("origin")
+    config = {
+        "CallerReference": uuid.uuid4().hex,
+        "Origins": {"Quantity": 1, "Items": [{"Id": "s3", "DomainName": f"{bucket}.s3.amazonaws.com",
+                                               "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+        "DefaultCacheBehavior": {"TargetOriginId": "s3", "ViewerProtocolPolicy": "allow-all", "CachePolicyId": CACHING_DISABLED},
+        "Comment": "cfinv emulator tests",
+        "Enabled": True,
+    }
+    config.update(extra)
+    return config
+
+
+def test_distributions_keep_function_associations_staging_and_connection_mode(endpoint):
+    cf = client(endpoint, "cloudfront")
+    edge = {"Quantity": 1, "Items": [{"LambdaFunctionARN": EDGE_FUNCTION, "EventType": "origin-request", "IncludeBody": False}]}
+    viewer = {"Quantity": 1, "Items": [{"FunctionARN": VIEWER_FUNCTION, "EventType": "viewer-request"}]}
+    config = distribution_config(
+        DefaultCacheBehavior={"TargetOriginId": "s3", "ViewerProtocolPolicy": "allow-all", "CachePolicyId": CACHING_DISABLED,
+                              "LambdaFunctionAssociations": edge, "FunctionAssociations": viewer},
+        CacheBehaviors={"Quantity": 2, "Items": [
+            {"PathPattern": "/docs/*", "TargetOriginId": "s3", "ViewerProtocolPolicy": "allow-all",
+             "CachePolicyId": CACHING_DISABLED, "FunctionAssociations": viewer},
+            {"PathPattern": "/img/*", "TargetOriginId": "s3", "ViewerProtocolPolicy": "allow-all",
+             "CachePolicyId": CACHING_DISABLED}]},
+        CacheTagConfig={"HeaderName": "Edge-Cache-Tag"},
+    )
+    plain = cf.create_distribution(DistributionConfig=config)["Distribution"]["Id"]
+    staging = cf.create_distribution(DistributionConfig=distribution_config(Staging=True))["Distribution"]["Id"]
+    tenants = cf.create_distribution(DistributionConfig=distribution_config(ConnectionMode="tenant-only"))["Distribution"]["Id"]
+
+    got = cf.get_distribution_config(Id=plain)["DistributionConfig"]
+    assert got["DefaultCacheBehavior"]["LambdaFunctionAssociations"] == edge
+    assert got["DefaultCacheBehavior"]["FunctionAssociations"] == viewer
+    docs, img = got["CacheBehaviors"]["Items"]
+    assert (docs["FunctionAssociations"], docs["LambdaFunctionAssociations"]) == (viewer, {"Quantity": 0})
+    assert (img["FunctionAssociations"], img["LambdaFunctionAssociations"]) == ({"Quantity": 0}, {"Quantity": 0})
+    assert got["CacheTagConfig"] == {"HeaderName": "Edge-Cache-Tag"}
+    assert got["Staging"] is False
+
+    summaries = {s["Id"]: s for s in cf.list_distributions()["DistributionList"]["Items"]}
+    assert summaries[plain]["DefaultCacheBehavior"]["FunctionAssociations"] == viewer
+    assert summaries[plain]["CacheBehaviors"]["Items"][0]["FunctionAssociations"] == viewer
+    assert [summaries[d]["Staging"] for d in (plain, staging, tenants)] == [False, True, False]
+    assert "ConnectionMode" not in summaries[plain] and summaries[tenants]["ConnectionMode"] == "tenant-only"
+    by_mode = cf.list_distributions_by_connection_mode(ConnectionMode="tenant-only")["DistributionList"]["Items"]
+    assert tenants in [d["Id"] for d in by_mode] and plain not in [d["Id"] for d in by_mode]
+
+
+def test_invalidations_are_listed_newest_first_with_their_status(endpoint):
+    cf = client(endpoint, "cloudfront")
+    dist = distribution(endpoint)
+    first = invalidate(endpoint, dist, ["/first"])
+    time.sleep(INVALIDATION_SECONDS + 0.1)
+    second = invalidate(endpoint, dist, ["/second"])
+    listed = cf.list_invalidations(DistributionId=dist)["InvalidationList"]["Items"]
+    assert [(i["Id"], i["Status"]) for i in listed] == [(second["Id"], "InProgress"), (first["Id"], "Completed")]
+    page = cf.list_invalidations(DistributionId=dist, MaxItems="1")["InvalidationList"]
+    assert [i["Id"] for i in page["Items"]] == [second["Id"]] and page["IsTruncated"]
+    rest = cf.list_invalidations(DistributionId=dist, Marker=page["NextMarker"])["InvalidationList"]
+    assert [i["Id"] for i in rest["Items"]] == [first["Id"]]
+
+
+def test_completion_time_is_set_per_distribution_at_run_time(endpoint):
+    cf = client(endpoint, "cloudfront")
+    slow, fast = distribution(endpoint), distribution(endpoint)
+    status, settings = control_request(endpoint, "POST", "/_cfinv/cloudfront/completion", {"distributionId": slow, "seconds": 3})
+    assert status == 200 and settings["distributions"][slow] == 3 and settings["defaultSeconds"] == INVALIDATION_SECONDS
+    slow_one = invalidate(endpoint, slow, [f"/s/{i}" for i in range(3000)])
+    fast_one = invalidate(endpoint, fast, ["/f"])
+    time.sleep(INVALIDATION_SECONDS + 0.2)
+    assert cf.get_invalidation(DistributionId=fast, Id=fast_one["Id"])["Invalidation"]["Status"] == "Completed"
+    assert cf.get_invalidation(DistributionId=slow, Id=slow_one["Id"])["Invalidation"]["Status"] == "InProgress"
+    with pytest.raises(ClientError) as e:  # still counts toward the limit
+        invalidate(endpoint, slow, ["/one/more"])
+    assert error_code(e) == "TooManyInvalidationsInProgress"
+    time.sleep(3 - INVALIDATION_SECONDS)
+    assert cf.get_invalidation(DistributionId=slow, Id=slow_one["Id"])["Invalidation"]["Status"] == "Completed"
+    invalidate(endpoint, slow, ["/one/more"])
+
+    assert control_request(endpoint, "POST", "/_cfinv/cloudfront/completion", {"distributionId": slow, "seconds": None})[0] == 200
+    assert slow not in control_request(endpoint, "GET", "/_cfinv/cloudfront/completion")[1]["distributions"]
+    for bad in ({"seconds": None}, {"distributionId": slow, "seconds": -1}, {"distributionId": 3, "seconds": 1}, {"distributionId": slow, "seconds": "x"}):
+        assert control_request(endpoint, "POST", "/_cfinv/cloudfront/completion", bad)[0] == 400, bad
+
+
+def test_cache_tags_count_as_paths_never_as_wildcards(endpoint):
+    cf = client(endpoint, "cloudfront")
+    dist = cf.create_distribution(DistributionConfig=distribution_config(CacheTagConfig={"HeaderName": "Cache-Tag"}))["Distribution"]["Id"]
+    invalidate(endpoint, dist, [f"/w/{i}/*" for i in range(15)])  # 15 wildcards in progress
+    tags = [f"#product-{i}" for i in range(20)] + ["#odd*"]
+    created = invalidate(endpoint, dist, tags)
+    assert created["InvalidationBatch"]["Paths"]["Items"] == tags
+    with pytest.raises(ClientError) as e:
+        invalidate(endpoint, dist, ["/x/*"])
+    assert error_code(e) == "TooManyInvalidationsInProgress"
+    invalidate(endpoint, dist, [f"#t{i}" for i in range(3000 - 15 - 21)])  # 3000 items in progress
+    with pytest.raises(ClientError) as e:
+        invalidate(endpoint, dist, ["#one-more"])
+    assert error_code(e) == "TooManyInvalidationsInProgress"
+    with pytest.raises(ClientError) as e:
+        invalidate(endpoint, distribution(endpoint), ["no-leading-slash"])
+    assert error_code(e) == "InvalidArgument"
+
+
+def test_distribution_tenants(endpoint):
+    cf = client(endpoint, "cloudfront")
+    parent = cf.create_distribution(DistributionConfig=distribution_config(ConnectionMode="tenant-only"))["Distribution"]["Id"]
+    other = cf.create_distribution(DistributionConfig=distribution_config(ConnectionMode="tenant-only"))["Distribution"]["Id"]
+    plain = distribution(endpoint)
+    name = unique("shop")
+    created = cf.create_distribution_tenant(
+        DistributionId=parent, Name=name, Domains=[{"Domain": f"{name}.example.com"}],
+        Parameters=[{"Name": "tenantName", "Value": name}], Tags={"Items": [{"Key": "team", "Value": "web"}]},
+    )
+    tenant = created["DistributionTenant"]
+    assert re.fullmatch(r"dt_[A-Za-z0-9]{24}", tenant["Id"]) and created["ETag"]
+    assert tenant["Arn"] == f"arn:aws:cloudfront::{ACCOUNT}:distribution-tenant/{tenant['Id']}"
+    assert (tenant["DistributionId"], tenant["Name"], tenant["Enabled"]) == (parent, name, True)
+    assert tenant["Domains"] == [{"Domain": f"{name}.example.com", "Status": "active"}]
+
+    got = cf.get_distribution_tenant(Identifier=tenant["Id"])
+    assert got["DistributionTenant"]["Parameters"] == [{"Name": "tenantName", "Value": name}]
+    assert got["ETag"] == created["ETag"]
+    assert cf.get_distribution_tenant(Identifier=tenant["Arn"])["DistributionTenant"]["Id"] == tenant["Id"]
+    assert cf.get_distribution_tenant(Identifier=name)["DistributionTenant"]["Id"] == tenant["Id"]
+    assert cf.list_tags_for_resource(Resource=tenant["Arn"])["Tags"]["Items"] == [{"Key": "team", "Value": "web"}]
+
+    more = [cf.create_distribution_tenant(DistributionId=parent, Name=unique("t"), Domains=[{"Domain": f"{i}.{name}.example.com"}])
+            ["DistributionTenant"]["Id"] for i in range(3)]
+    cf.create_distribution_tenant(DistributionId=other, Name=unique("t"), Domains=[{"Domain": f"other.{name}.example.com"}])
+    ours = [tenant["Id"], *more]
+    first = cf.list_distribution_tenants(AssociationFilter={"DistributionId": parent}, MaxItems=3)
+    assert [t["Id"] for t in first["DistributionTenantList"]] == ours[:3]
+    assert first["NextMarker"] == ours[2]
+    summary = first["DistributionTenantList"][0]
+    assert "Parameters" not in summary and "Tags" not in summary and summary["ETag"] == created["ETag"]
+    assert {"Id", "DistributionId", "Name", "Arn", "Domains", "Enabled", "CreatedTime", "LastModifiedTime"} <= set(summary)
+    last = cf.list_distribution_tenants(AssociationFilter={"DistributionId": parent}, MaxItems=3, Marker=first["NextMarker"])
+    assert [t["Id"] for t in last["DistributionTenantList"]] == ours[3:] and "NextMarker" not in last
+
+    for call, code in [
+        (lambda: cf.get_distribution_tenant(Identifier="dt_nope"), "EntityNotFound"),
+        (lambda: cf.create_distribution_tenant(DistributionId=plain, Name=unique("t"), Domains=[{"Domain": "x.example.com"}]), "InvalidArgument"),
+        (lambda: cf.create_distribution_tenant(DistributionId="ENOPE", Name=unique("t"), Domains=[{"Domain": "x.example.com"}]), "EntityNotFound"),
+        (lambda: cf.create_distribution_tenant(DistributionId=parent, Name=name, Domains=[{"Domain": "x.example.com"}]), "EntityAlreadyExists"),
+    ]:
+        with pytest.raises(ClientError) as e:
+            call()
+        assert error_code(e) == code
+
+    updated = cf.update_distribution_tenant(Id=more[0], IfMatch=cf.get_distribution_tenant(Identifier=more[0])["ETag"],
+                                            Parameters=[{"Name": "tenantName", "Value": "renamed"}], Enabled=False)
+    assert updated["DistributionTenant"]["Parameters"] == [{"Name": "tenantName", "Value": "renamed"}]
+    with pytest.raises(ClientError) as e:
+        cf.delete_distribution_tenant(Id=more[0], IfMatch="stale")
+    assert error_code(e) == "PreconditionFailed"
+    cf.delete_distribution_tenant(Id=more[0], IfMatch=updated["ETag"])
+    with pytest.raises(ClientError) as e:
+        cf.delete_distribution_tenant(Id=tenant["Id"], IfMatch=created["ETag"])
+    assert error_code(e) == "ResourceNotDisabled"
+
+
+def test_invalidations_for_distribution_tenants(endpoint):
+    cf = client(endpoint, "cloudfront")
+    parent = cf.create_distribution(DistributionConfig=distribution_config(ConnectionMode="tenant-only"))["Distribution"]["Id"]
+
+    def tenant():
+        name = unique("tenant")
+        return cf.create_distribution_tenant(DistributionId=parent, Name=name, Domains=[{"Domain": f"{name}.example.com"}])["DistributionTenant"]["Id"]
+
+    one, two = tenant(), tenant()
+
+    def invalidate_tenant(tenant_id, paths, ref):
+        return cf.create_invalidation_for_distribution_tenant(
+            Id=tenant_id, InvalidationBatch={"Paths": {"Quantity": len(paths), "Items": paths}, "CallerReference": ref})
+
+    created = invalidate_tenant(one, ["/index.html", "#home"], "ref-1")
+    inv = created["Invalidation"]
+    assert inv["Status"] == "InProgress"
+    assert created["Location"].endswith(f"/distribution-tenant/{one}/invalidation/{inv['Id']}")
+    assert invalidate_tenant(one, ["/index.html", "#home"], "ref-1")["Invalidation"]["Id"] == inv["Id"]
+    with pytest.raises(ClientError) as e:
+        invalidate_tenant(one, ["/other"], "ref-1")
+    assert error_code(e) == "InvalidationBatchAlreadyExists"
+    assert invalidate_tenant(two, ["/other"], "ref-1")["Invalidation"]["Id"] != inv["Id"]  # per tenant
+
+    got = cf.get_invalidation_for_distribution_tenant(DistributionTenantId=one, Id=inv["Id"])["Invalidation"]
+    assert got["InvalidationBatch"] == {"Paths": {"Quantity": 2, "Items": ["/index.html", "#home"]}, "CallerReference": "ref-1"}
+    with pytest.raises(ClientError) as e:
+        cf.get_invalidation_for_distribution_tenant(DistributionTenantId=two, Id=inv["Id"])
+    assert error_code(e) == "NoSuchInvalidation"
+    later = invalidate_tenant(one, [f"/w/{i}/*" for i in range(15)], "ref-2")["Invalidation"]
+    with pytest.raises(ClientError) as e:
+        invalidate_tenant(one, ["/x/*"], "ref-3")
+    assert error_code(e) == "TooManyInvalidationsInProgress"
+    invalidate_tenant(two, ["/x/*"], "ref-3")  # the other tenant's limit is its own
+    listed = cf.list_invalidations_for_distribution_tenant(Id=one)["InvalidationList"]
+    assert [i["Id"] for i in listed["Items"]] == [later["Id"], inv["Id"]] and listed["Quantity"] == 2
+    assert cf.list_invalidations(DistributionId=parent)["InvalidationList"]["Quantity"] == 0
+    time.sleep(INVALIDATION_SECONDS + 0.1)
+    assert cf.get_invalidation_for_distribution_tenant(DistributionTenantId=one, Id=inv["Id"])["Invalidation"]["Status"] == "Completed"
+    invalidate_tenant(one, ["/x/*"], "ref-3")
+    with pytest.raises(ClientError) as e:
+        cf.list_invalidations_for_distribution_tenant(Id="dt_nope")
+    assert error_code(e) == "EntityNotFound"
+
+
+# ---------------------------------------------------------------------------------------------------
+# CloudWatch alarms
+
+
+def test_set_alarm_state_runs_the_new_state_s_sns_actions(endpoint):
+    cw, sns = client(endpoint, "cloudwatch"), client(endpoint, "sns")
+    alarm_topic = sns.create_topic(Name=unique("alarm"))["TopicArn"]
+    ok_topic = sns.create_topic(Name=unique("ok"))["TopicArn"]
+    name = unique("queue-age")
+    cw.put_metric_alarm(
+        AlarmName=name, AlarmDescription="events wait too long", Namespace="AWS/SQS", MetricName="ApproximateAgeOfOldestMessage",
+        Dimensions=[{"Name": "QueueName", "Value": "cfinv-events"}], Statistic="Maximum", Period=60, EvaluationPeriods=1,
+        Threshold=900, ComparisonOperator="GreaterThanThreshold", AlarmActions=[alarm_topic], OKActions=[ok_topic],
+    )
+    assert cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"] == "INSUFFICIENT_DATA"
+
+    def published(topic):
+        return [m for m in control_request(endpoint, "GET", "/_cfinv/sns")[1]["messages"] if m["topicArn"] == topic]
+
+    cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="test: too old")
+    cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="test: still too old")  # no change: no action
+    [message] = published(alarm_topic)
+    assert message["subject"] == f'ALARM: "{name}" in US East (N. Virginia)'
+    body = json.loads(message["message"])
+    assert (body["AlarmName"], body["NewStateValue"], body["OldStateValue"], body["NewStateReason"]) == (
+        name, "ALARM", "INSUFFICIENT_DATA", "test: too old")
+    assert body["AWSAccountId"] == ACCOUNT and body["Trigger"]["MetricName"] == "ApproximateAgeOfOldestMessage"
+    assert cw.describe_alarms(StateValue="ALARM", AlarmNamePrefix=name)["MetricAlarms"][0]["AlarmName"] == name
+    assert published(ok_topic) == []
+    cw.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="test: fine")
+    assert [json.loads(m["message"])["OldStateValue"] for m in published(ok_topic)] == ["ALARM"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# S3 versions: versionId in notifications, delete markers, lifecycle expirations, user metadata
+
+
+def notified_bucket(endpoint, fake_lambda_binary, versioned):
+    s3, events = client(endpoint, "s3"), client(endpoint, "events")
+    bucket = unique("versions")
+    s3.create_bucket(Bucket=bucket)
+    if versioned:
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
+        "LambdaFunctionConfigurations": [{"Id": "cfinv", "LambdaFunctionArn": function(endpoint, fake_lambda_binary),
+                                          "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*", "s3:LifecycleExpiration:*"]}],
+        "EventBridgeConfiguration": {},
+    })
+    rule = unique("rule")
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["aws.s3"], "detail-type": ["Object Created", "Object Deleted"],
+                                                         "detail": {"bucket": {"name": [bucket]}}}))
+    events.put_targets(Rule=rule, Targets=[{"Id": "fn", "Arn": function(endpoint, fake_lambda_binary + "-bridged")}])
+    return bucket
+
+
+def records(fake_lambda, binary, count):
+    got = fake_lambda.wait_for(binary, count)
+    time.sleep(0.3)
+    assert len(fake_lambda.calls[binary]) == count, fake_lambda.calls[binary]
+    return [r for e in got for r in e["Records"]]
+
+
+def test_versioned_notifications_carry_the_version_and_lifecycle_expirations_send_theirs(endpoint, fake_lambda):
+    s3 = client(endpoint, "s3")
+    binary = unique("versioned")
+    bucket = notified_bucket(endpoint, binary, versioned=True)
+    v1 = s3.put_object(Bucket=bucket, Key="page.html", Body=b"one")["VersionId"]
+    v2 = s3.put_object(Bucket=bucket, Key="page.html", Body=b"two")["VersionId"]
+    created = sorted(records(fake_lambda, binary, 2), key=lambda r: r["s3"]["object"]["versionId"] == v2)
+    assert [(r["eventName"], r["s3"]["object"]["versionId"]) for r in created] == [("ObjectCreated:Put", v1), ("ObjectCreated:Put", v2)]
+
+    marker = s3.delete_object(Bucket=bucket, Key="page.html")["VersionId"]
+    [record] = records(fake_lambda, binary, 3)[2:]
+    assert (record["eventName"], record["s3"]["object"]["versionId"]) == ("ObjectRemoved:DeleteMarkerCreated", marker)
+    assert "size" not in record["s3"]["object"] and "eTag" not in record["s3"]["object"]
+
+    s3.delete_object(Bucket=bucket, Key="page.html", VersionId=v1)  # a noncurrent version, not the key's last
+    [record] = records(fake_lambda, binary, 4)[3:]
+    assert (record["eventName"], record["s3"]["object"]["versionId"]) == ("ObjectRemoved:Delete", v1)
+
+    status, body = control_request(endpoint, "POST", "/_cfinv/s3/lifecycle-expiration", {"bucket": bucket, "key": "page.html", "versionId": v2})
+    assert (status, body) == (200, {"expired": True})
+    [record] = records(fake_lambda, binary, 5)[4:]
+    assert (record["eventName"], record["s3"]["object"]["versionId"]) == ("LifecycleExpiration:Delete", v2)
+    assert record["userIdentity"]["principalId"] == "s3.amazonaws.com"
+    assert record["requestParameters"]["sourceIPAddress"] == "s3.amazonaws.com"
+    assert [v["VersionId"] for v in s3.list_object_versions(Bucket=bucket).get("Versions", [])] == []
+
+    bridged = fake_lambda.wait_for(binary + "-bridged", 5)
+    by_version = {e["detail"]["object"]["version-id"]: e for e in bridged}
+    assert set(by_version) == {v1, v2, marker}
+    assert by_version[marker]["detail"]["deletion-type"] == "Delete Marker Created"
+    lifecycle = [e for e in bridged if e["detail"]["reason"] == "Lifecycle Expiration"]
+    assert [(e["detail"]["object"]["version-id"], e["detail"]["deletion-type"], e["detail"]["requester"]) for e in lifecycle] == [
+        (v2, "Permanently Deleted", "s3.amazonaws.com")]
+    assert "source-ip-address" not in lifecycle[0]["detail"]
+
+
+def test_unversioned_notifications_have_no_version_and_lifecycle_deletes(endpoint, fake_lambda):
+    s3 = client(endpoint, "s3")
+    binary = unique("unversioned")
+    bucket = notified_bucket(endpoint, binary, versioned=False)
+    s3.put_object(Bucket=bucket, Key="a.css", Body=b"a")
+    s3.put_object(Bucket=bucket, Key="b.css", Body=b"b")
+    s3.delete_object(Bucket=bucket, Key="a.css")
+    assert control_request(endpoint, "POST", "/_cfinv/s3/lifecycle-expiration", {"bucket": bucket, "key": "b.css"}) == (200, {"expired": True})
+    got = records(fake_lambda, binary, 4)
+    assert sorted((r["eventName"], r["s3"]["object"]["key"]) for r in got) == [
+        ("LifecycleExpiration:Delete", "b.css"), ("ObjectCreated:Put", "a.css"), ("ObjectCreated:Put", "b.css"),
+        ("ObjectRemoved:Delete", "a.css")]
+    assert all("versionId" not in r["s3"]["object"] for r in got)
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+    assert control_request(endpoint, "POST", "/_cfinv/s3/lifecycle-expiration", {"bucket": bucket})[0] == 400
+    assert control_request(endpoint, "POST", "/_cfinv/s3/lifecycle-expiration", {"bucket": unique("none"), "key": "k"})[0] == 404
+
+
+def test_head_object_returns_user_metadata(endpoint):
+    s3 = client(endpoint, "s3")
+    bucket = unique("meta")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", Metadata={"cfinv-hash": "abc", "Mixed-Case": "V"}, CacheControl="max-age=60")
+    head = s3.head_object(Bucket=bucket, Key="k")
+    assert head["Metadata"] == {"cfinv-hash": "abc", "mixed-case": "V"}
+    assert head["CacheControl"] == "max-age=60"
+    assert head["ResponseMetadata"]["HTTPHeaders"]["x-amz-meta-cfinv-hash"] == "abc"

@@ -3,6 +3,14 @@
 - POST /_cfinv/faults registers a fault (see faults.py); GET lists them with their uses left; DELETE
   clears them.
 - GET /_cfinv/sns lists every message published to SNS (topic, message id, subject, message).
+- GET /_cfinv/events lists every event put on an EventBridge bus (see events_delivery.py).
+- POST /_cfinv/cloudfront/completion {"distributionId": "E..", "seconds": 8} sets how long that
+  distribution's (or distribution tenant's) next invalidations stay InProgress; "seconds": null
+  removes the setting; without "distributionId" it sets the default (CFINV_EMU_INVALIDATION_SECONDS).
+  GET answers the settings.
+- POST /_cfinv/s3/lifecycle-expiration {"bucket", "key", "versionId" (optional)} expires an object
+  (or one noncurrent version) as an S3 Lifecycle rule would, with its LifecycleExpiration event (see
+  s3_versions.py); moto never runs lifecycle rules.
 - GET /_cfinv/health answers once the server is up.
 """
 
@@ -15,7 +23,10 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from moto.sns.models import sns_backends
 from werkzeug.serving import make_server as werkzeug_make_server
 
-from . import faults
+from . import cloudfront_invalidations, events_delivery, faults, s3_versions
+
+
+DEFAULT_ACCOUNT = "123456789012"  # moto's, for the emulator's credentials
 
 
 def published_sns_messages():
@@ -67,6 +78,39 @@ class ControlMiddleware:
         if path == "/_cfinv/faults" and method == "DELETE":
             faults.clear_faults()
             return "200 OK", {"faults": 0}
+        if path == "/_cfinv/cloudfront/completion" and method == "POST":
+            try:
+                setting = json.loads(body or b"{}")
+                owner = setting.get("distributionId")
+                seconds = setting.get("seconds")
+                if owner is not None and not isinstance(owner, str):
+                    return "400 Bad Request", {"error": "distributionId must be a string"}
+                if seconds is not None:
+                    seconds = float(seconds)
+                    if seconds < 0:
+                        return "400 Bad Request", {"error": "seconds must not be negative"}
+                elif owner is None:
+                    return "400 Bad Request", {"error": "the default needs seconds"}
+            except (ValueError, TypeError, AttributeError) as e:
+                return "400 Bad Request", {"error": str(e)}
+            cloudfront_invalidations.set_completion_seconds(owner, seconds)
+            return "200 OK", cloudfront_invalidations.completion_settings()
+        if path == "/_cfinv/cloudfront/completion" and method == "GET":
+            return "200 OK", cloudfront_invalidations.completion_settings()
+        if path == "/_cfinv/s3/lifecycle-expiration" and method == "POST":
+            try:
+                request = json.loads(body or b"{}")
+                bucket, key, version = request.get("bucket"), request.get("key"), request.get("versionId")
+                if not isinstance(bucket, str) or not isinstance(key, str):
+                    return "400 Bad Request", {"error": "an expiration needs a string bucket and key"}
+                expired = s3_versions.expire(bucket, key, version, request.get("account", DEFAULT_ACCOUNT))
+            except (ValueError, TypeError, AttributeError) as e:
+                return "400 Bad Request", {"error": str(e)}
+            except Exception as e:  # noqa: BLE001 - moto's NoSuchBucket and the like
+                return "404 Not Found", {"error": repr(e)}
+            return "200 OK", {"expired": expired}
+        if path == "/_cfinv/events" and method == "GET":
+            return "200 OK", {"events": events_delivery.put_events_seen()}
         if path == "/_cfinv/sns" and method == "GET":
             return "200 OK", {"messages": published_sns_messages()}
         return "404 Not Found", {"error": f"no route {method} {path}"}

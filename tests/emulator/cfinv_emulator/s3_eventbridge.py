@@ -3,20 +3,18 @@
 This is the route the SAM stack deploys. moto's event has a numeric time, the notification's event
 name as the reason and a raw key; and moto's rules cannot have Lambda targets. Here a bucket with
 EventBridge delivery on sends its object changes in AWS's shape (detail-type, reason, deletion-type,
-encoded key), and enabled rules that match invoke their Lambda targets asynchronously (other target
-kinds are not delivered).
+encoded key), put on the default bus, whose enabled rules that match deliver it as PutEvents does
+(events_delivery: Lambda targets invoked asynchronously, SQS and SNS targets too).
 """
 
 import datetime
 import sys
-import threading
 import uuid
 from urllib.parse import quote_plus
 
-from moto.events.models import events_backends
 from moto.s3 import notifications as moto_s3_notifications
 
-from . import s3_notifications
+from . import events_delivery, s3_notifications, s3_versions
 
 _EVENTBRIDGE_REASONS = {
     "Put": "PutObject",
@@ -62,9 +60,14 @@ def eventbridge_event(account_id, bucket, event_name, key):
         "source-ip-address": "127.0.0.1",
         "reason": _EVENTBRIDGE_REASONS.get(verb, verb),
     }
+    version = s3_versions.version_id_of(bucket, key)
+    if version is not None:
+        obj["version-id"] = version
     if detail_type == "Object Deleted":
         if kind == "LifecycleExpiration":
             detail["reason"] = "Lifecycle Expiration"
+            detail["requester"] = s3_versions.LIFECYCLE_PRINCIPAL
+            del detail["source-ip-address"]  # only for events caused by a request
         detail["deletion-type"] = "Delete Marker Created" if verb.endswith("DeleteMarkerCreated") else "Permanently Deleted"
     else:
         obj.update(size=key.size, etag=key.etag.strip('"'))
@@ -82,26 +85,16 @@ def eventbridge_event(account_id, bucket, event_name, key):
 
 
 def _send_event_bridge_message(account_id, bucket, event_name, key):
-    """Delivers to the Lambda targets of matching rules (the only kind cfinv uses). Like AWS's
-    delivery it is asynchronous and never fails the S3 request that caused it."""
+    """Puts the change on the default bus, whose matching rules deliver it (events_delivery: Lambda
+    targets asynchronously, SQS and SNS targets too). Like AWS's delivery it never fails the S3
+    request that caused it."""
     try:
         event = eventbridge_event(account_id, bucket, event_name, key)
-        if event is None:
-            return
-        backend = events_backends[account_id][bucket.region_name]
-        for bus in list(backend.event_buses.values()):
-            for rule in list(bus.rules.values()):
-                if rule.state != "ENABLED" or not rule.event_pattern.matches_event(event):
-                    continue
-                for target in rule.targets:
-                    if ":lambda:" in target["Arn"]:
-                        threading.Thread(
-                            target=s3_notifications.moto_invoke_awslambda(),
-                            args=(account_id, event, target["Arn"], bucket.region_name),
-                            daemon=True,
-                        ).start()
     except Exception as e:  # noqa: BLE001 - logged, as AWS would drop it into the rule's metrics
-        print(f"emulator: EventBridge delivery failed: {e!r}", file=sys.stderr, flush=True)
+        print(f"emulator: EventBridge event for {key.name!r} failed: {e!r}", file=sys.stderr, flush=True)
+        return
+    if event is not None:
+        events_delivery.deliver(account_id, bucket.region_name, event)
 
 
 def install():
