@@ -81,8 +81,10 @@ async fn write(s3: &aws_sdk_s3::Client, bucket: &str, config: NotificationConfig
     Ok(())
 }
 
-/// Routes the bucket's object creations and removals to ingest, keeping every other notification;
-/// with `exception_paths`, sets the bucket's `exceptionPaths` tag (other tags kept).
+/// Routes the bucket's object creations and removals (lifecycle expirations included) to ingest,
+/// keeping every other notification; with `exception_paths`, sets the bucket's `exceptionPaths` tag
+/// (other tags kept). Connecting again rewrites cfinv's own entry: a bucket connected by an earlier
+/// version (creations and removals only) is upgraded.
 ///
 /// Connecting by EventBridge also removes a direct notification cfinv added earlier, so a bucket
 /// switched from one route to the other is not ingested twice.
@@ -103,6 +105,9 @@ pub async fn connect(
                 .lambda_function_arn(function_arn)
                 .events(Event::from("s3:ObjectCreated:*"))
                 .events(Event::from("s3:ObjectRemoved:*"))
+                // Lifecycle deletions are not ObjectRemoved events (S3 guide, "Supported event
+                // types"): without this, an expired page stays cached.
+                .events(Event::from("s3:LifecycleExpiration:*"))
                 .build()
                 .map_err(|e| PortError::new(ErrorKind::InvalidArgument, e.to_string()))?;
             functions.push(ours);

@@ -50,6 +50,16 @@ impl PortError {
     pub fn is_code(&self, code: &str) -> bool {
         self.code.as_deref() == Some(code)
     }
+
+    /// What the service said, without its error code in front (the adapters write
+    /// `Code: message`): for reports that name the error apart.
+    pub fn detail(&self) -> &str {
+        self.code
+            .as_deref()
+            .and_then(|c| self.message.strip_prefix(c))
+            .and_then(|m| m.strip_prefix(": "))
+            .unwrap_or(&self.message)
+    }
 }
 
 /// One message to send.
@@ -244,4 +254,17 @@ pub trait Events: Send + Sync {
 pub trait Alerts: Send + Sync {
     fn publish(&self, topic_arn: &str, subject: &str, body: &str)
         -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detail_is_the_message_without_its_code() {
+        let e = PortError::new(ErrorKind::AccessDenied, "AccessDenied: User is not authorized")
+            .with_code(Some("AccessDenied".into()));
+        assert_eq!(e.detail(), "User is not authorized");
+        assert_eq!(PortError::new(ErrorKind::Other, "no code here").detail(), "no code here");
+    }
 }

@@ -13,6 +13,9 @@
 //!   CloudFront's answer, so they are not re-attempted.
 //! - A set file or page that cannot be read is listed by key in the alert; everything else is still
 //!   written.
+//! - Keys whose only cover was too broad to send (a key `*`: its cover is `/*`) are listed in the
+//!   alert, once, by the first pass's report: a person decides (invalidate by hand, or allow broad
+//!   wildcards).
 //!
 //! The file keys are derived from the execution (its start time and a hash of its name and the
 //! distribution), so a retried report, or the report after a redrive, overwrites its own files
@@ -28,7 +31,7 @@ use tracing::{error, info};
 use crate::execution::ExecutionName;
 use crate::ports::{Alerts, Objects, PortError};
 use crate::run::{paginate, Page, PageCursor, Run, RunKeys, Unit};
-use crate::sets::{read_json, read_set, Failed, Mark, Marks, ReadError, Refused, SetState};
+use crate::sets::{read_json, read_set, Failed, Mark, Marks, ReadError, Refused, SetState, TooBroad};
 use crate::settings::ReportSettings;
 use crate::{Clock, ErrorName, ErrorType};
 
@@ -59,6 +62,8 @@ pub struct ReportOutput {
     pub refused_paths: usize,
     /// Stored files that could not be read (listed in the alert).
     pub unreadable: usize,
+    /// Keys not sent because their only cover was too broad (listed in the alert).
+    pub too_broad: usize,
     pub error_files: usize,
     /// Pages of the next pass (`g{round + 1}`), for the redrive gate.
     pub gate_pages: usize,
@@ -142,9 +147,18 @@ impl<O: Objects, A: Alerts> Report<O, A> {
 
         let gate_pages = self.write_next_pass(&keys, &input.run, &found).await?;
         let failed_count: usize = found.unfinished.values().map(|(sets, _)| sets.len()).sum();
-        if !error_files.is_empty() || !found.unreadable.is_empty() {
+        let too_broad = self.too_broad(&keys, &input.run).await?;
+        if !error_files.is_empty() || !found.unreadable.is_empty() || !too_broad.is_empty() {
             let mut reasons = found.reasons.clone();
             reasons.extend(found.unreadable.iter().map(|u| format!("unreadable: {u}")));
+            reasons.extend(too_broad.iter().map(|t| {
+                format!(
+                    "too broad to send: s3://{}/{}{}: its only cover is a wildcard broader than one top-level directory; invalidate it by hand, or allow broad wildcards (AllowBroadWildcards)",
+                    t.bucket,
+                    t.key,
+                    t.distribution_id.as_deref().map(|d| format!(" on {d}")).unwrap_or_default()
+                )
+            }));
             let body = bounded_alert(&self.settings.error_bucket, &error_files, &reasons);
             self.alerts
                 .publish(&self.settings.topic_arn, ALERT_SUBJECT, &body)
@@ -156,6 +170,7 @@ impl<O: Objects, A: Alerts> Report<O, A> {
             failed = failed_count,
             refused_paths = found.refused_paths,
             unreadable = found.unreadable.len(),
+            too_broad = too_broad.len(),
             files = error_files.len(),
             gate_pages,
             "reported"
@@ -165,9 +180,24 @@ impl<O: Objects, A: Alerts> Report<O, A> {
             failed_count,
             refused_paths: found.refused_paths,
             unreadable: found.unreadable.len(),
+            too_broad: too_broad.len(),
             error_files: error_files.len(),
             gate_pages,
         })
+    }
+
+    /// The keys collect did not send as too broad: read by the first pass's first execution only,
+    /// so they are told once.
+    async fn too_broad(&self, keys: &RunKeys, run: &Run) -> Result<Vec<TooBroad>, ReportError> {
+        if run.pass != crate::run::FIRST_PASS || run.first_page != 0 {
+            return Ok(Vec::new());
+        }
+        let text = self
+            .objects
+            .get(&self.settings.plan_bucket, &keys.too_broad())
+            .await
+            .map_err(ReportError::StorageUnavailable)?;
+        Ok(text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default())
     }
 
     /// Goes through the pages `run.first_page..next` and every set of their units.

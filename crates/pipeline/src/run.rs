@@ -7,6 +7,7 @@
 //! ```text
 //! {prefix}{execution}/plan.json                       written once (If-None-Match): the run's record
 //! {prefix}{execution}/{attempt}/receipts.json         the drained messages, to delete
+//! {prefix}{execution}/{attempt}/too-broad.json        keys not sent, for a person to decide
 //! {prefix}{execution}/{attempt}/{dist}/distribution.json   its counts and first event time
 //! {prefix}{execution}/{attempt}/{dist}/set-0001.json  a set's items (and its markers, see `sets`)
 //! {prefix}{execution}/{attempt}/{pass}/page-0001.json one page of units
@@ -67,6 +68,11 @@ impl RunKeys {
 
     pub fn receipts(&self) -> String {
         format!("{}receipts.json", self.attempt_root)
+    }
+
+    /// Keys whose only cover was too broad to send (`too-broad`), for the report to tell a person.
+    pub fn too_broad(&self) -> String {
+        format!("{}too-broad.json", self.attempt_root)
     }
 
     /// One distribution's folder: its sets, their markers, `distribution.json`.

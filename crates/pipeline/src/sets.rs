@@ -47,6 +47,17 @@ pub struct DistributionRecord {
     pub estimated_cost_usd: f64,
 }
 
+/// A key whose only cover was a wildcard broader than one top-level directory (`*`, `a*` at the
+/// top): not sent unless the stack allows it (`AllowBroadWildcards`); the report tells a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TooBroad {
+    pub bucket: String,
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution_id: Option<String>,
+}
+
 /// The markers of a set, by the word in their key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Mark {

@@ -237,6 +237,7 @@ impl<Q: Queue, O: Objects + Buckets, C: CloudFront, E: Executions> Collect<Q, O,
                 plan_key: keys.plan(),
             },
         };
+        self.store_too_broad(keys, &plan, &drained.events).await?;
         self.store_receipts(keys, &drained.receipts).await?;
         let won = self.store_summary(keys, &output, &plan, &drained.events).await?;
         Ok(won.then_some((output, plan)))

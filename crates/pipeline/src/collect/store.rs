@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ports::{Buckets, CloudFront, Delete, Executions, Objects, Queue};
 use crate::run::{paginate, whole, RunKeys};
-use crate::sets::{DistributionRecord, SetFile};
+use crate::sets::{DistributionRecord, SetFile, TooBroad};
 
 use super::{Collect, CollectError, CollectOutput};
 
@@ -113,6 +113,30 @@ impl<Q: Queue, O: Objects + Buckets, C: CloudFront, E: Executions> Collect<Q, O,
         }
         self.put_all(files).await?;
         Ok(pages.len())
+    }
+
+    /// Writes `too-broad.json` when the plan skipped keys as too broad (the first
+    /// [`SKIPPED_LISTED`]).
+    pub(super) async fn store_too_broad(
+        &self,
+        keys: &RunKeys,
+        plan: &Plan,
+        events: &[ObjectEvent],
+    ) -> Result<(), CollectError> {
+        let rows: Vec<TooBroad> = plan
+            .skip_rows(events)
+            .filter(|r| r.reason == Reason::TooBroad)
+            .take(SKIPPED_LISTED)
+            .map(|r| TooBroad {
+                bucket: r.bucket.to_owned(),
+                key: r.key.to_owned(),
+                distribution_id: r.distribution_id.map(str::to_owned),
+            })
+            .collect();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.put_all(vec![(keys.too_broad(), serde_json::to_string(&rows).unwrap_or_default())]).await
     }
 
     /// Writes `receipts.json`: a retried collect that finds `plan.json` deletes these.

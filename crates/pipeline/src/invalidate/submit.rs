@@ -80,7 +80,7 @@ impl<O: Objects, C: CloudFront, E: Executions, V: Events> Invalidate<O, C, E, V>
             Ok(Capacity::Fits(_)) => {}
             Err(e) if is_permanent(e.kind) => {
                 let error = cloudfront_error_type(e.kind);
-                self.fail(keys, run, unit, set, error, &e.message, file.paths.len()).await?;
+                self.fail(keys, run, unit, set, error, e.detail(), file.paths.len()).await?;
                 return Ok(Submitted::Failed);
             }
             Err(e) => return Err(cf_error(e)),
@@ -95,7 +95,7 @@ impl<O: Objects, C: CloudFront, E: Executions, V: Events> Invalidate<O, C, E, V>
                 return Ok(Submitted::NoRoom);
             }
             Err(e) if is_permanent(e.kind) => {
-                self.fail(keys, run, unit, set, cloudfront_error_type(e.kind), &e.message, file.paths.len()).await?;
+                self.fail(keys, run, unit, set, cloudfront_error_type(e.kind), e.detail(), file.paths.len()).await?;
                 return Ok(Submitted::Failed);
             }
             Err(e) => return Err(cf_error(e)),
@@ -160,7 +160,7 @@ impl<O: Objects, C: CloudFront, E: Executions, V: Events> Invalidate<O, C, E, V>
                 }
                 Err(e) if e.kind == ErrorKind::InvalidArgument => {
                     if part.len() == 1 {
-                        parts.refused.push(RefusedPath { path: part[0].clone(), message: e.message });
+                        parts.refused.push(RefusedPath { path: part[0].clone(), message: e.detail().to_owned() });
                     } else {
                         let middle = from + part.len() / 2;
                         // Depth first, first half first: parts are created in the set's order.

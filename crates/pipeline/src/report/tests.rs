@@ -149,3 +149,21 @@ fn a_huge_alert_stays_within_snss_limit() {
     assert!(body.contains("more error files under invalidation_error/"));
     assert!(body.contains("more reasons"));
 }
+
+#[tokio::test]
+async fn keys_too_broad_to_send_are_told_once_by_the_first_pass() {
+    let objects = Arc::new(FakeObjects::default());
+    let r = stored(&objects, &[]);
+    let keys = RunKeys::of("plans/", &r);
+    let rows = r#"[{"bucket":"site","key":"*","distributionId":"E1"}]"#;
+    objects.objects.lock().unwrap().insert(("plans".into(), keys.too_broad()), rows.into());
+    let report = Report::new(objects.clone(), FakeAlerts::default(), settings(), fixed_clock("2026-11-26T06:00:00Z"));
+    let out = report.handle(input(r.clone())).await.unwrap();
+    assert_eq!((out.too_broad, out.failed_count, out.error_files), (1, 0, 0));
+    let body = report.alerts.published.lock().unwrap()[0].2.clone();
+    assert!(body.starts_with("bucket : errors\n\n\nReasons:\ntoo broad to send: s3://site/* on E1: "), "{body:?}");
+    // A continuation's report, or a redrive's, does not tell it again.
+    let later = Run { first_page: 1, ..r };
+    let out = report.handle(input(later)).await.unwrap();
+    assert_eq!(out.too_broad, 0);
+}
