@@ -28,6 +28,7 @@ deploy: build ## Build, then deploy the stack with SAM (guided the first time; s
 	  $(SAM) deploy --guided --template-file .aws-sam/build/template.yaml --config-file "$(SAMCONFIG)" \
 	    --capabilities CAPABILITY_IAM; \
 	fi
+	@$(PYTHON) infra/alert_email.py "$(SAMCONFIG)"
 
 destroy: deploy-tools ## Delete the stack (the plan and error buckets are kept; see README)
 	@test -f "$(SAMCONFIG)" || { echo "make destroy: no samconfig.toml; run: $(DEPLOY_VENV)/bin/sam delete --stack-name NAME"; exit 2; }

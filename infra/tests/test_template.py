@@ -1,8 +1,11 @@
 """Offline checks of infra/template.yaml that cfn-lint and checkov do not make.
 
 - every ${...} in the state machine definition has a substitution, and every substitution is used;
-- the definition, substituted the way CloudFormation does it (textually), is valid JSON with numbers
+- no placeholder is left outside a JSON string in what SAM packages (CloudFormation documents
+  DefinitionSubstitutions as strings), and the substituted definition is valid JSON with numbers
   where Step Functions wants numbers;
+- the sweeper runs on a schedule, ingest's concurrency is reserved, and a person hears of failed
+  executions (each one), old queued changes and slow invalidations;
 - every function is built by cargo-lambda from a binary the workspace defines, for arm64 on
   provided.al2023, and every Lambda crate in functions/ is deployed;
 - no identity policy grants a "*" action, and "*" resources appear only for actions that have no
@@ -93,6 +96,30 @@ def resolve(value, template):
         name = arg[0] if isinstance(arg, list) else arg.split(".")[0]
         return f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
     raise AssertionError(f"unexpected substitution value {value}")
+
+
+def test_no_placeholder_is_left_outside_a_string_in_what_sam_packages(template):
+    # What SAM uploads (DefinitionUri becomes DefinitionS3Location) is the file as committed.
+    committed = json.loads(DEFINITION.read_text())  # fails on an unquoted ${...}
+    strings = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+        elif isinstance(node, str):
+            strings.append(node)
+
+    walk(committed)
+    for name in placeholders(DEFINITION.read_text()):
+        assert "${" + name + "}" in strings, f"${{{name}}} is not a whole string value"
+    for key, value in state_machine(template)["DefinitionSubstitutions"].items():
+        assert not (isinstance(value, (int, float)) or (isinstance(value, dict) and "Ref" in value and value["Ref"] in template["Parameters"])), (
+            f"{key}: a number or parameter substituted into the definition"
+        )
 
 
 def test_the_substituted_definition_is_valid_json_with_numbers_where_numbers_belong(template):
@@ -258,8 +285,8 @@ def test_no_message_is_drained_twice(template):
     collect = resources(template, "AWS::Serverless::Function")["CollectFunction"]["Properties"]
     env = env_of(template, "CollectFunction")
     visibility = int(env["CFINV_VISIBILITY_TIMEOUT_SECONDS"])
-    crash_retry = int(state_machine(template)["DefinitionSubstitutions"]["CollectCrashRetrySeconds"])
-    assert int(env["CFINV_COLLECT_SECONDS"]) < collect["Timeout"] < visibility < crash_retry
+    # Drained messages stay hidden for collect's whole run; a run that fails gives them back itself.
+    assert int(env["CFINV_COLLECT_SECONDS"]) < collect["Timeout"] < visibility
     assert queue["VisibilityTimeout"] == visibility
     assert queue["MessageRetentionPeriod"] == 1209600  # the maximum: a failed run loses nothing
     assert "deadLetterTargetArn" in queue["RedrivePolicy"]
@@ -292,3 +319,67 @@ def test_plans_outlive_the_redrive_window_and_every_queue_is_tls_only(template):
         if any(s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}} for s in statements):
             covered |= {q["Ref"] for q in policy["Properties"]["Queues"]}
     assert covered == queues, f"queues without a TLS-only policy: {sorted(queues - covered)}"
+
+
+def test_the_sweeper_runs_on_a_schedule_and_may_start_executions(template):
+    sweep = resources(template, "AWS::Serverless::Function")["SweepFunction"]["Properties"]
+    assert sweep["Events"]["Schedule"]["Properties"]["Schedule"] == {"Ref": "SweepSchedule"}
+    assert template["Parameters"]["SweepSchedule"]["Default"] == "rate(1 minute)"
+    (policy,) = template["Resources"]["SweepRole"]["Properties"]["Policies"]
+    actions = {a for st in policy["PolicyDocument"]["Statement"] for a in as_list(st["Action"])}
+    assert {"sqs:GetQueueAttributes", "states:ListExecutions", "states:StartExecution"} <= actions
+
+
+def test_ingest_has_reserved_concurrency_unless_the_stack_asks_for_none(template):
+    ingest = resources(template, "AWS::Serverless::Function")["IngestFunction"]["Properties"]
+    assert ingest["ReservedConcurrentExecutions"] == {"Fn::If": ["ReservesIngest", {"Ref": "IngestReservedConcurrency"}, {"Ref": "AWS::NoValue"}]}
+    assert template["Parameters"]["IngestReservedConcurrency"]["Default"] > 0
+
+
+def test_a_person_hears_of_every_failed_execution_old_changes_and_slow_invalidations(template):
+    rule = template["Resources"]["ExecutionFailedRule"]["Properties"]
+    assert set(rule["EventPattern"]["detail"]["status"]) == {"FAILED", "TIMED_OUT", "ABORTED"}
+    assert rule["Targets"][0]["Arn"] == {"Ref": "AlertTopic"}
+    statements = template["Resources"]["AlertTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert any(s.get("Principal") == {"Service": "events.amazonaws.com"} for s in statements), "EventBridge may publish"
+    key = template["Resources"]["AlertKey"]["Properties"]["KeyPolicy"]["Statement"]
+    assert any(s.get("Principal") == {"Service": "events.amazonaws.com"} for s in key), "and use the topic's key"
+    age = template["Resources"]["OldestChangeAlarm"]["Properties"]
+    assert (age["Namespace"], age["MetricName"]) == ("AWS/SQS", "ApproximateAgeOfOldestMessage")
+    assert age["AlarmActions"] == [{"Ref": "AlertTopic"}]
+    live = template["Resources"]["LiveLatencyAlarm"]["Properties"]
+    assert (live["Namespace"], live["MetricName"], live["Threshold"]) == ("cfinv", "EventToCompletedSeconds", {"Ref": "LiveLatencyAlarmSeconds"})
+    assert live["AlarmActions"] == [{"Ref": "AlertTopic"}]
+    body = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    for metric in ("EventToCompletedSeconds", "Items", "BilledItems", "EstimatedCostUsd", "CapacityWaits", "FailedSets", "SkippedEvents"):
+        assert metric in body, metric
+
+
+def test_the_metrics_the_alarms_and_dashboard_read_are_the_ones_the_functions_record(template):
+    recorded = set(re.findall(r'^//! \| `([A-Za-z]+)` \|', (ROOT / "crates/pipeline/src/metrics.rs").read_text(), re.M))
+    assert "EventToCompletedSeconds" in recorded
+    body = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    used = set(re.findall(r'"cfinv", "([A-Za-z]+)"|\[\s*"\.", "([A-Za-z]+)"', body))
+    names = {a or b for a, b in used}
+    names.discard("")
+    cfinv_names = {n for n in names if n not in ("ExecutionsFailed", "ExecutionsSucceeded")}
+    assert cfinv_names <= recorded, sorted(cfinv_names - recorded)
+
+
+def test_make_deploy_warns_when_no_person_would_be_told(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("alert_email", ROOT / "infra" / "alert_email.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    config = tmp_path / "samconfig.toml"
+    # What `sam deploy --guided` writes.
+    config.write_text('version = 0.1\n[default.deploy.parameters]\nstack_name = "cfinv"\n'
+                      'parameter_overrides = "Buckets=\\"my-site\\" AlertEmail=\\"\\" WindowSeconds=\\"10\\""\n')
+    assert module.alert_email(config) == ""
+    config.write_text('version = 0.1\n[default.deploy.parameters]\n'
+                      'parameter_overrides = "Buckets=\\"my-site\\" AlertEmail=\\"ops@example.com\\""\n')
+    assert module.alert_email(config) == "ops@example.com"
+    assert "deploy: WARNING" in module.WARNING
+    assert "make deploy: WARNING" in (ROOT / "infra" / "alert_email.py").read_text()
+    assert 'infra/alert_email.py "$(SAMCONFIG)"' in (ROOT / "Makefile").read_text()
