@@ -9,6 +9,7 @@ import json
 import os
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
 import uuid
@@ -20,7 +21,7 @@ import contextlib
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
-FUNCTIONS = ["ingest", "collect", "invalidate", "report"]
+FUNCTIONS = ["ingest", "collect", "invalidate", "report", "sweep"]
 
 
 def free_port():
@@ -69,6 +70,7 @@ class Stack:
         self.iam = boto3.client("iam", **kw)
         self.events = boto3.client("events", **kw)
         self.routed = set()
+        self.logs = ROOT / "target/e2e-logs"
         self.queue_name = "cfinv-events"
         self.queue_url = f"{endpoint}/{ACCOUNT}/{self.queue_name}"
         self.dead_letter_url = f"{endpoint}/{ACCOUNT}/cfinv-dead-letters"
@@ -98,8 +100,13 @@ class Stack:
             "CFINV_RECEIVE_WAIT_SECONDS": "1",
             "CFINV_EMPTY_RECEIVES": "2",
             "CFINV_COLLECT_SECONDS": "10",
-            "CFINV_VISIBILITY_TIMEOUT_SECONDS": "12",
+            "CFINV_VISIBILITY_TIMEOUT_SECONDS": "60",
             "CFINV_TAG_CACHE_SECONDS": "0",
+            "CFINV_STACK": "cfinv-local",
+            "CFINV_MAP_CONCURRENCY": "4",
+            "CFINV_POLL_SECONDS": "1",
+            "CFINV_CAPACITY_WAIT_SECONDS": "1",
+            "CFINV_MAX_WAIT_SECONDS": "4",
         }
 
     def deploy(self):
@@ -125,19 +132,32 @@ class Stack:
             "CollectFunctionArn": self.function_arn("collect"),
             "InvalidateFunctionArn": self.function_arn("invalidate"),
             "ReportFunctionArn": self.function_arn("report"),
-            "MapConcurrency": "2",
-            "ThrottleRetrySeconds": "1",
-            "ThrottleMaxAttempts": "6",
-            "BusyRetrySeconds": "1",
-            "BusyMaxAttempts": "8",
-            "MaxRetryDelaySeconds": "2",
-            "CollectCrashRetrySeconds": "13",
         }
         args = [str(ROOT / "target/debug/cfinv"), "statemachine"]
         for k, v in settings.items():
             args += ["--set", f"{k}={v}"]
         definition = subprocess.run(args, check=True, capture_output=True, text=True).stdout
         self.sfn.create_state_machine(name="cfinv", definition=definition, roleArn=role, type="STANDARD")
+
+    def start_schedule(self, seconds):
+        """The stack's SweepSchedule rule (every minute on AWS): the emulator runs no schedules, so a
+        thread invokes the sweeper, through the emulated Lambda API, every `seconds`."""
+        stop = threading.Event()
+
+        def sweep():
+            while not stop.wait(seconds):
+                try:
+                    self.lam.invoke(FunctionName=self.function_arn("sweep"), Payload=b"{}")
+                except Exception:  # the emulator is stopping
+                    pass
+
+        threading.Thread(target=sweep, daemon=True).start()
+        return stop
+
+    def sweeps(self):
+        """What the sweeper did, from its log lines in the functions' log."""
+        log = (self.logs / "cargo-lambda.log").read_text(errors="replace")
+        return [l for l in log.splitlines() if "no execution coming for them" in l]
 
     def route(self, buckets=None):
         """The stack's EventBridge rule, as infra/template.yaml's ObjectChangeRule: the object changes
@@ -199,13 +219,28 @@ class Stack:
             return self.cf.create_distribution_with_tags(DistributionConfigWithTags=tagged)["Distribution"]["Id"]
         return self.cf.create_distribution(DistributionConfig=config)["Distribution"]["Id"]
 
-    def fault(self, service, operation, code, count, match):
-        body = json.dumps({"service": service, "operation": operation, "code": code, "count": count, "match": match})
+    def fault(self, service, operation, code, count, match, message=None):
+        fault = {"service": service, "operation": operation, "code": code, "count": count, "match": match}
+        if message:
+            fault["message"] = message
+        body = json.dumps(fault)
         req = urllib.request.Request(f"{self.endpoint}/_cfinv/faults", data=body.encode(), method="POST")
         urllib.request.urlopen(req).read()
 
     def clear_faults(self):
         urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/_cfinv/faults", method="DELETE")).read()
+
+    def bus_events(self, detail_type=None):
+        """cfinv's events put on the bus (source `cfinv`), optionally of one detail-type."""
+        with urllib.request.urlopen(f"{self.endpoint}/_cfinv/events") as r:
+            events = json.load(r)["events"]
+        return [e for e in events if e.get("source") == "cfinv" and detail_type in (None, e.get("detail-type"))]
+
+    def completion_seconds(self, distribution_id, seconds):
+        """How long the distribution's next invalidations stay InProgress in the emulator."""
+        body = json.dumps({"distributionId": distribution_id, "seconds": seconds}).encode()
+        req = urllib.request.Request(f"{self.endpoint}/_cfinv/cloudfront/completion", data=body, method="POST")
+        urllib.request.urlopen(req).read()
 
     def sns_messages(self):
         with urllib.request.urlopen(f"{self.endpoint}/_cfinv/sns") as r:
@@ -234,15 +269,16 @@ class Stack:
 
 
 @contextlib.contextmanager
-def running_stack(moto_port=None, lambda_port=None, invalidation_seconds="2"):
+def running_stack(moto_port=None, lambda_port=None, invalidation_seconds="2", sweep_seconds=5, logs="target/e2e-logs"):
     """Starts the emulator and the functions, deploys the stack, yields it, and stops everything."""
     python = os.environ.get("CFINV_PYTHON", str(ROOT / ".venv/bin/python"))
     cargo_lambda = str(Path(python).parent / "cargo-lambda")
     moto_port, lambda_port = moto_port or free_port(), lambda_port or free_port()
     endpoint = f"http://127.0.0.1:{moto_port}"
-    logs = ROOT / "target/e2e-logs"
+    logs = ROOT / logs
     logs.mkdir(parents=True, exist_ok=True)
     s = Stack(endpoint)
+    s.logs = logs
     env_args = []
     for k, v in s.function_env().items():
         env_args += ["--env-var", f"{k}={v}"]
@@ -261,8 +297,11 @@ def running_stack(moto_port=None, lambda_port=None, invalidation_seconds="2"):
         wait_for(f"{endpoint}/_cfinv/health")
         wait_for_port(lambda_port)
         s.deploy()
+        schedule = s.start_schedule(sweep_seconds) if sweep_seconds else None
         yield s
     finally:
+        if schedule:
+            schedule.set()
         emulator.terminate()
         watch.terminate()
         for p in (emulator, watch):

@@ -7,8 +7,10 @@ running until Ctrl-C, for the AWS CLI or an SDK pointed at it.
 
 Starts the emulated AWS and the real function binaries, deploys the stack into it exactly as the
 deployment wires it, creates a demo bucket behind two distributions, uploads and deletes a handful of
-objects, follows the executions state by state, and prints what each distribution received and why
-everything else was skipped. Exits 0 when every expected path was invalidated.
+objects, follows the executions state by state, and prints what each distribution received, when it
+was accepted and completed, how long the change took to be live, the `Invalidation Completed` event
+cfinv put on the event bus, and why everything else was skipped. Exits 0 when every expected path
+was invalidated and every distribution's completion was told.
 """
 
 import json
@@ -36,9 +38,11 @@ def follow(stack, seen_states, deadline):
             history = stack.sfn.get_execution_history(executionArn=e["executionArn"])["events"]
             entered = [h["stateEnteredEventDetails"]["name"] for h in history if "stateEnteredEventDetails" in h]
             done = seen_states.setdefault(e["name"], [])
-            for state in entered[len(done):]:
-                done.append(state)
-                say(f"  [{e['name']}] {' -> '.join(done)}")
+            # Each state once (a unit's Step -> Wait loop repeats until its sets complete).
+            for state in entered:
+                if state not in done:
+                    done.append(state)
+                    say(f"  [{e['name']}] {' -> '.join(done)}")
         if executions and all(e["status"] != "RUNNING" for e in executions):
             return executions
         time.sleep(0.5)
@@ -49,7 +53,7 @@ def up(port):
     # A plain SIGTERM (from a supervisor, or a test) stops the stack as Ctrl-C does, children included.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     say(f"cfinv local-up: starting the emulated AWS on http://127.0.0.1:{port} and the function binaries...")
-    with running_stack(moto_port=port) as stack:
+    with running_stack(moto_port=port, logs="target/local-up-logs") as stack:
         stack.route(None)  # local-up's rule forwards every bucket; a deployed stack names them (Buckets)
         say("stack deployed:")
         say(f"  queue            {stack.queue_url}")
@@ -58,7 +62,7 @@ def up(port):
         say(f"  topic            {stack.topic_arn}")
         say(f"  plan bucket      {stack.plan_bucket}")
         say(f"  error bucket     {stack.error_bucket}")
-        for name in ("ingest", "collect", "invalidate", "report"):
+        for name in ("ingest", "collect", "invalidate", "report", "sweep"):
             say(f"  function         {stack.function_arn(name)}")
         say("use it:")
         say(f"  export AWS_ENDPOINT_URL={stack.endpoint} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=cfinv AWS_SECRET_ACCESS_KEY=cfinv")
@@ -79,9 +83,10 @@ def main():
         port = int(sys.argv[sys.argv.index("--port") + 1]) if "--port" in sys.argv else 5000
         return up(port)
     say("cfinv local: starting the emulated AWS (moto) and the function binaries (cargo lambda watch)...")
-    say("note: batch windows are 2 s and retry waits are 1-2 s here; the deployment uses 10 s and minutes.")
-    with running_stack() as stack:
-        say(f"stack deployed at {stack.endpoint}: queue, topic, plan and error buckets, 4 functions, state machine")
+    say("note: batch windows are 2 s, CloudFront completes in 2 s and cfinv polls every second here;")
+    say("      the deployment uses 10 s windows, 5 s polls, and CloudFront's own completion (25 s at p95).")
+    with running_stack(logs="target/local-logs") as stack:
+        say(f"stack deployed at {stack.endpoint}: queue, topic, plan and error buckets, 5 functions, state machine")
 
         site = stack.site("demo-site", exception_paths="uploads/")
         main_dist = stack.distribution(site, behaviors=[("/live/*", CACHING_DISABLED)])
@@ -120,7 +125,9 @@ def main():
         while True:
             executions = follow(stack, seen, deadline)
             got = {d: sorted(set(stack.invalidated_paths(d))) for d in expected}
-            if all(got[d] == sorted(p) for d, p in expected.items()) or time.time() > deadline:
+            told = {e["detail"]["distributionId"]: e for e in stack.bus_events("Invalidation Completed")}
+            done = all(got[d] == sorted(p) for d, p in expected.items()) and all(d in told for d in expected)
+            if done or time.time() > deadline:
                 break
             time.sleep(1)
 
@@ -129,6 +136,13 @@ def main():
             say(f"distribution {d} received {len(paths)} path(s):")
             for p in paths:
                 say(f"  {p}")
+            event = told.get(d)
+            if event:
+                detail = event["detail"]
+                say(f"  accepted  {detail['acceptedAt']}   ({detail['secondsToAccepted']:.1f} s after the first change, {detail['firstEventTime']})")
+                say(f"  completed {detail['completedAt']}   (live {detail['secondsToCompleted']:.1f} s after the first change)")
+                say("  on the event bus (source cfinv), what a deploy pipeline can wait for:")
+                say("    " + json.dumps({k: event[k] for k in ("source", "detail-type")} | {"detail": detail}))
         say()
         say("skipped, and why (from each execution's plan.json in the plan bucket):")
         for e in sorted(executions, key=lambda e: e["name"]):
@@ -142,13 +156,13 @@ def main():
                 say(f"  {skip['reason']:15} {skip['event']:20} {skip['key']}{where}")
         say("  (ingest drops creations under exceptionPaths before queueing: uploads/user-1.jpg never reached a plan)")
         say()
-        failed = [d for d, p in expected.items() if got[d] != sorted(p)]
+        failed = [d for d, p in expected.items() if got[d] != sorted(p) or d not in told]
         if failed:
             for d in failed:
-                say(f"MISSING on {d}: expected {sorted(expected[d])}, got {got[d]}")
-            say("logs: target/e2e-logs/")
+                say(f"MISSING on {d}: expected {sorted(expected[d])}, got {got[d]}; completion told: {d in told}")
+            say("logs: target/local-logs/")
             return 1
-        say("make local: every change was invalidated where CloudFront serves it. Logs: target/e2e-logs/")
+        say("make local: every change was invalidated where CloudFront serves it, and its completion told. Logs: target/local-logs/")
         return 0
 
 

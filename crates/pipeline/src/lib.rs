@@ -50,6 +50,12 @@ pub trait ErrorName: std::error::Error {
 /// A clock, so that tests can choose the time.
 pub type Clock = std::sync::Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync>;
 
+/// A moment as cfinv writes it in markers and events: RFC 3339, UTC, milliseconds
+/// (`2026-11-30T05:40:24.512Z`), the format of S3's own `eventTime`.
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 /// The system clock.
 pub fn system_clock() -> Clock {
     std::sync::Arc::new(chrono::Utc::now)

@@ -101,7 +101,7 @@ impl<O: Objects, C: CloudFront, E: Executions, V: Events> Invalidate<O, C, E, V>
             seconds_to_completed = to_completed.unwrap_or(-1.0),
             "content is live: Invalidation Completed"
         );
-        let marker = json!({"at": (self.clock)().to_rfc3339()}).to_string();
+        let marker = json!({"at": crate::timestamp((self.clock)())}).to_string();
         self.objects
             .put(&s.plan_bucket, &keys.completed_event(d), marker, "application/json")
             .await

@@ -79,7 +79,7 @@ impl<O: Objects, C: CloudFront, E: Executions, V: Events> Invalidate<O, C, E, V>
             let completed = Completed {
                 invalidation_ids: accepted.invalidation_ids,
                 accepted_at: accepted.accepted_at,
-                completed_at: (self.clock)().to_rfc3339(),
+                completed_at: crate::timestamp((self.clock)()),
                 items: accepted.items,
             };
             put_marker(&self.objects, &s.plan_bucket, &keys, &d, set, Mark::Completed, &completed)

@@ -63,7 +63,7 @@ impl<O: Objects, C: CloudFront, E: Executions, V: Events> Invalidate<O, C, E, V>
             }
         };
         let reference = caller_reference(&s.reference_scope, run.execution.as_str(), d, set);
-        let now = || (self.clock)().to_rfc3339();
+        let now = || crate::timestamp((self.clock)());
         let cf_error = |source: PortError| InvalidateError::CloudFront { distribution: d.clone(), source };
         match capacity::check(&self.cloudfront, d, &reference, &file.paths).await {
             Ok(Capacity::AlreadySubmitted(inv)) => {
@@ -196,7 +196,7 @@ impl<O: Objects, C: CloudFront, E: Executions, V: Events> Invalidate<O, C, E, V>
             error: error.as_str().to_owned(),
             cause: cause.to_owned(),
             pass: run.pass.clone(),
-            failed_at: (self.clock)().to_rfc3339(),
+            failed_at: crate::timestamp((self.clock)()),
         };
         put_marker(&self.objects, &s.plan_bucket, keys, d, set, Mark::Failed, &failed)
             .await
