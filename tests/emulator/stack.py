@@ -71,6 +71,7 @@ class Stack:
         self.events = boto3.client("events", **kw)
         self.routed = set()
         self.logs = ROOT / "target/e2e-logs"
+        self.sweeps_paused = threading.Event()
         self.queue_name = "cfinv-events"
         self.queue_url = f"{endpoint}/{ACCOUNT}/{self.queue_name}"
         self.dead_letter_url = f"{endpoint}/{ACCOUNT}/cfinv-dead-letters"
@@ -107,6 +108,9 @@ class Stack:
             "CFINV_POLL_SECONDS": "1",
             "CFINV_CAPACITY_WAIT_SECONDS": "1",
             "CFINV_MAX_WAIT_SECONDS": "4",
+            # Small enough that a run of more than one page continues in a second execution, as a
+            # deployed run past 15,000 history events does.
+            "CFINV_HISTORY_BUDGET": "30",
         }
 
     def deploy(self):
@@ -143,9 +147,12 @@ class Stack:
         """The stack's SweepSchedule rule (every minute on AWS): the emulator runs no schedules, so a
         thread invokes the sweeper, through the emulated Lambda API, every `seconds`."""
         stop = threading.Event()
+        self.sweeps_paused = threading.Event()
 
         def sweep():
             while not stop.wait(seconds):
+                if self.sweeps_paused.is_set():
+                    continue
                 try:
                     self.lam.invoke(FunctionName=self.function_arn("sweep"), Payload=b"{}")
                 except Exception:  # the emulator is stopping
@@ -153,6 +160,17 @@ class Stack:
 
         threading.Thread(target=sweep, daemon=True).start()
         return stop
+
+    @contextlib.contextmanager
+    def no_sweeps(self):
+        """Holds the schedule while one ingest call queues thousands of events (a deployed ingest
+        gets one event per call): otherwise a sweep in the middle finds queued events, no execution
+        yet, and starts one, splitting the batch."""
+        self.sweeps_paused.set()
+        try:
+            yield
+        finally:
+            self.sweeps_paused.clear()
 
     def sweeps(self):
         """What the sweeper did, from its log lines in the functions' log."""

@@ -298,7 +298,7 @@ impl InvalidateSettings {
             poll_seconds: vars.number("CFINV_POLL_SECONDS", 5, 1..=600)?,
             capacity_wait_seconds: vars.number("CFINV_CAPACITY_WAIT_SECONDS", 10, 1..=600)?,
             max_wait_seconds: vars.number("CFINV_MAX_WAIT_SECONDS", 60, 1..=3600)?,
-            history_budget: vars.number("CFINV_HISTORY_BUDGET", 15_000, 100..=24_000)?,
+            history_budget: vars.number("CFINV_HISTORY_BUDGET", 15_000, 10..=24_000)?,
         })
     }
 }
