@@ -12,6 +12,10 @@
 //!   redrives idempotent.
 //! - [`report`]: the seed's error files and one alert for every set that could not be invalidated.
 //!
+//! And what the operator commands share with them: [`live`] (the account's distributions compiled
+//! into a planner, as collect reads them) and [`resubmit`] (an error file's sets, submitted as
+//! capacity allows).
+//!
 //! Every handler error has a stable name ([`ErrorName::error_type`], one of [`ErrorType`]): the
 //! state machine retries and catches by these names, so they never change.
 
@@ -22,10 +26,12 @@ pub mod execution;
 pub mod expiring;
 pub mod ingest;
 pub mod invalidate;
+pub mod live;
 pub mod ports;
 pub mod queue;
 pub mod replay;
 pub mod report;
+pub mod resubmit;
 pub mod sets;
 pub mod settings;
 pub mod statemachine;
