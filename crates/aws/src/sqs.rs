@@ -113,3 +113,42 @@ impl Queue for SqsQueue {
             .collect())
     }
 }
+
+/// How many messages a queue holds (GetQueueAttributes; approximate, as SQS counts them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueDepth {
+    /// `ApproximateNumberOfMessages`: waiting to be received.
+    pub visible: u64,
+    /// `ApproximateNumberOfMessagesNotVisible`: received, not yet deleted (a run holds them).
+    pub in_flight: u64,
+}
+
+impl SqsQueue {
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The queue's name: the last segment of its URL.
+    pub fn name(&self) -> &str {
+        self.url.rsplit('/').next().unwrap_or_default()
+    }
+
+    pub async fn depth(&self) -> Result<QueueDepth, PortError> {
+        use aws_sdk_sqs::types::QueueAttributeName as A;
+        let out = self
+            .client
+            .get_queue_attributes()
+            .queue_url(&self.url)
+            .attribute_names(A::ApproximateNumberOfMessages)
+            .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .map_err(port_error)?;
+        let count = |name: &A| out.attributes().and_then(|a| a.get(name)).and_then(|v| v.parse().ok()).unwrap_or(0);
+        Ok(QueueDepth {
+            visible: count(&A::ApproximateNumberOfMessages),
+            in_flight: count(&A::ApproximateNumberOfMessagesNotVisible),
+        })
+    }
+}
