@@ -1,13 +1,20 @@
 //! `cfinv`: the operator's command line.
 //!
 //! `cfinv plan` answers, offline, what the pipeline would invalidate for a set of S3 events, from
-//! the JSON that the AWS CLI prints. It runs the same core as the Lambdas.
+//! the JSON that the AWS CLI prints (or, with `--live`, from the account). It runs the same core as
+//! the Lambdas. The operator commands (`status`, `explain`, `resubmit`, and the recovery commands)
+//! find the deployed stack by its name (`--stack`), and share the connection flags
+//! (`--profile`, `--region`, `--endpoint-url`).
+//!
+//! Exit codes: 0 success; 1 `resubmit` could not submit every set (each named); 2 bad input, or an
+//! AWS call the command needs failed (one stderr line naming it).
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 mod bucket;
+mod connection;
 mod plan;
 mod recover;
 mod render;
@@ -22,7 +29,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Plan the invalidations for S3 events, offline, from AWS CLI JSON.
+    /// Plan the invalidations for S3 events, offline from AWS CLI JSON, or --live from the account.
     Plan(plan::PlanArgs),
     /// Print the state machine definition with its ${...} placeholders filled.
     Statemachine(statemachine::StatemachineArgs),
