@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand};
 
 mod bucket;
 mod connection;
+mod explain;
 mod plan;
 mod recover;
 mod render;
@@ -31,6 +32,9 @@ struct Cli {
 enum Command {
     /// Plan the invalidations for S3 events, offline from AWS CLI JSON, or --live from the account.
     Plan(plan::PlanArgs),
+    /// Why a key is (or is not) invalidated: every distribution that reaches its bucket, from the
+    /// live account.
+    Explain(explain::ExplainArgs),
     /// Print the state machine definition with its ${...} placeholders filled.
     Statemachine(statemachine::StatemachineArgs),
     /// Send a bucket's object changes to the ingest function, keeping its other notifications.
@@ -47,6 +51,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Plan(args) => plan::run(&args).map_err(|e| e.to_string()),
+        Command::Explain(args) => explain::run(&args).map_err(|e| e.to_string()),
         Command::Statemachine(args) => statemachine::run(&args).map_err(|e| e.to_string()),
         Command::ConnectBucket(args) => bucket::connect_bucket(&args).map_err(|e| e.to_string()),
         Command::DisconnectBucket(args) => bucket::disconnect_bucket(&args).map_err(|e| e.to_string()),
