@@ -19,6 +19,7 @@ mod explain;
 mod plan;
 mod recover;
 mod render;
+mod resubmit;
 mod statemachine;
 
 #[derive(Parser)]
@@ -35,6 +36,9 @@ enum Command {
     /// Why a key is (or is not) invalidated: every distribution that reaches its bucket, from the
     /// live account.
     Explain(explain::ExplainArgs),
+    /// Submit the sets of the seed's error files again, one invalidation per set (exit 1 if any is
+    /// refused).
+    Resubmit(resubmit::ResubmitArgs),
     /// Print the state machine definition with its ${...} placeholders filled.
     Statemachine(statemachine::StatemachineArgs),
     /// Send a bucket's object changes to the ingest function, keeping its other notifications.
@@ -52,6 +56,12 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Plan(args) => plan::run(&args).map_err(|e| e.to_string()),
         Command::Explain(args) => explain::run(&args).map_err(|e| e.to_string()),
+        Command::Resubmit(args) => match resubmit::run(&args) {
+            // The sets not submitted are named on stdout and stderr already.
+            Ok(false) => return ExitCode::from(1),
+            Ok(true) => Ok(()),
+            Err(e) => Err(e.to_string()),
+        },
         Command::Statemachine(args) => statemachine::run(&args).map_err(|e| e.to_string()),
         Command::ConnectBucket(args) => bucket::connect_bucket(&args).map_err(|e| e.to_string()),
         Command::DisconnectBucket(args) => bucket::disconnect_bucket(&args).map_err(|e| e.to_string()),
