@@ -21,6 +21,7 @@ mod recover;
 mod render;
 mod resubmit;
 mod statemachine;
+mod status;
 
 #[derive(Parser)]
 #[command(name = "cfinv", version, about = "CloudFront invalidations for S3 origins, planned and explained")]
@@ -36,6 +37,9 @@ enum Command {
     /// Why a key is (or is not) invalidated: every distribution that reaches its bucket, from the
     /// live account.
     Explain(explain::ExplainArgs),
+    /// The stack at a glance: last executions, invalidations in progress, queues, alarms; or one
+    /// run with --execution.
+    Status(status::StatusArgs),
     /// Submit the sets of the seed's error files again, one invalidation per set (exit 1 if any is
     /// refused).
     Resubmit(resubmit::ResubmitArgs),
@@ -56,6 +60,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Plan(args) => plan::run(&args).map_err(|e| e.to_string()),
         Command::Explain(args) => explain::run(&args).map_err(|e| e.to_string()),
+        Command::Status(args) => status::run(&args).map_err(|e| e.to_string()),
         Command::Resubmit(args) => match resubmit::run(&args) {
             // The sets not submitted are named on stdout and stderr already.
             Ok(false) => return ExitCode::from(1),
