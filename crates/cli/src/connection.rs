@@ -53,6 +53,8 @@ pub enum StackError {
     Missing { flag: &'static str, output: &'static str },
     #[error("stack {stack} has no output {output}: give {flag}")]
     NoOutput { stack: String, output: &'static str, flag: &'static str },
+    #[error("stack {stack} has no output {output}: is it a cfinv stack (infra/template.yaml)?")]
+    NotOurs { stack: String, output: &'static str },
     #[error("stack {stack}: parameter {parameter} is {value:?}: {expected}")]
     BadParameter { stack: String, parameter: &'static str, value: String, expected: &'static str },
 }
@@ -83,6 +85,13 @@ impl Stack {
 
     pub fn output(&self, key: &str) -> Option<&str> {
         self.info.outputs.get(key).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    /// An output the command cannot do without.
+    pub fn required_output(&self, key: &'static str) -> Result<String, StackError> {
+        self.output(key)
+            .map(str::to_owned)
+            .ok_or_else(|| StackError::NotOurs { stack: self.name().to_owned(), output: key })
     }
 
     /// A parameter as deployed (`None` when the stack has no such parameter).
@@ -180,5 +189,9 @@ mod tests {
         assert_eq!(s.number::<u32>("WindowSeconds").unwrap(), Some(12));
         assert_eq!(s.number::<u32>("Nope").unwrap(), None);
         assert!(s.number::<u32>("MaxItems").unwrap_err().to_string().contains("parameter MaxItems is \"x\""));
+        assert_eq!(
+            s.required_output("PlanBucketName").unwrap_err().to_string(),
+            "stack cfinv has no output PlanBucketName: is it a cfinv stack (infra/template.yaml)?"
+        );
     }
 }

@@ -31,7 +31,7 @@ use clap::Args;
 use serde::{Deserialize, Serialize};
 
 use crate::bucket::runtime;
-use crate::connection::{outputs, required, Connection, Stack, StackArgs, StackError};
+use crate::connection::{outputs, Connection, Stack, StackArgs, StackError};
 use crate::plan::Format;
 
 /// Where collect stores plans (its `CFINV_PLAN_PREFIX`, which the stack leaves at the default).
@@ -258,11 +258,10 @@ struct Names {
 
 impl Names {
     fn of(stack: &Stack) -> Result<Names, StackError> {
-        let s = Some(stack);
         Ok(Names {
-            state_machine_arn: required(None, s, "--stack", outputs::STATE_MACHINE_ARN)?,
-            plan_bucket: required(None, s, "--stack", outputs::PLAN_BUCKET_NAME)?,
-            error_bucket: required(None, s, "--stack", outputs::ERROR_BUCKET_NAME)?,
+            state_machine_arn: stack.required_output(outputs::STATE_MACHINE_ARN)?,
+            plan_bucket: stack.required_output(outputs::PLAN_BUCKET_NAME)?,
+            error_bucket: stack.required_output(outputs::ERROR_BUCKET_NAME)?,
         })
     }
 }
