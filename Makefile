@@ -12,7 +12,7 @@ SAM := PATH="$(CURDIR)/$(DEPLOY_VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(CURDIR)/
 SAMCONFIG := $(CURDIR)/samconfig.toml
 ACCOUNT_ARN := arn:aws:lambda:us-east-1:123456789012:function
 
-.PHONY: help build deploy destroy deploy-tools test lint fmt bench bench-cli bench-deploy plan-example venv tools infra-tools infra-check asl-check emulator-test e2e local local-up connect-bucket disconnect-bucket
+.PHONY: help build deploy destroy deploy-tools test lint fmt bench bench-cli bench-deploy plan-example venv tools infra-tools infra-check asl-check emulator-test e2e local local-up connect-bucket disconnect-bucket status explain resubmit replay-ingest-failures start-window
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -64,6 +64,26 @@ connect-bucket: ## Route BUCKET's changes to the stack, keeping its notification
 disconnect-bucket: ## Remove cfinv's notification from BUCKET, keeping the others
 	@test -n "$(BUCKET)" || { echo "usage: make disconnect-bucket BUCKET=name"; exit 2; }
 	$(CARGO) run -q -p cfinv -- disconnect-bucket --bucket "$(BUCKET)"
+
+# The operator commands find the stack by STACK=name (else CFINV_STACK); see README, "Operate it".
+STACK_ARG = $(if $(STACK),--stack "$(STACK)")
+
+status: ## The stack at a glance: runs, invalidations in progress, queues, alarms (STACK=; EXECUTION= for one run)
+	$(CARGO) run -q -p cfinv -- status $(STACK_ARG) $(if $(EXECUTION),--execution "$(EXECUTION)")
+
+explain: ## Why BUCKET's KEY is (or is not) invalidated, from the live account (REMOVED=1 for a removal)
+	@test -n "$(BUCKET)" -a -n "$(KEY)" || { echo "usage: make explain BUCKET=name KEY=key [REMOVED=1] [STACK=name]"; exit 2; }
+	$(CARGO) run -q -p cfinv -- explain $(STACK_ARG) $(if $(REMOVED),--removed) "$(BUCKET)" "$(KEY)"
+
+resubmit: ## Submit error files again, one invalidation per set (FILES="s3://bucket/key ..."; DRY_RUN=1)
+	@test -n "$(FILES)" || { echo "usage: make resubmit FILES='s3://bucket/key | invalidation_error/... | file.txt ...' [DRY_RUN=1] [STACK=name]"; exit 2; }
+	$(CARGO) run -q -p cfinv -- resubmit $(STACK_ARG) $(if $(DRY_RUN),--dry-run) $(FILES)
+
+replay-ingest-failures: ## Hand the S3 events parked in the ingest failure queue to ingest again (STACK=)
+	$(CARGO) run -q -p cfinv -- replay-ingest-failures $(STACK_ARG)
+
+start-window: ## Start the current window's execution, to drain messages moved back to the queue (STACK=)
+	$(CARGO) run -q -p cfinv -- start-window $(STACK_ARG)
 
 emulator-test: venv ## Unit tests of the emulator's patches, in-process, without the Rust binaries (seconds)
 	$(VENV)/bin/python -m pytest -q tests/emulator

@@ -69,6 +69,8 @@ class Stack:
         self.lam = boto3.client("lambda", **kw)
         self.iam = boto3.client("iam", **kw)
         self.events = boto3.client("events", **kw)
+        self.cfn = boto3.client("cloudformation", **kw)
+        self.cloudwatch = boto3.client("cloudwatch", **kw)
         self.routed = set()
         self.logs = ROOT / "target/e2e-logs"
         self.sweeps_paused = threading.Event()
@@ -80,6 +82,9 @@ class Stack:
         self.error_bucket = "cfinv-errors"
         self.topic_arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:cfinv-alerts"
         self.state_machine_arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:cfinv"
+        # The CloudFormation stack the operator commands find by name (`cfinv status --stack cfinv`).
+        self.stack_name = "cfinv"
+        self.alarm_names = [f"cfinv-{a}" for a in ("FailedExecutionsAlarm", "TimedOutExecutionsAlarm", "DeadLetterAlarm", "IngestFailureAlarm")]
 
     def function_arn(self, name):
         return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:cfinv-{name}"
@@ -142,6 +147,43 @@ class Stack:
             args += ["--set", f"{k}={v}"]
         definition = subprocess.run(args, check=True, capture_output=True, text=True).stdout
         self.sfn.create_state_machine(name="cfinv", definition=definition, roleArn=role, type="STANDARD")
+        self.register()
+
+    def register(self):
+        """The stack as CloudFormation describes a deployed one: the outputs and parameters of
+        infra/template.yaml, naming the resources deploy() made (the emulator's CloudFormation cannot
+        create them itself), and the four alarms (on the metrics the template's alarm)."""
+        for name, namespace, metric in zip(
+            self.alarm_names,
+            ["AWS/States", "AWS/States", "AWS/SQS", "AWS/SQS"],
+            ["ExecutionsFailed", "ExecutionsTimedOut", "ApproximateNumberOfMessagesVisible", "ApproximateNumberOfMessagesVisible"],
+        ):
+            self.cloudwatch.put_metric_alarm(
+                AlarmName=name, Namespace=namespace, MetricName=metric, Statistic="Sum", Period=300,
+                EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+                AlarmActions=[self.topic_arn],
+            )
+        parameters = {"WindowSeconds": "2", "DefaultExceptionPaths": "", "CostPolicy": "compact", "MaxItems": "15",
+                      "MaxSetSize": "3000", "AllowBroadWildcards": "false"}
+        outputs = {
+            "IngestFunctionArn": self.function_arn("ingest"),
+            "StateMachineArn": self.state_machine_arn,
+            "ErrorBucketName": self.error_bucket,
+            "PlanBucketName": self.plan_bucket,
+            "AlertTopicArn": self.topic_arn,
+            "EventQueueUrl": self.queue_url,
+            "DeadLetterQueueUrl": self.dead_letter_url,
+            "IngestFailureQueueUrl": self.ingest_failures_url,
+            "AlarmNames": ",".join(self.alarm_names),
+        }
+        template = {
+            "AWSTemplateFormatVersion": "2010-09-09",
+            "Parameters": {k: {"Type": "String"} for k in parameters},
+            "Resources": {},
+            "Outputs": {k: {"Value": v} for k, v in outputs.items()},
+        }
+        self.cfn.create_stack(StackName=self.stack_name, TemplateBody=json.dumps(template),
+                              Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()])
 
     def start_schedule(self, seconds):
         """The stack's SweepSchedule rule (every minute on AWS): the emulator runs no schedules, so a
@@ -186,11 +228,13 @@ class Stack:
         self.events.put_rule(Name="cfinv-object-changes", EventPattern=json.dumps(pattern))
         self.events.put_targets(Rule="cfinv-object-changes", Targets=[{"Id": "ingest", "Arn": self.function_arn("ingest")}])
 
-    def cfinv(self, *args, env=None):
-        """Runs the cfinv CLI against the emulator, as an operator would against AWS."""
+    def cfinv(self, *args, env=None, check=True):
+        """Runs the cfinv CLI against the emulator, as an operator would against AWS: its stdout, or
+        with check=False the CompletedProcess (exit code, stdout, stderr)."""
         env = {**os.environ, "AWS_ENDPOINT_URL": self.endpoint, "AWS_REGION": REGION,
                "AWS_ACCESS_KEY_ID": "cfinv", "AWS_SECRET_ACCESS_KEY": "cfinv", **(env or {})}
-        return subprocess.run([str(ROOT / "target/debug/cfinv"), *args], env=env, check=True, capture_output=True, text=True).stdout
+        done = subprocess.run([str(ROOT / "target/debug/cfinv"), *args], env=env, check=check, capture_output=True, text=True)
+        return done.stdout if check else done
 
     def site(self, name, exception_paths=None):
         """A bucket connected as the deployment connects one: named in the rule (the stack's Buckets

@@ -5,7 +5,11 @@
 //! logging as Lambda's logging controls ask ([`init_tracing`]), the Lambda loop that turns handler errors into `Diagnostic`s
 //! with stable `errorType`s ([`run`]), and one small adapter per service.
 
+#[cfg(feature = "operator")]
+pub mod cloudformation;
 pub mod cloudfront;
+#[cfg(feature = "operator")]
+pub mod cloudwatch;
 pub mod connect;
 pub mod errors;
 pub mod events;
@@ -45,6 +49,26 @@ impl Clients {
         let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let s3_path_style =
             std::env::var_os("AWS_ENDPOINT_URL").is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+        Clients { config, s3_path_style }
+    }
+
+    /// The operator's connection (the CLI's `--profile`, `--region`, `--endpoint-url`): each given
+    /// value wins over the standard configuration, which supplies the rest (credentials included).
+    pub async fn connect(profile: Option<&str>, region: Option<&str>, endpoint: Option<&str>) -> Self {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(profile) = profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = region {
+            loader = loader.region(aws_config::Region::new(region.to_owned()));
+        }
+        if let Some(endpoint) = endpoint {
+            loader = loader.endpoint_url(endpoint);
+        }
+        let config = loader.load().await;
+        let s3_path_style = endpoint.is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL").is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
         Clients { config, s3_path_style }
     }
 
@@ -88,6 +112,21 @@ impl Clients {
 
     pub fn sns(&self) -> SnsClient {
         SnsClient::new(aws_sdk_sns::Client::new(&self.config))
+    }
+
+    #[cfg(feature = "operator")]
+    pub fn cloudformation(&self) -> aws_sdk_cloudformation::Client {
+        aws_sdk_cloudformation::Client::new(&self.config)
+    }
+
+    #[cfg(feature = "operator")]
+    pub fn cloudwatch(&self) -> aws_sdk_cloudwatch::Client {
+        aws_sdk_cloudwatch::Client::new(&self.config)
+    }
+
+    /// The region the clients talk to, if one is configured.
+    pub fn region(&self) -> Option<&str> {
+        self.config.region().map(|r| r.as_ref())
     }
 }
 

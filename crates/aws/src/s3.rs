@@ -133,3 +133,29 @@ impl Objects for S3Client {
             .map_err(|_| PortError::new(ErrorKind::InvalidArgument, format!("s3://{bucket}/{key} is not UTF-8")))
     }
 }
+
+impl S3Client {
+    /// The keys under `prefix`, in key order, at most `max` (ListObjectsV2, every page).
+    pub async fn list_keys(&self, bucket: &str, prefix: &str, max: usize) -> Result<Vec<String>, PortError> {
+        let mut keys = Vec::new();
+        let mut token: Option<String> = None;
+        while keys.len() < max {
+            let page = self
+                .client
+                .list_objects_v2()
+                .bucket(bucket)
+                .prefix(prefix)
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(port_error)?;
+            keys.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_owned)));
+            match page.next_continuation_token() {
+                Some(next) if page.is_truncated() == Some(true) && !next.is_empty() => token = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        keys.truncate(max);
+        Ok(keys)
+    }
+}

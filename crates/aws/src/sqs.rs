@@ -167,3 +167,14 @@ impl Queue for SqsQueue {
         })
     }
 }
+
+impl SqsQueue {
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The queue's name: the last segment of its URL.
+    pub fn name(&self) -> &str {
+        self.url.rsplit('/').next().unwrap_or_default()
+    }
+}

@@ -1,10 +1,11 @@
 //! `cfinv connect-bucket` / `cfinv disconnect-bucket`: route a bucket's object changes to the ingest
 //! function without dropping the notifications it already has (see `cfinv_aws::connect`). Uses the
-//! standard AWS configuration (profile, region, credentials; `AWS_ENDPOINT_URL` for the emulator).
+//! standard AWS configuration, or the `--profile`, `--region` and `--endpoint-url` flags.
 
 use cfinv_aws::connect::{self, Route};
-use cfinv_aws::Clients;
 use clap::{Args, ValueEnum};
+
+use crate::connection::Connection;
 
 /// How the bucket's changes reach ingest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -31,6 +32,8 @@ pub struct ConnectArgs {
     /// Also set the bucket's `exceptionPaths` tag (comma-separated key prefixes).
     #[arg(long)]
     exception_paths: Option<String>,
+    #[command(flatten)]
+    connection: Connection,
 }
 
 #[derive(Args, Debug)]
@@ -38,6 +41,8 @@ pub struct DisconnectArgs {
     /// The bucket to disconnect.
     #[arg(long)]
     bucket: String,
+    #[command(flatten)]
+    connection: Connection,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,7 +68,7 @@ pub fn connect_bucket(args: &ConnectArgs) -> Result<(), BucketError> {
         _ => Route::EventBridge,
     };
     runtime().block_on(async {
-        let s3 = Clients::from_env().await.s3_sdk();
+        let s3 = args.connection.clients().await.s3_sdk();
         let out = connect::connect(&s3, &args.bucket, route, args.exception_paths.as_deref())
             .await
             .map_err(|source| BucketError { bucket: args.bucket.clone(), source })?;
@@ -105,7 +110,7 @@ pub fn connect_bucket(args: &ConnectArgs) -> Result<(), BucketError> {
 
 pub fn disconnect_bucket(args: &DisconnectArgs) -> Result<(), BucketError> {
     runtime().block_on(async {
-        let s3 = Clients::from_env().await.s3_sdk();
+        let s3 = args.connection.clients().await.s3_sdk();
         let out = connect::disconnect(&s3, &args.bucket)
             .await
             .map_err(|source| BucketError { bucket: args.bucket.clone(), source })?;

@@ -1,17 +1,27 @@
 //! `cfinv`: the operator's command line.
 //!
 //! `cfinv plan` answers, offline, what the pipeline would invalidate for a set of S3 events, from
-//! the JSON that the AWS CLI prints. It runs the same core as the Lambdas.
+//! the JSON that the AWS CLI prints (or, with `--live`, from the account). It runs the same core as
+//! the Lambdas. The operator commands (`status`, `explain`, `resubmit`, and the recovery commands)
+//! find the deployed stack by its name (`--stack`), and share the connection flags
+//! (`--profile`, `--region`, `--endpoint-url`).
+//!
+//! Exit codes: 0 success; 1 `resubmit` could not submit every set (each named); 2 bad input, or an
+//! AWS call the command needs failed (one stderr line naming it).
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 mod bucket;
+mod connection;
+mod explain;
 mod plan;
 mod recover;
 mod render;
+mod resubmit;
 mod statemachine;
+mod status;
 
 #[derive(Parser)]
 #[command(name = "cfinv", version, about = "CloudFront invalidations for S3 origins, planned and explained")]
@@ -22,8 +32,17 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Plan the invalidations for S3 events, offline, from AWS CLI JSON.
+    /// Plan the invalidations for S3 events, offline from AWS CLI JSON, or --live from the account.
     Plan(plan::PlanArgs),
+    /// Why a key is (or is not) invalidated: every distribution that reaches its bucket, from the
+    /// live account.
+    Explain(explain::ExplainArgs),
+    /// The stack at a glance: last executions, invalidations in progress, queues, alarms; or one
+    /// run with --execution.
+    Status(status::StatusArgs),
+    /// Submit the sets of the seed's error files again, one invalidation per set (exit 1 if any is
+    /// refused).
+    Resubmit(resubmit::ResubmitArgs),
     /// Print the state machine definition with its ${...} placeholders filled.
     Statemachine(statemachine::StatemachineArgs),
     /// Send a bucket's object changes to the ingest function, keeping its other notifications.
@@ -40,6 +59,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Plan(args) => plan::run(&args).map_err(|e| e.to_string()),
+        Command::Explain(args) => explain::run(&args).map_err(|e| e.to_string()),
+        Command::Status(args) => status::run(&args).map_err(|e| e.to_string()),
+        Command::Resubmit(args) => match resubmit::run(&args) {
+            // The sets not submitted are named on stdout and stderr already.
+            Ok(false) => return ExitCode::from(1),
+            Ok(true) => Ok(()),
+            Err(e) => Err(e.to_string()),
+        },
         Command::Statemachine(args) => statemachine::run(&args).map_err(|e| e.to_string()),
         Command::ConnectBucket(args) => bucket::connect_bucket(&args).map_err(|e| e.to_string()),
         Command::DisconnectBucket(args) => bucket::disconnect_bucket(&args).map_err(|e| e.to_string()),

@@ -1,4 +1,5 @@
-//! `cfinv plan`: read the inputs, plan, print.
+//! `cfinv plan`: read the inputs, plan, print. The distributions come from the AWS CLI's JSON, or
+//! with `--live` from the account itself (`cfinv_pipeline::live`, what collect plans with).
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -11,14 +12,17 @@ use cfinv_core::event::EventError;
 use cfinv_core::plan::OptionsError;
 use cfinv_core::plan::Policy;
 use cfinv_core::{CachePolicies, ExceptionPaths, Exceptions, PlanOptions, Planner};
+use cfinv_pipeline::ports::PortError;
 use clap::{Args, ValueEnum};
 
+use crate::bucket::runtime;
+use crate::connection::{parameters, Connection, Stack, StackArgs, StackError};
 use crate::render;
 
 #[derive(Args, Debug)]
 pub struct PlanArgs {
     /// Output of `aws cloudfront list-distributions` or `get-distribution` (repeatable).
-    #[arg(long = "distributions", value_name = "FILE", required = true)]
+    #[arg(long = "distributions", value_name = "FILE", required_unless_present = "live", conflicts_with = "live")]
     distributions: Vec<PathBuf>,
     /// S3 notification or EventBridge events exactly as delivered, or a JSON array of them
     /// (repeatable).
@@ -26,41 +30,105 @@ pub struct PlanArgs {
     events: Vec<PathBuf>,
     /// Output of `aws cloudfront list-cache-policies`, for behaviors that use custom policies
     /// (repeatable).
-    #[arg(long = "cache-policies", value_name = "FILE")]
+    #[arg(long = "cache-policies", value_name = "FILE", conflicts_with = "live")]
     cache_policies: Vec<PathBuf>,
-    /// A bucket's `exceptionPaths` tag value, as BUCKET=PREFIX[,PREFIX...] (repeatable).
+    /// A bucket's `exceptionPaths` tag value, as BUCKET=PREFIX[,PREFIX...] (repeatable; with
+    /// --live it wins over the bucket's tag).
     #[arg(long = "exception-paths", value_name = "BUCKET=PREFIXES")]
     exception_paths: Vec<String>,
-    /// Most paths per invalidation (1-3000).
-    #[arg(long, value_name = "N", default_value_t = cfinv_core::plan::MAX_SET_SIZE)]
-    max_set_size: usize,
-    /// `exact`: every cached variant of every change, nothing more. `compact`: past --max-items
-    /// items, cover them with prefix wildcards that reach no other origin's paths. The stack's
-    /// `CostPolicy`; a distribution's `cfinv:policy` tag overrides it.
-    #[arg(long, value_enum, default_value_t = PolicyArg::Compact)]
-    policy: PolicyArg,
-    /// The compact policy's threshold: at most this many items per distribution (the stack's
-    /// `MaxItems`; a distribution's `cfinv:max-items` tag overrides it).
-    #[arg(long, value_name = "N", default_value_t = cfinv_core::plan::DEFAULT_MAX_ITEMS)]
-    max_items: usize,
-    /// The batch window, in seconds (the stack's `WindowSeconds`): a creation on a behavior that
-    /// caches nothing is invalidated when the distribution caches errors for longer.
-    #[arg(long, value_name = "SECONDS", default_value_t = cfinv_core::plan::DEFAULT_WINDOW_SECONDS)]
-    window_seconds: u32,
+    #[command(flatten)]
+    planning: PlanningArgs,
     /// A bucket's website index document, as BUCKET=NAME (repeatable; default index.html).
-    #[arg(long = "index-document", value_name = "BUCKET=NAME")]
+    #[arg(long = "index-document", value_name = "BUCKET=NAME", conflicts_with = "live")]
     index_documents: Vec<String>,
     /// A JSON object from distribution id to the output of `aws cloudfront list-tags-for-resource`
     /// for that distribution (its `cfinv:policy`, `cfinv:max-items`, `cfinv:index-document` tags).
-    #[arg(long = "distribution-tags", value_name = "FILE")]
+    #[arg(long = "distribution-tags", value_name = "FILE", conflicts_with = "live")]
     distribution_tags: Option<PathBuf>,
-    /// Send a key whose only cover is a broad wildcard (`*`, `a*` at the top) as that wildcard,
-    /// instead of reporting it as `too-broad` (the stack's `AllowBroadWildcards`).
+    /// Read the distributions, cache policies, distribution tags, website index documents and the
+    /// buckets' `exceptionPaths` tags from the account (as collect does) instead of files.
     #[arg(long)]
-    allow_broad_wildcards: bool,
+    live: bool,
+    /// With --live: `exceptionPaths` for buckets without the tag (default: the stack's
+    /// `DefaultExceptionPaths` with --stack, else none).
+    #[arg(long, value_name = "PREFIXES", requires = "live")]
+    default_exception_paths: Option<String>,
     /// Output format; text on a terminal, json otherwise.
     #[arg(long, value_enum)]
     format: Option<Format>,
+    #[command(flatten)]
+    stack: StackArgs,
+    #[command(flatten)]
+    connection: Connection,
+}
+
+/// How a plan is shaped, shared by `plan` and `explain`. Each flag left out takes the stack's
+/// parameter (with --stack), else the stack's default.
+#[derive(Args, Debug, Default)]
+pub struct PlanningArgs {
+    /// Most paths per invalidation, 1-3000 (default: the stack's `MaxSetSize`, else 3000).
+    #[arg(long, value_name = "N")]
+    max_set_size: Option<usize>,
+    /// `exact`: every cached variant of every change, nothing more. `compact`: past --max-items
+    /// items, cover them with prefix wildcards that reach no other origin's paths (default: the
+    /// stack's `CostPolicy`, else compact; a distribution's `cfinv:policy` tag overrides it).
+    #[arg(long, value_enum)]
+    policy: Option<PolicyArg>,
+    /// The compact policy's threshold: at most this many items per distribution (default: the
+    /// stack's `MaxItems`, else 15; a distribution's `cfinv:max-items` tag overrides it).
+    #[arg(long, value_name = "N")]
+    max_items: Option<usize>,
+    /// The batch window, in seconds: a creation on a behavior that caches nothing is invalidated
+    /// when the distribution caches errors for longer (default: the stack's `WindowSeconds`, else
+    /// 10).
+    #[arg(long, value_name = "SECONDS")]
+    window_seconds: Option<u32>,
+    /// Send a key whose only cover is a broad wildcard (`*`, `a*` at the top) as that wildcard,
+    /// instead of reporting it as `too-broad` (also when the stack's `AllowBroadWildcards` is true).
+    #[arg(long)]
+    allow_broad_wildcards: bool,
+}
+
+impl PlanningArgs {
+    /// The options: each flag, else the stack's parameter, else the default.
+    pub fn options(&self, stack: Option<&Stack>) -> Result<PlanOptions, PlanError> {
+        let param = |key: &str| stack.and_then(|s| s.parameter(key)).map(str::trim).filter(|v| !v.is_empty());
+        let number = |key: &'static str| -> Result<Option<usize>, PlanError> {
+            Ok(match stack {
+                Some(s) if param(key).is_some() => s.number(key)?,
+                _ => None,
+            })
+        };
+        let policy = match (self.policy, param(parameters::COST_POLICY)) {
+            (Some(p), _) => p,
+            (None, Some(v)) => PolicyArg::from_str(v, true).map_err(|_| PlanError::Parameter {
+                parameter: parameters::COST_POLICY,
+                value: v.to_owned(),
+                expected: "exact or compact",
+            })?,
+            (None, None) => PolicyArg::Compact,
+        };
+        let window_seconds = match self.window_seconds {
+            Some(w) => w,
+            None => number(parameters::WINDOW_SECONDS)?
+                .map(|w| w as u32)
+                .unwrap_or(cfinv_core::plan::DEFAULT_WINDOW_SECONDS),
+        };
+        let allow_broad = self.allow_broad_wildcards
+            || param(parameters::ALLOW_BROAD_WILDCARDS).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let max_set_size = match self.max_set_size {
+            Some(n) => n,
+            None => number(parameters::MAX_SET_SIZE)?.unwrap_or(cfinv_core::plan::MAX_SET_SIZE),
+        };
+        let max_items = match self.max_items {
+            Some(n) => n,
+            None => number(parameters::MAX_ITEMS)?.unwrap_or(cfinv_core::plan::DEFAULT_MAX_ITEMS),
+        };
+        Ok(PlanOptions::new(max_set_size, cfinv_core::plan::MAX_WILDCARDS_IN_PROGRESS)?
+            .with_policy(policy.into(), max_items)?
+            .with_window_seconds(window_seconds)
+            .allowing_broad_wildcards(allow_broad))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -111,6 +179,12 @@ pub enum PlanError {
     IndexDocumentArg(String),
     #[error("--max-set-size or --max-items: {0}")]
     Options(#[from] OptionsError),
+    #[error(transparent)]
+    Stack(#[from] StackError),
+    #[error("stack parameter {parameter} is {value:?}: expected {expected}")]
+    Parameter { parameter: &'static str, value: String, expected: &'static str },
+    #[error("cannot read the distributions from the account: {0}")]
+    Live(#[source] PortError),
     #[error("cannot write the plan: {0}")]
     Write(#[source] std::io::Error),
 }
@@ -119,12 +193,9 @@ fn read_text(path: &Path) -> Result<String, PlanError> {
     std::fs::read_to_string(path).map_err(|source| PlanError::Read { file: path.display().to_string(), source })
 }
 
-pub fn run(args: &PlanArgs) -> Result<(), PlanError> {
-    let options = PlanOptions::new(args.max_set_size, cfinv_core::plan::MAX_WILDCARDS_IN_PROGRESS)?
-        .with_policy(args.policy.into(), args.max_items)?
-        .with_window_seconds(args.window_seconds)
-        .allowing_broad_wildcards(args.allow_broad_wildcards);
-    let mut warnings = Vec::new();
+/// The planner of `cfinv plan` without --live: from the AWS CLI's JSON.
+fn offline_planner(args: &PlanArgs, warnings: &mut Vec<String>) -> Result<Planner, PlanError> {
+    let options = args.planning.options(None)?;
 
     let mut distributions = Vec::new();
     for path in &args.distributions {
@@ -142,23 +213,6 @@ pub fn run(args: &PlanArgs) -> Result<(), PlanError> {
             policies.insert(p);
         }
         warnings.extend(read.skipped.into_iter().map(|s| format!("{}: {s}", path.display())));
-    }
-
-    let mut events = Vec::new();
-    for path in &args.events {
-        let parsed = parse_events_json(&read_text(path)?)
-            .map_err(|source| PlanError::Events { file: path.display().to_string(), source })?;
-        events.extend(parsed);
-    }
-
-    let mut exceptions = Exceptions::new();
-    for arg in &args.exception_paths {
-        match arg.split_once('=') {
-            Some((bucket, prefixes)) if !bucket.is_empty() => {
-                exceptions.insert(bucket, ExceptionPaths::parse(prefixes));
-            }
-            _ => return Err(PlanError::ExceptionArg(arg.clone())),
-        }
     }
 
     if let Some(path) = &args.distribution_tags {
@@ -183,6 +237,63 @@ pub fn run(args: &PlanArgs) -> Result<(), PlanError> {
 
     let planner = Planner::with_index_documents(&distributions, &policies, options, &index_documents);
     warnings.extend(planner.warnings().iter().map(|w| format!("distribution {}: {}", w.distribution_id, w.message)));
+    Ok(planner)
+}
+
+/// The planner of `cfinv plan --live`, and the exceptions of the events' buckets not given by
+/// flag: from the account, as collect and ingest read them.
+async fn live_inputs(
+    args: &PlanArgs,
+    events: &[cfinv_core::ObjectEvent],
+    exceptions: &mut Exceptions,
+    warnings: &mut Vec<String>,
+) -> Result<Planner, PlanError> {
+    let clients = args.connection.clients().await;
+    let stack = args.stack.describe(&clients).await?;
+    let options = args.planning.options(stack.as_ref())?;
+    let default = default_exception_paths(args.default_exception_paths.as_deref(), stack.as_ref());
+    let s3 = clients.s3();
+    let live = cfinv_pipeline::live::planner(&clients.cloudfront(), &s3, options).await.map_err(PlanError::Live)?;
+    warnings.extend(live.warnings);
+    let unset: Vec<&str> =
+        events.iter().map(|e| e.bucket.as_str()).filter(|b| exceptions.for_bucket(b).is_none()).collect();
+    let read = cfinv_pipeline::live::exceptions(&s3, &unset, &default, warnings).await;
+    for bucket in unset {
+        if let Some(paths) = read.for_bucket(bucket) {
+            exceptions.insert(bucket, paths.clone());
+        }
+    }
+    Ok(live.planner)
+}
+
+/// `--default-exception-paths`, else the stack's `DefaultExceptionPaths`, else none.
+pub fn default_exception_paths(flag: Option<&str>, stack: Option<&Stack>) -> ExceptionPaths {
+    let value = flag.or_else(|| stack.and_then(|s| s.parameter(parameters::DEFAULT_EXCEPTION_PATHS))).unwrap_or("");
+    ExceptionPaths::parse(value)
+}
+
+pub fn run(args: &PlanArgs) -> Result<(), PlanError> {
+    let mut warnings = Vec::new();
+    let mut events = Vec::new();
+    for path in &args.events {
+        let parsed = parse_events_json(&read_text(path)?)
+            .map_err(|source| PlanError::Events { file: path.display().to_string(), source })?;
+        events.extend(parsed);
+    }
+    let mut exceptions = Exceptions::new();
+    for arg in &args.exception_paths {
+        match arg.split_once('=') {
+            Some((bucket, prefixes)) if !bucket.is_empty() => {
+                exceptions.insert(bucket, ExceptionPaths::parse(prefixes));
+            }
+            _ => return Err(PlanError::ExceptionArg(arg.clone())),
+        }
+    }
+    let planner = if args.live {
+        runtime().block_on(live_inputs(args, &events, &mut exceptions, &mut warnings))?
+    } else {
+        offline_planner(args, &mut warnings)?
+    };
     let plan = planner.plan(&events, &exceptions);
     warnings.extend(plan.warnings.iter().map(|w| format!("distribution {}: {}", w.distribution_id, w.message)));
 

@@ -1,5 +1,6 @@
-//! Recovery commands, for the README's runbooks. Both work against the emulator too
-//! (`AWS_ENDPOINT_URL`).
+//! Recovery commands, for the README's runbooks. With `--stack NAME` they read the queues, the
+//! state machine and the window from the stack's outputs and parameters; flags override them.
+//! Both work against the emulator too (`--endpoint-url`, or `AWS_ENDPOINT_URL`).
 //!
 //! - `cfinv replay-ingest-failures` hands the S3 events parked in the ingest failure queue to ingest
 //!   again, once the cause of the failure is fixed (see `cfinv_pipeline::replay`). It runs the
@@ -8,7 +9,6 @@
 //!   Messages moved back into the queue by hand (the console's DLQ redrive) are in the queue but no
 //!   execution is coming for them: executions start when ingest queues something.
 
-use cfinv_aws::Clients;
 use cfinv_pipeline::ingest::Ingest;
 use cfinv_pipeline::replay::{replay, ReplayError};
 use cfinv_pipeline::settings::{ConfigError, IngestSettings, Vars, WindowSettings};
@@ -17,41 +17,70 @@ use cfinv_pipeline::window::{start_execution, Started};
 use clap::Args;
 
 use crate::bucket::runtime;
+use crate::connection::{outputs, parameters, required, Connection, Stack, StackArgs, StackError};
+
+/// The state machine and its window, shared by the commands that start or join executions.
+#[derive(Args, Debug)]
+pub struct WindowArgs {
+    /// The state machine (default: the stack's `StateMachineArn` output).
+    #[arg(long, env = "CFINV_STATE_MACHINE_ARN", value_name = "ARN")]
+    state_machine_arn: Option<String>,
+    /// The stack's `WindowSeconds`, so executions are the ones ingest starts (default: the stack's
+    /// parameter, else 10).
+    #[arg(long, env = "CFINV_WINDOW_SECONDS", value_name = "SECONDS")]
+    window_seconds: Option<u32>,
+}
+
+impl WindowArgs {
+    fn resolve(&self, stack: Option<&Stack>) -> Result<(String, u32), StackError> {
+        let arn =
+            required(self.state_machine_arn.as_deref(), stack, "--state-machine-arn", outputs::STATE_MACHINE_ARN)?;
+        let seconds = match (self.window_seconds, stack) {
+            (Some(s), _) => s,
+            (None, Some(stack)) => stack.number(parameters::WINDOW_SECONDS)?.unwrap_or(10),
+            (None, None) => 10,
+        };
+        Ok((arn, seconds))
+    }
+}
 
 #[derive(Args, Debug)]
 pub struct ReplayArgs {
-    /// The ingest failure queue (the stack's `IngestFailureQueueUrl` output).
-    #[arg(long)]
-    from: String,
-    /// The event queue (the stack's `EventQueueUrl` output).
-    #[arg(long, env = "CFINV_QUEUE_URL")]
-    queue_url: String,
-    /// The state machine (the stack's `StateMachineArn` output).
-    #[arg(long, env = "CFINV_STATE_MACHINE_ARN")]
-    state_machine_arn: String,
-    /// The stack's `WindowSeconds`, so replayed events join the executions ingest starts.
-    #[arg(long, env = "CFINV_WINDOW_SECONDS", default_value_t = 10)]
-    window_seconds: u32,
-    /// The stack's `DefaultExceptionPaths`, for buckets without an `exceptionPaths` tag.
-    #[arg(long, env = "CFINV_DEFAULT_EXCEPTION_PATHS", default_value = "")]
-    default_exception_paths: String,
+    /// The ingest failure queue (default: the stack's `IngestFailureQueueUrl` output).
+    #[arg(long, value_name = "URL")]
+    from: Option<String>,
+    /// The event queue (default: the stack's `EventQueueUrl` output).
+    #[arg(long, env = "CFINV_QUEUE_URL", value_name = "URL")]
+    queue_url: Option<String>,
+    #[command(flatten)]
+    window: WindowArgs,
+    /// The stack's `DefaultExceptionPaths`, for buckets without an `exceptionPaths` tag (default:
+    /// the stack's parameter, else none).
+    #[arg(long, env = "CFINV_DEFAULT_EXCEPTION_PATHS", value_name = "PREFIXES")]
+    default_exception_paths: Option<String>,
     /// Replay at most this many messages.
     #[arg(long, default_value_t = 100_000)]
     max_messages: usize,
+    #[command(flatten)]
+    stack: StackArgs,
+    #[command(flatten)]
+    connection: Connection,
 }
 
 #[derive(Args, Debug)]
 pub struct StartWindowArgs {
-    /// The state machine (the stack's `StateMachineArn` output).
-    #[arg(long, env = "CFINV_STATE_MACHINE_ARN")]
-    state_machine_arn: String,
-    /// The stack's `WindowSeconds`: the execution is the one ingest would start now.
-    #[arg(long, env = "CFINV_WINDOW_SECONDS", default_value_t = 10)]
-    window_seconds: u32,
+    #[command(flatten)]
+    window: WindowArgs,
+    #[command(flatten)]
+    stack: StackArgs,
+    #[command(flatten)]
+    connection: Connection,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum RecoverError {
+    #[error(transparent)]
+    Stack(#[from] StackError),
     #[error(transparent)]
     Settings(#[from] ConfigError),
     #[error(transparent)]
@@ -61,20 +90,30 @@ pub enum RecoverError {
 }
 
 pub fn replay_ingest_failures(args: &ReplayArgs) -> Result<(), RecoverError> {
-    let window = args.window_seconds.to_string();
-    let settings = IngestSettings::read(&Vars(|name: &str| match name {
-        "CFINV_QUEUE_URL" => Some(args.queue_url.clone()),
-        "CFINV_STATE_MACHINE_ARN" => Some(args.state_machine_arn.clone()),
-        "CFINV_WINDOW_SECONDS" => Some(window.clone()),
-        "CFINV_DEFAULT_EXCEPTION_PATHS" => Some(args.default_exception_paths.clone()),
-        // The tag is reread for every event: a replay may run long after the events.
-        "CFINV_TAG_CACHE_SECONDS" => Some("0".to_owned()),
-        other => std::env::var(other).ok(),
-    }))?;
     runtime().block_on(async {
-        let clients = Clients::from_env().await;
-        let ingest = Ingest::new(clients.sqs(&args.queue_url), clients.sfn(), clients.s3(), settings, system_clock());
-        let report = replay(&clients.sqs(&args.from), &ingest, args.max_messages).await?;
+        let clients = args.connection.clients().await;
+        let stack = args.stack.describe(&clients).await?;
+        let stack = stack.as_ref();
+        let from = required(args.from.as_deref(), stack, "--from", outputs::INGEST_FAILURE_QUEUE_URL)?;
+        let queue_url = required(args.queue_url.as_deref(), stack, "--queue-url", outputs::EVENT_QUEUE_URL)?;
+        let (state_machine_arn, window_seconds) = args.window.resolve(stack)?;
+        let default_exception_paths = match (&args.default_exception_paths, stack) {
+            (Some(p), _) => p.clone(),
+            (None, Some(stack)) => stack.parameter(parameters::DEFAULT_EXCEPTION_PATHS).unwrap_or_default().to_owned(),
+            (None, None) => String::new(),
+        };
+        let window = window_seconds.to_string();
+        let settings = IngestSettings::read(&Vars(|name: &str| match name {
+            "CFINV_QUEUE_URL" => Some(queue_url.clone()),
+            "CFINV_STATE_MACHINE_ARN" => Some(state_machine_arn.clone()),
+            "CFINV_WINDOW_SECONDS" => Some(window.clone()),
+            "CFINV_DEFAULT_EXCEPTION_PATHS" => Some(default_exception_paths.clone()),
+            // The tag is reread for every event: a replay may run long after the events.
+            "CFINV_TAG_CACHE_SECONDS" => Some("0".to_owned()),
+            other => std::env::var(other).ok(),
+        }))?;
+        let ingest = Ingest::new(clients.sqs(&queue_url), clients.sfn(), clients.s3(), settings, system_clock());
+        let report = replay(&clients.sqs(&from), &ingest, args.max_messages).await?;
         println!(
             "replayed {} event message(s): {} event(s) queued, the rest skipped by ingest's filters",
             report.replayed, report.queued
@@ -87,22 +126,23 @@ pub fn replay_ingest_failures(args: &ReplayArgs) -> Result<(), RecoverError> {
 }
 
 pub fn start_window(args: &StartWindowArgs) -> Result<(), RecoverError> {
-    let window = args.window_seconds.to_string();
-    let settings = WindowSettings::read(&Vars(|name: &str| match name {
-        "CFINV_WINDOW_SECONDS" => Some(window.clone()),
-        other => std::env::var(other).ok(),
-    }))?;
     runtime().block_on(async {
-        let sfn = Clients::from_env().await.sfn();
+        let clients = args.connection.clients().await;
+        let stack = args.stack.describe(&clients).await?;
+        let (state_machine_arn, window_seconds) = args.window.resolve(stack.as_ref())?;
+        let window = window_seconds.to_string();
+        let settings = WindowSettings::read(&Vars(|name: &str| match name {
+            "CFINV_WINDOW_SECONDS" => Some(window.clone()),
+            other => std::env::var(other).ok(),
+        }))?;
         let now = (system_clock())();
-        match start_execution(&sfn, &args.state_machine_arn, &settings, now).await {
+        match start_execution(&clients.sfn(), &state_machine_arn, &settings, now).await {
             Ok((name, Started::Started)) => {
                 println!("started {name}: it drains the event queue when its window closes")
             }
             Ok((name, Started::Existed)) => println!(
                 "{name} already exists: if it is still waiting it drains the queue; if it has finished, \
-                 run start-window again after {} s (the next window)",
-                args.window_seconds
+                 run start-window again after {window_seconds} s (the next window)"
             ),
             Err((name, source)) => return Err(RecoverError::Start { name, source }),
         }

@@ -1,6 +1,7 @@
 //! `cfinv plan` on bad input: exit code 2, one stderr line naming the file (or the argument) and
 //! the problem, never a panic. Plus the human-readable `--format text` and the JSON default when
-//! stdout is not a terminal. And `connect-bucket` arguments that cannot work.
+//! stdout is not a terminal. And `connect-bucket` arguments that cannot work, and what the operator
+//! commands refuse before any AWS call.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -309,4 +310,57 @@ fn connect_bucket_by_notification_needs_the_function_arn() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("eventbridge"));
+}
+
+/// The operator commands, offline: what they refuse before any AWS call, and `resubmit --dry-run`
+/// of a local file (which needs no account).
+fn cfinv_offline(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cfinv"))
+        .args(args)
+        .env_remove("CFINV_STACK")
+        .env_remove("CFINV_STATE_MACHINE_ARN")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn resubmit_names_a_file_it_cannot_use() {
+    let dir = scratch("resubmit");
+    let missing = dir.join("20261126054012123abcdefghi_E1.txt");
+    assert_fails(&cfinv_offline(&["resubmit", s(&missing)]), &["20261126054012123abcdefghi_E1.txt", "no such file"]);
+    let bad = write(&dir, "bad.txt", "CloudFront Id [E1]\n(Set 1 Start)\nnot-a-path\n(Set 1 End)\n");
+    assert_fails(&cfinv_offline(&["resubmit", "--dry-run", s(&bad)]), &["bad.txt", "not an error file", "line 3"]);
+    assert_fails(&cfinv_offline(&["resubmit", "s3:///key"]), &["s3:///key", "expected s3://BUCKET/KEY"]);
+}
+
+#[test]
+fn resubmit_dry_run_prints_each_set_with_its_caller_reference() {
+    let dir = scratch("dry-run");
+    let file = write(
+        &dir,
+        "20261126054012123abcdefghi_E29EXP7S5VQKAW.txt",
+        "CloudFront Id [E29EXP7S5VQKAW]\n(Set 1 Start)\n/a.html\n/b*\n(Set 1 End)\n(Set 2 Start)\n/c\n(Set 2 End)\n",
+    );
+    let out = cfinv_offline(&["resubmit", "--dry-run", s(&file)]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("would submit 2 set(s) from 1 file(s), 3 path(s):"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "E29EXP7S5VQKAW set 1 (2 path(s), cfinv-resubmit/20261126054012123abcdefghi_E29EXP7S5VQKAW/1) from"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("    /a.html\n    /b*\n"), "{stdout}");
+}
+
+#[test]
+fn commands_that_need_the_stack_say_so_in_one_line() {
+    assert_fails(&cfinv_offline(&["status"]), &["--stack NAME (or CFINV_STACK) is required"]);
+    assert_fails(&cfinv_offline(&["start-window"]), &["--state-machine-arn is required", "StateMachineArn output"]);
+    assert_fails(
+        &cfinv_offline(&["replay-ingest-failures", "--queue-url", "q", "--state-machine-arn", "arn"]),
+        &["--from is required", "IngestFailureQueueUrl output"],
+    );
 }

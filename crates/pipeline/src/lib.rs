@@ -15,6 +15,10 @@
 //!   redrive re-attempts.
 //! - [`sweep`]: on a schedule, starts an execution when messages wait and none is coming.
 //!
+//! And what the operator commands share with them: [`live`] (the account's distributions compiled
+//! into a planner, as collect reads them) and [`resubmit`] (an error file's sets, submitted as
+//! capacity allows).
+//!
 //! Every handler error has a stable name ([`ErrorName::error_type`], one of [`ErrorType`]): the
 //! state machine retries and catches by these names, so they never change.
 
@@ -25,11 +29,13 @@ pub mod execution;
 pub mod expiring;
 pub mod ingest;
 pub mod invalidate;
+pub mod live;
 pub mod metrics;
 pub mod ports;
 pub mod queue;
 pub mod replay;
 pub mod report;
+pub mod resubmit;
 pub mod run;
 pub mod sets;
 pub mod settings;

@@ -109,10 +109,13 @@ pub trait Queue: Send + Sync {
     fn depth(&self) -> impl Future<Output = Result<QueueDepth, PortError>> + Send;
 }
 
-/// A queue's approximate depth.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// How many messages a queue holds (GetQueueAttributes; approximate, as SQS counts them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct QueueDepth {
+    /// `ApproximateNumberOfMessages`: waiting to be received.
     pub visible: u64,
+    /// `ApproximateNumberOfMessagesNotVisible`: received, not yet deleted (a run holds them).
     pub in_flight: u64,
 }
 

@@ -193,6 +193,19 @@ pub async fn put_marker<O: Objects, T: Serialize>(
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Marks(BTreeMap<usize, Vec<Mark>>);
 
+impl SetState {
+    /// The state's name, as its JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SetState::NotSubmitted => "planned",
+            SetState::Accepted => "accepted",
+            SetState::Completed => "completed",
+            SetState::Refused => "refused",
+            SetState::Failed => "failed",
+        }
+    }
+}
+
 impl Marks {
     /// Lists the distribution's folder.
     pub async fn list<O: Objects>(
@@ -255,9 +268,12 @@ impl Marks {
     }
 }
 
-/// Where a set stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a set stands (as `status` prints it: `planned`, `accepted`, `completed`, `refused`,
+/// `failed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum SetState {
+    #[serde(rename = "planned")]
     /// Not yet submitted (or its step never ran).
     NotSubmitted,
     /// CloudFront has it, in progress.
@@ -269,9 +285,114 @@ pub enum SetState {
     Failed,
 }
 
+/// One set of a run as an operator sees it (`cfinv status --execution`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetView {
+    pub distribution_id: String,
+    pub set: usize,
+    pub state: SetState,
+    /// Items CloudFront accepted (from the accepted or completed marker).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items: Option<usize>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub invalidation_ids: Vec<String>,
+    /// `AccessDenied: ...` for a failed set; the refused paths' count for a set with refusals.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Where every set of one attempt of a run stands, from one listing of the attempt (and, with
+/// `details`, one GET per marker that holds invalidation ids or an error). Sets in distribution and
+/// set order.
+pub async fn run_sets<O: Objects>(
+    objects: &O,
+    bucket: &str,
+    keys: &RunKeys,
+    details: bool,
+) -> Result<Vec<SetView>, PortError> {
+    let root = keys.attempt_root();
+    let listed = objects.list(bucket, root).await?;
+    let mut by_distribution: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for key in &listed {
+        if let Some((d, name)) = key.strip_prefix(root).and_then(|rest| rest.split_once('/')) {
+            by_distribution.entry(d).or_default().push(name);
+        }
+    }
+    let mut out = Vec::new();
+    for (d, names) in by_distribution {
+        let marks = Marks::from_keys(names.iter().copied());
+        let sets: Vec<usize> =
+            names.iter().filter_map(|n| n.strip_prefix("set-")?.strip_suffix(".json")?.parse().ok()).collect();
+        for set in sets {
+            let state = marks.state(set);
+            let mut view = SetView {
+                distribution_id: d.to_owned(),
+                set,
+                state,
+                items: None,
+                invalidation_ids: vec![],
+                error: None,
+            };
+            if details {
+                let marker = |m: Mark| keys.marker(d, set, m.as_str());
+                if marks.has(set, Mark::Completed) {
+                    if let Ok(c) = read_json::<O, Completed>(objects, bucket, &marker(Mark::Completed)).await {
+                        (view.items, view.invalidation_ids) = (Some(c.items), c.invalidation_ids);
+                    }
+                } else if marks.has(set, Mark::Accepted) {
+                    if let Ok(a) = read_json::<O, Accepted>(objects, bucket, &marker(Mark::Accepted)).await {
+                        (view.items, view.invalidation_ids) = (Some(a.items), a.invalidation_ids);
+                    }
+                }
+                if state == SetState::Failed {
+                    if let Ok(f) = read_json::<O, Failed>(objects, bucket, &marker(Mark::Failed)).await {
+                        view.error = Some(format!("{}: {}", f.error, f.cause));
+                    }
+                } else if marks.has(set, Mark::Refused) {
+                    if let Ok(r) = read_json::<O, Refused>(objects, bucket, &marker(Mark::Refused)).await {
+                        view.error = Some(format!("{} path(s) refused (InvalidArgument)", r.paths.len()));
+                    }
+                }
+            }
+            out.push(view);
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_runs_sets_from_one_listing() {
+        let objects = crate::fakes::FakeObjects::default();
+        let keys = RunKeys::new("plans/", "x", "a1");
+        for (key, body) in [
+            (keys.set("E1", 1), "{}".to_owned()),
+            (keys.set("E1", 2), "{}".to_owned()),
+            (keys.set("E2", 1), "{}".to_owned()),
+            (keys.marker("E1", 1, "accepted"), r#"{"invalidationIds":["I1"],"acceptedAt":"t","items":3}"#.to_owned()),
+            (
+                keys.marker("E2", 1, "failed"),
+                r#"{"error":"AccessDenied","cause":"no","pass":"p","failedAt":"t"}"#.to_owned(),
+            ),
+            (keys.page("p", 0), "{}".to_owned()),
+            (keys.distribution("E1"), "{}".to_owned()),
+        ] {
+            objects.objects.lock().unwrap().insert(("b".into(), key), body);
+        }
+        let sets = run_sets(&objects, "b", &keys, true).await.unwrap();
+        let got: Vec<String> = sets
+            .iter()
+            .map(|s| format!("{} {} {} {:?} {:?}", s.distribution_id, s.set, s.state.as_str(), s.items, s.error))
+            .collect();
+        assert_eq!(
+            got,
+            ["E1 1 accepted Some(3) None", "E1 2 planned None None", "E2 1 failed None Some(\"AccessDenied: no\")",]
+        );
+    }
 
     #[test]
     fn marks_from_a_listing() {

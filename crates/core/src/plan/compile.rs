@@ -36,6 +36,8 @@ pub(super) struct Compiled {
     pub(super) caches: Vec<BehaviorCache>,
     /// Per behavior: its pattern, for asking what a wildcard reaches (compaction).
     pub(super) patterns: Vec<PathPattern>,
+    /// Per behavior: the origin (or origin group) it targets, for explaining a decision.
+    pub(super) targets: Vec<Arc<str>>,
     /// Per behavior: the buckets its target origin (or group) reaches.
     pub(super) behavior_buckets: Vec<Vec<Arc<str>>>,
     /// How long a missing key's error stays cached ([`error_caching_seconds`]).
@@ -50,6 +52,8 @@ pub(super) struct Compiled {
 #[derive(Debug)]
 pub(super) struct Route {
     pub(super) dist: usize,
+    /// The origin's id in its distribution, for explaining a decision.
+    pub(super) origin_id: Arc<str>,
     /// The distribution's behaviors, as ids in the group's pattern set.
     pub(super) order: BehaviorOrder,
     /// Per behavior index: the behavior targets this origin, or a group that holds it.
@@ -215,6 +219,7 @@ impl<'a> Compiler<'a> {
             })
             .collect();
         let patterns = ordered.clone().map(|b| PathPattern::new(&b.path_pattern)).collect();
+        let behavior_targets = ordered.clone().map(|b| Arc::from(b.target_origin_id.as_str())).collect();
 
         let dist = self.dists.len();
         for origin in &d.origins {
@@ -250,12 +255,14 @@ impl<'a> Compiler<'a> {
             let g = &mut groups[at];
             let order = BehaviorOrder::new(&mut g.patterns, d.behaviors.iter().map(|b| b.path_pattern.as_str()));
             let derives = index_document.is_some() || d.default_root_object.is_some();
-            g.routes.push(Route { dist, order, serves, index_document, derives });
+            let origin_id = Arc::from(origin.id.as_str());
+            g.routes.push(Route { dist, origin_id, order, serves, index_document, derives });
         }
         self.dists.push(Compiled {
             id: Arc::from(d.id.as_str()),
             caches,
             patterns,
+            targets: behavior_targets,
             behavior_buckets,
             error_caching_seconds: error_caching_seconds(d),
             default_root_object: d.default_root_object.clone(),

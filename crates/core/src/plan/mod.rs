@@ -21,6 +21,8 @@
 //! Read the submodules in this order: the rules, then what makes them fast.
 //! - [`route`](self::route): the batch loop, steps 1 to 5 for every event;
 //! - [`decide`](self::decide): the decision of one origin of one distribution (steps 4);
+//! - [`explain`](self::explain): the same rules for one event, route by route, in words
+//!   ([`Planner::explain`]);
 //! - [`sets`](self::sets): covered paths dropped, sets cut within CloudFront's limits;
 //! - [`compile`](self::compile): the indexes by bucket and OriginPath, and the pattern sets;
 //! - [`memo`](self::memo) and [`output`](self::output): speed-ups (decisions memoised by match
@@ -50,12 +52,14 @@
 mod compact;
 mod compile;
 mod decide;
+mod explain;
 mod memo;
 mod output;
 mod route;
 mod sets;
 mod strategy;
 
+pub use explain::{DistributionExplanation, Explanation, PathOutcome, RouteExplanation, ViewerPath};
 pub use strategy::{Cost, Policy, DEFAULT_MAX_ITEMS, DEFAULT_WINDOW_SECONDS, PRICE_PER_ITEM_USD};
 
 use std::collections::HashMap;

@@ -87,6 +87,16 @@ fn item_for(encoded: &str, query_strings: bool) -> (Cow<'_, str>, Option<ItemRea
     (Cow::Owned(p.path), Some(reason))
 }
 
+/// The note an item gets: why its path is not simply the key's, or, for a creation invalidated
+/// only because its earlier error may still be cached, `error-cached`.
+pub(super) fn item_note(variant: Variant, reason: Option<ItemReason>) -> Option<ItemReason> {
+    if variant.error_cached {
+        reason.or(Some(ItemReason::ErrorCached))
+    } else {
+        reason
+    }
+}
+
 impl Planner {
     /// Plans a batch: per distribution its unique items in sets, and a reason for everything
     /// skipped (in event order).
@@ -137,12 +147,7 @@ impl Planner {
                             if id == u32::MAX {
                                 Best::TooBroad
                             } else {
-                                let note = if variant.error_cached {
-                                    reason.or(Some(ItemReason::ErrorCached))
-                                } else {
-                                    reason
-                                };
-                                b.add(route.dist, id, (i, events), bucket, note);
+                                b.add(route.dist, id, (i, events), bucket, item_note(variant, reason));
                                 Best::Item
                             }
                         }
@@ -182,7 +187,7 @@ impl Planner {
     /// The item that covers an encoded viewer path with this variant, or `None` when its only
     /// cover is too broad to send unasked ([`crate::path::is_too_broad`]). A query-string `*`
     /// that would be too broad is dropped: the path itself is still invalidated.
-    fn cover<'e>(&self, encoded: &'e str, variant: Variant) -> Option<(Cow<'e, str>, Option<ItemReason>)> {
+    pub(super) fn cover<'e>(&self, encoded: &'e str, variant: Variant) -> Option<(Cow<'e, str>, Option<ItemReason>)> {
         let (item, reason) = item_for(encoded, variant.query_strings);
         if reason.is_none() || self.options.allow_broad_wildcards || !is_too_broad(&item) {
             return Some((item, reason));
@@ -194,8 +199,8 @@ impl Planner {
         None
     }
 
-    /// The viewer paths besides its own at which one origin serves a key, each routed through the
-    /// distribution's behaviors like any path; returns whether any gave an item.
+    /// The viewer paths besides its own at which one origin serves a key (the key with the
+    /// OriginPath's prefix removed), not yet encoded, and why:
     ///
     /// - An S3 website endpoint serves an index document (`guide/index.html`) at its directory
     ///   (`/guide/`) and redirects the directory without its slash (`/guide`) there; the root's at
@@ -203,15 +208,7 @@ impl Planner {
     ///   and without the trailing slash (S3 guide, "Configuring an index document"; CloudFront
     ///   guide, "Invalidate files").
     /// - The distribution's `DefaultRootObject` is what CloudFront answers for `/`.
-    fn derived(
-        &self,
-        route: &Route,
-        patterns: &crate::behavior::PatternSet,
-        rest: &str,
-        created: bool,
-        (event, bucket, events): (usize, u32, &[ObjectEvent]),
-        b: &mut Builder,
-    ) -> bool {
+    pub(super) fn derived_paths(&self, route: &Route, rest: &str) -> Vec<(String, ItemReason)> {
         let mut paths: Vec<(String, ItemReason)> = Vec::new();
         if let Some(index) = route.index_document.as_deref() {
             let dir = if rest == index { Some("") } else { rest.strip_suffix(index).filter(|d| d.ends_with('/')) };
@@ -225,10 +222,25 @@ impl Planner {
         if self.dists[route.dist].default_root_object.as_deref() == Some(rest) {
             paths.push(("/".to_owned(), ItemReason::DefaultRootObject));
         }
+        paths
+    }
+
+    /// The viewer paths besides its own at which one origin serves a key ([`Planner::derived_paths`]),
+    /// each routed through the distribution's behaviors like any path; returns whether any gave an
+    /// item.
+    fn derived(
+        &self,
+        route: &Route,
+        patterns: &crate::behavior::PatternSet,
+        rest: &str,
+        created: bool,
+        (event, bucket, events): (usize, u32, &[ObjectEvent]),
+        b: &mut Builder,
+    ) -> bool {
         let mut any = false;
         let mut matches = Matches::default();
         let mut encoded = String::new();
-        for (viewer, why) in paths {
+        for (viewer, why) in self.derived_paths(route, rest) {
             encoded.clear();
             push_encoded(&viewer, &mut encoded);
             patterns.matching(&encoded, &mut matches);

@@ -1,22 +1,18 @@
-//! The distributions a plan is made with: every page of ListDistributions, the custom cache
-//! policies their behaviors name (GetCachePolicy), the `cfinv:*` tags of the distributions that
-//! reach an S3 bucket (ListTagsForResource), and the index document of every bucket reached through
-//! a website endpoint (GetBucketWebsite), compiled into a [`Planner`] that a warm container reuses
-//! for `CFINV_DISTRIBUTION_CACHE_SECONDS`.
+//! The distributions a plan is made with: the account as [`crate::live::planner`] reads it (every
+//! page of ListDistributions, custom cache policies, `cfinv:*` tags, default root objects, website
+//! index documents), compiled into a [`Planner`] that a warm container reuses for
+//! `CFINV_DISTRIBUTION_CACHE_SECONDS`.
 //!
 //! Tags and website configurations that cannot be read are logged and left out: the distribution
 //! takes the stack's policy, the bucket `index.html`. A run never fails for them.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use cfinv_core::origin::{bucket_of_domain, EndpointKind};
 use cfinv_core::plan::Planner;
-use cfinv_core::{CachePolicies, Distribution, ObjectEvent, TtlSettings};
-use tracing::{info, warn};
+use cfinv_core::ObjectEvent;
 
 use crate::expiring::Expiring;
-use crate::ports::{Buckets, CloudFront, ErrorKind, Executions, Objects, Queue};
+use crate::ports::{Buckets, CloudFront, Executions, Objects, Queue};
 
 use super::{Collect, CollectError};
 
@@ -36,87 +32,12 @@ impl<Q: Queue, O: Objects + Buckets, C: CloudFront, E: Executions> Collect<Q, O,
         self.list_planner().await
     }
 
-    /// Lists the distributions and compiles them.
+    /// Lists the distributions and compiles them ([`crate::live::planner`]).
     async fn list_planner(&self) -> Result<Arc<Planner>, CollectError> {
-        let cloudfront = &self.ports.cloudfront;
-        let listed = cloudfront.list_distributions().await.map_err(CollectError::CloudFront)?;
-        for s in &listed.skipped {
-            warn!(problem = %s, "distribution skipped");
-        }
-        let mut policies = CachePolicies::managed();
-        let mut custom: Vec<&str> = listed
-            .distributions
-            .iter()
-            .flat_map(|d| d.behaviors.iter().chain(std::iter::once(&d.default_behavior)))
-            .filter_map(|b| match &b.ttl {
-                TtlSettings::Policy { id } if policies.get(id).is_none() => Some(id.as_str()),
-                _ => None,
-            })
-            .collect();
-        custom.sort_unstable();
-        custom.dedup();
-        for id in custom {
-            match cloudfront.cache_policy(id).await {
-                Ok(Some(p)) => policies.insert(p),
-                Ok(None) => warn!(policy = id, "cache policy not found; assuming it caches"),
-                // A policy we may not read (an AWS-managed one newer than our list, or a narrower
-                // role) is assumed to cache, as an unknown one is: invalidating too much costs a
-                // little, failing the whole run would invalidate nothing.
-                Err(e)
-                    if matches!(e.kind, ErrorKind::AccessDenied | ErrorKind::NotFound | ErrorKind::InvalidArgument) =>
-                {
-                    warn!(policy = id, error = %e, "cannot read the cache policy; assuming it caches")
-                }
-                Err(e) => return Err(CollectError::CloudFront(e)),
-            }
-        }
-        let mut distributions = listed.distributions;
-        let reaches_s3 = |d: &Distribution| d.origins.iter().any(|o| bucket_of_domain(&o.domain_name).is_some());
-        for d in distributions.iter_mut().filter(|d| reaches_s3(d) && !d.arn.is_empty()) {
-            match cloudfront.distribution_tags(&d.arn).await {
-                Ok(tags) => d.tags = tags,
-                Err(e) => {
-                    warn!(distribution = %d.id, error = %e, "cannot read the distribution's tags; using the stack's policy")
-                }
-            }
-            match cloudfront.distribution_details(&d.id).await {
-                Ok(details) => d.default_root_object = details.default_root_object,
-                Err(e) => {
-                    warn!(distribution = %d.id, error = %e, "cannot read the distribution's config; planning without its default root object")
-                }
-            }
-        }
-        let mut websites: Vec<String> = distributions
-            .iter()
-            .flat_map(|d| &d.origins)
-            .filter_map(|o| bucket_of_domain(&o.domain_name))
-            .filter(|(_, kind)| *kind == EndpointKind::Website)
-            .map(|(bucket, _)| bucket)
-            .collect();
-        websites.sort_unstable();
-        websites.dedup();
-        let mut index_documents = HashMap::new();
-        for bucket in websites {
-            match self.ports.objects.index_document(&bucket).await {
-                Ok(Some(name)) => {
-                    index_documents.insert(bucket, name);
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    info!(bucket, error = %e, "cannot read the bucket's website configuration; its index document is taken to be index.html")
-                }
-            }
-        }
-        let planner = Arc::new(Planner::with_index_documents(
-            &distributions,
-            &policies,
-            self.settings.plan_options,
-            &index_documents,
-        ));
-        for w in planner.warnings() {
-            warn!(distribution = %w.distribution_id, "{}", w.message);
-        }
-        info!(distributions = distributions.len(), "listed distributions");
+        let live = crate::live::planner(&self.ports.cloudfront, &self.ports.objects, self.settings.plan_options)
+            .await
+            .map_err(CollectError::CloudFront)?;
+        let planner = Arc::new(live.planner);
         self.planners.insert((), planner.clone());
         Ok(planner)
     }
