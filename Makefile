@@ -13,7 +13,7 @@ SAMCONFIG := $(CURDIR)/samconfig.toml
 ACCOUNT_ARN := arn:aws:lambda:us-east-1:123456789012:function
 # Seconds per fuzz target: `make fuzz`, and the short run in `make test`.
 FUZZ_SECONDS ?= 60
-FUZZ_SMOKE_SECONDS ?= 6
+FUZZ_SMOKE_SECONDS ?= 5
 
 .PHONY: help build deploy destroy deploy-tools test lint fmt bench bench-cli bench-deploy plan-example fuzz fuzz-smoke venv tools infra-tools infra-check asl-check emulator-test e2e local local-up connect-bucket disconnect-bucket
 
@@ -78,8 +78,8 @@ e2e: venv ## The whole pipeline against the emulated AWS: real binaries, real st
 fuzz: ## Every fuzz target (fuzz/run.sh: the parsers and the planner, libFuzzer on stable) for FUZZ_SECONDS (60) each
 	fuzz/run.sh --seconds $(FUZZ_SECONDS)
 
-fuzz-smoke: ## The fuzz targets for FUZZ_SMOKE_SECONDS (6) each, as make test runs them
-	fuzz/run.sh --seconds $(FUZZ_SMOKE_SECONDS)
+fuzz-smoke: ## The fuzz targets for FUZZ_SMOKE_SECONDS (5) each, as make test runs them
+	fuzz/run.sh --no-save --seconds $(FUZZ_SMOKE_SECONDS)
 
 lint: ## rustfmt --check and clippy with warnings as errors
 	$(CARGO) fmt --all -- --check

@@ -3,10 +3,11 @@
 # plain `cargo build` with the SanitizerCoverage flags libFuzzer needs; its C++ runtime is built by
 # the `cc` crate with g++), then runs each target for a bounded time.
 #
-#   fuzz/run.sh [--seconds N] [--build-only] [TARGET...]     (no TARGET: every target)
+#   fuzz/run.sh [--seconds N] [--no-save] [--build-only] [TARGET...]    (no TARGET: every target)
 #
 # Each target starts from its committed seeds (fuzz/corpus/TARGET) plus what earlier runs found
-# (fuzz/target/corpus/TARGET, where new inputs go), with the token dictionary fuzz/cfinv.dict.
+# (fuzz/target/corpus/TARGET, where new inputs go; --no-save, as in `make test`, leaves it as it
+# is), with the token dictionary fuzz/cfinv.dict. `rm -rf fuzz/target/corpus` starts over.
 # A crash (any panic, an abort such as a failed allocation), a timeout (one input over
 # FUZZ_TIMEOUT seconds, default 10) or running out of memory (FUZZ_RSS_MB, default 2048) stops the
 # target, leaves the input in fuzz/artifacts/TARGET/ and makes the script exit non-zero (after
@@ -24,13 +25,15 @@ main() {
   all_targets=(events_json events_value distributions cache_policies distribution_tags error_file set_file queue_message plan)
   seconds=60
   build_only=0
+  save=1
   targets=()
   while [ $# -gt 0 ]; do
     case "$1" in
       --seconds) seconds=${2:?--seconds needs a number}; shift 2 ;;
       --seconds=*) seconds=${1#--seconds=}; shift ;;
       --build-only) build_only=1; shift ;;
-      -h|--help) sed -n '2,18p' "$script" | sed 's/^# \{0,1\}//'; exit 0 ;;
+      --no-save) save=0; shift ;;
+      -h|--help) sed -n '2,19p' "$script" | sed 's/^# \{0,1\}//'; exit 0 ;;
       -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
       *) targets+=("$1"); shift ;;
     esac
@@ -68,11 +71,18 @@ main() {
     artifacts="$fuzz_dir/artifacts/$t"
     log="$CARGO_TARGET_DIR/logs/$t.log"
     mkdir -p "$work" "$artifacts" "$(dirname "$log")"
+    # libFuzzer writes new inputs to the first directory.
+    dirs=("$work" "$fuzz_dir/corpus/$t")
+    if [ "$save" = 0 ]; then
+      scratch=$(mktemp -d)
+      dirs=("$scratch" "${dirs[@]}")
+    fi
     status=0
-    nice -n 10 "$bin_dir/$t" "$work" "$fuzz_dir/corpus/$t" \
+    nice -n 10 "$bin_dir/$t" "${dirs[@]}" \
       -dict="$fuzz_dir/cfinv.dict" -max_total_time="$seconds" -timeout="${FUZZ_TIMEOUT:-10}" \
       -rss_limit_mb="${FUZZ_RSS_MB:-2048}" -artifact_prefix="$artifacts/" -print_final_stats=1 \
       >"$log" 2>&1 || status=$?
+    [ "$save" = 1 ] || rm -rf "$scratch"
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
     cov=$(grep -Eo 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$log" | tail -n 1 || true)
