@@ -11,8 +11,11 @@ DEPLOY_VENV := $(TOOLS)/deploy
 SAM := PATH="$(CURDIR)/$(DEPLOY_VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(CURDIR)/$(DEPLOY_VENV)/bin/sam
 SAMCONFIG := $(CURDIR)/samconfig.toml
 ACCOUNT_ARN := arn:aws:lambda:us-east-1:123456789012:function
+# Seconds per fuzz target: `make fuzz`, and the short run in `make test`.
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 5
 
-.PHONY: help build deploy destroy deploy-tools test lint fmt bench bench-cli bench-deploy plan-example venv tools infra-tools infra-check asl-check emulator-test e2e local local-up connect-bucket disconnect-bucket status explain resubmit replay-ingest-failures start-window
+.PHONY: help build deploy destroy deploy-tools test lint fmt bench bench-cli bench-deploy plan-example fuzz fuzz-smoke venv tools infra-tools infra-check asl-check emulator-test e2e local local-up connect-bucket disconnect-bucket status explain resubmit replay-ingest-failures start-window
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -41,8 +44,9 @@ $(DEPLOY_VENV)/.installed: infra/deploy-requirements.txt
 	rustup target add aarch64-unknown-linux-gnu
 	touch $@
 
-test: lint venv tools infra-tools ## Every check and test: formatting, clippy, unit, property, golden, emulator, ASL, template, end to end
+test: lint venv tools infra-tools ## Every check and test: formatting, clippy, unit, property, golden, fuzz (short), emulator, ASL, template, end to end
 	$(CARGO) test --workspace
+	$(MAKE) --no-print-directory fuzz-smoke
 	$(MAKE) --no-print-directory asl-check
 	$(MAKE) --no-print-directory infra-check
 	$(MAKE) --no-print-directory emulator-test
@@ -92,12 +96,20 @@ e2e: venv ## The whole pipeline against the emulated AWS: real binaries, real st
 	$(CARGO) build --workspace
 	$(VENV)/bin/python -m pytest -q tests/e2e
 
+fuzz: ## Every fuzz target (fuzz/run.sh: the parsers and the planner, libFuzzer on stable) for FUZZ_SECONDS (60) each
+	fuzz/run.sh --seconds $(FUZZ_SECONDS)
+
+fuzz-smoke: ## The fuzz targets for FUZZ_SMOKE_SECONDS (5) each, as make test runs them
+	fuzz/run.sh --no-save --seconds $(FUZZ_SMOKE_SECONDS)
+
 lint: ## rustfmt --check and clippy with warnings as errors
 	$(CARGO) fmt --all -- --check
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 fmt: ## Format the code
 	$(CARGO) fmt --all
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml
 
 venv: $(VENV)/.installed ## The Python environment of the emulated AWS (moto, pinned)
 $(VENV)/.installed: tests/emulator/requirements.txt
