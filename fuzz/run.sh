@@ -22,7 +22,7 @@ script=$0
 # All in a function, so bash has read the whole script before it runs any of it.
 main() {
   fuzz_dir=$(cd "$(dirname "$script")" && pwd)
-  all_targets=(events_json events_value distributions cache_policies distribution_tags error_file set_file queue_message plan)
+  all_targets=(events_json events_value distributions cache_policies distribution_tags error_file set_file queue_message state_payloads plan)
   seconds=60
   build_only=0
   save=1

@@ -14,3 +14,11 @@ from stack import running_stack  # noqa: E402
 def stack():
     with running_stack() as s:
         yield s
+
+
+@pytest.fixture(autouse=True)
+def no_fault_outlives_its_test(request):
+    """A test that fails before its own clear_faults() must not poison the ones after it."""
+    yield
+    if "stack" in request.fixturenames:
+        request.getfixturevalue("stack").clear_faults()

@@ -163,8 +163,9 @@ impl Unit {
         self.first..=self.last
     }
 
+    /// How many sets (0 for a range read from outside that is upside down).
     pub fn len(&self) -> usize {
-        self.last + 1 - self.first
+        self.last.saturating_add(1).saturating_sub(self.first)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -260,5 +261,9 @@ mod tests {
         let ranges: Vec<(usize, usize)> =
             again.iter().flat_map(|p| p.units.iter().map(|u| (u.first, u.last))).collect();
         assert_eq!(ranges, [(5, 204), (205, 210)]);
+        // A range read back upside down is empty, not a panic.
+        let upside_down = Unit { distribution_id: "E1".into(), first: 5, last: 1, of: 9 };
+        assert_eq!((upside_down.len(), upside_down.is_empty()), (0, true));
+        assert!(paginate(&[upside_down]).is_empty());
     }
 }
