@@ -12,7 +12,7 @@ CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 
 def since():
     """An execution name before any execution started from now on (names sort by window)."""
-    return time.strftime("cfinv-%Y%m%dT%H%M%SZ", time.gmtime(time.time() - 5))
+    return time.strftime("cfinv-2s-%Y%m%dT%H%M%SZ", time.gmtime(time.time() - 5))
 
 
 def status(stack, *args):
@@ -60,9 +60,10 @@ def test_status_during_and_after_a_run(stack):
 
     run = status(stack, "--execution", done["name"])
     assert run["status"] == "SUCCEEDED"
-    assert run["plan"]["output"]["messages"] == 1
-    assert [(s["distributionId"], s["set"], s["paths"]) for s in run["sets"]] == [(dist, 1, 1)]
-    assert run["sets"][0]["state"] in ("invalidated", "completed", "accepted"), run["sets"]
+    assert run["plan"]["output"]["collected"]["messages"] == 1
+    assert [(s["distributionId"], s["set"], s["items"]) for s in run["sets"]] == [(dist, 1, 1)]
+    assert run["sets"][0]["state"] == "completed", run["sets"]
+    assert run["sets"][0]["invalidationIds"] == [i["Id"] for i in stack.invalidations(dist)]
     assert run["errorFiles"] == []
 
     # An alarm of the stack in alarm is shown; the text view reads for a person.

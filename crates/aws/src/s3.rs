@@ -93,25 +93,7 @@ impl Objects for S3Client {
     }
 
     async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, PortError> {
-        let mut keys = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let out = self
-                .client
-                .list_objects_v2()
-                .bucket(bucket)
-                .prefix(prefix)
-                .set_continuation_token(token.take())
-                .send()
-                .await
-                .map_err(port_error)?;
-            keys.extend(out.contents().iter().filter_map(|o| o.key()).map(str::to_owned));
-            match out.next_continuation_token() {
-                Some(t) if out.is_truncated() == Some(true) && !t.is_empty() => token = Some(t.to_owned()),
-                _ => break,
-            }
-        }
-        Ok(keys)
+        self.list_keys(bucket, prefix, usize::MAX).await
     }
 
     async fn get(&self, bucket: &str, key: &str) -> Result<Option<String>, PortError> {
@@ -135,25 +117,15 @@ impl Objects for S3Client {
 }
 
 impl S3Client {
-    /// The keys under `prefix`, in key order, at most `max` (ListObjectsV2, every page).
+    /// The keys under `prefix`, in key order, at most `max` (ListObjectsV2, page by page with the
+    /// SDK's paginator).
     pub async fn list_keys(&self, bucket: &str, prefix: &str, max: usize) -> Result<Vec<String>, PortError> {
         let mut keys = Vec::new();
-        let mut token: Option<String> = None;
+        let mut pages = self.client.list_objects_v2().bucket(bucket).prefix(prefix).into_paginator().send();
         while keys.len() < max {
-            let page = self
-                .client
-                .list_objects_v2()
-                .bucket(bucket)
-                .prefix(prefix)
-                .set_continuation_token(token.take())
-                .send()
-                .await
-                .map_err(port_error)?;
+            let Some(page) = pages.next().await else { break };
+            let page = page.map_err(port_error)?;
             keys.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_owned)));
-            match page.next_continuation_token() {
-                Some(next) if page.is_truncated() == Some(true) && !next.is_empty() => token = Some(next.to_owned()),
-                _ => break,
-            }
         }
         keys.truncate(max);
         Ok(keys)

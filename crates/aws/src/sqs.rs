@@ -108,12 +108,7 @@ impl Queue for SqsQueue {
             .send()
             .await
             .map_err(port_error)?;
-        Ok(out
-            .failed()
-            .iter()
-            .filter_map(|f| f.id().parse::<usize>().ok())
-            .filter_map(|i| messages.get(i).map(|d| d.id.clone()))
-            .collect())
+        Ok(refused(out.failed().iter().map(|f| f.id()), messages))
     }
 
     async fn release_batch(&self, messages: &[Delete]) -> Result<Vec<String>, PortError> {
@@ -140,12 +135,7 @@ impl Queue for SqsQueue {
             .send()
             .await
             .map_err(port_error)?;
-        Ok(out
-            .failed()
-            .iter()
-            .filter_map(|f| f.id().parse::<usize>().ok())
-            .filter_map(|i| messages.get(i).map(|d| d.id.clone()))
-            .collect())
+        Ok(refused(out.failed().iter().map(|f| f.id()), messages))
     }
 
     async fn depth(&self) -> Result<QueueDepth, PortError> {
@@ -177,4 +167,10 @@ impl SqsQueue {
     pub fn name(&self) -> &str {
         self.url.rsplit('/').next().unwrap_or_default()
     }
+}
+
+/// The ids of the messages a batch call refused: its entries' ids are positions in `messages`
+/// (batch entry ids allow only letters, digits, - and _).
+fn refused<'a>(failed: impl Iterator<Item = &'a str>, messages: &[Delete]) -> Vec<String> {
+    failed.filter_map(|id| id.parse::<usize>().ok()).filter_map(|i| messages.get(i).map(|d| d.id.clone())).collect()
 }

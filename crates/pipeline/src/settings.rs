@@ -100,6 +100,11 @@ pub struct WindowSettings {
 }
 
 impl WindowSettings {
+    /// `CFINV_STATE_MACHINE_ARN`, for the functions that cannot run without it (ingest, sweep).
+    pub fn required_state_machine_arn(&self) -> Result<String, ConfigError> {
+        self.state_machine_arn.clone().ok_or(ConfigError::Missing("CFINV_STATE_MACHINE_ARN"))
+    }
+
     pub fn read<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Self, ConfigError> {
         let execution_prefix = vars.optional("CFINV_EXECUTION_PREFIX").unwrap_or_else(|| "cfinv".to_owned());
         if execution_prefix.len() > 40
@@ -143,10 +148,7 @@ impl IngestSettings {
         let window = WindowSettings::read(vars)?;
         Ok(IngestSettings {
             queue_url: vars.required("CFINV_QUEUE_URL")?,
-            state_machine_arn: window
-                .state_machine_arn
-                .clone()
-                .ok_or(ConfigError::Missing("CFINV_STATE_MACHINE_ARN"))?,
+            state_machine_arn: window.required_state_machine_arn()?,
             window,
             tag_cache: Duration::from_secs(vars.number("CFINV_TAG_CACHE_SECONDS", 60, 0..=86_400)?),
             default_exception_paths: ExceptionPaths::parse(
@@ -319,10 +321,7 @@ impl SweepSettings {
         let window = WindowSettings::read(vars)?;
         Ok(SweepSettings {
             queue_url: vars.required("CFINV_QUEUE_URL")?,
-            state_machine_arn: window
-                .state_machine_arn
-                .clone()
-                .ok_or(ConfigError::Missing("CFINV_STATE_MACHINE_ARN"))?,
+            state_machine_arn: window.required_state_machine_arn()?,
             window,
             drain_budget_seconds: vars.number("CFINV_COLLECT_SECONDS", 60, 1..=840)?,
         })

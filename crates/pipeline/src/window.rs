@@ -155,15 +155,19 @@ mod tests {
         assert_eq!(Window::containing(last_second, 10), w);
     }
 
-    #[tokio::test]
-    async fn starting_a_window_is_idempotent_and_reports_what_it_found() {
-        use crate::fakes::FakeExecutions;
-        let settings = WindowSettings {
+    fn ten_second_windows() -> WindowSettings {
+        WindowSettings {
             state_machine_arn: None,
             window_seconds: 10,
             settle_seconds: 2,
             execution_prefix: "cfinv".into(),
-        };
+        }
+    }
+
+    #[tokio::test]
+    async fn starting_a_window_is_idempotent_and_reports_what_it_found() {
+        use crate::fakes::FakeExecutions;
+        let settings = ten_second_windows();
         let t = Utc.with_ymd_and_hms(2026, 11, 26, 5, 40, 19).unwrap();
         let ex = FakeExecutions::default();
         let started = start_execution(&ex, "arn:sm", &settings, t).await.unwrap();
@@ -182,12 +186,7 @@ mod tests {
     #[tokio::test]
     async fn a_name_taken_by_a_closed_execution_moves_to_the_windows_successor() {
         use crate::fakes::FakeExecutions;
-        let settings = WindowSettings {
-            state_machine_arn: None,
-            window_seconds: 10,
-            settle_seconds: 2,
-            execution_prefix: "cfinv".into(),
-        };
+        let settings = ten_second_windows();
         let t = Utc.with_ymd_and_hms(2026, 11, 26, 5, 40, 19).unwrap();
         let ex = FakeExecutions::default();
         ex.closed
