@@ -1149,7 +1149,12 @@ def test_tenant_config_and_parameters_come_back_as_the_cli_prints_them(endpoint)
         DistributionId=dist, Name=name, Domains=[{"Domain": f"{name}.example.com"}],
         Parameters=[{"Name": "site", "Value": name}],
     )["DistributionTenant"]
+    raw = []
+    cf.meta.events.register("after-call.cloudfront.ListDistributionTenants",
+                            lambda http_response, **_: raw.append(http_response.content.decode()))
     listed = cf.list_distribution_tenants(AssociationFilter={"DistributionId": dist})["DistributionTenantList"]
+    # No payload member: the document's root is the output shape's name, as the SDKs expect.
+    assert "<ListDistributionTenantsResult" in raw[0], raw[0][:200]
     assert [t["Id"] for t in listed] == [tenant["Id"]] and "Parameters" not in listed[0]
     full = cf.get_distribution_tenant(Identifier=tenant["Id"])["DistributionTenant"]
     assert full["Parameters"] == [{"Name": "site", "Value": name}]
