@@ -32,6 +32,9 @@ DEFINITION = ROOT / "statemachine" / "cfinv.asl.json"
 # (Service Authorization Reference: CloudFront, CloudWatch Logs vended log delivery, X-Ray.)
 STAR_RESOURCE_ACTIONS = {
     "cloudfront:ListDistributions",
+    # Inferred, as the other account-wide listings: cfinv lists the tenants of each multi-tenant
+    # distribution with an association filter, not a resource.
+    "cloudfront:ListDistributionTenants",
     "logs:CreateLogDelivery",
     "logs:GetLogDelivery",
     "logs:UpdateLogDelivery",
@@ -383,3 +386,28 @@ def test_make_deploy_warns_when_no_person_would_be_told(tmp_path):
     assert "deploy: WARNING" in module.WARNING
     assert "make deploy: WARNING" in (ROOT / "infra" / "alert_email.py").read_text()
     assert 'infra/alert_email.py "$(SAMCONFIG)"' in (ROOT / "Makefile").read_text()
+
+
+def test_cache_tags_and_tenants_have_their_parameter_and_permissions(template):
+    res = template["Resources"]
+    assert template["Parameters"]["CacheTags"]["AllowedValues"] == ["off", "add", "instead"]
+    assert template["Parameters"]["CacheTags"]["Default"] == "off"
+    env = res["CollectFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["CFINV_CACHE_TAGS"] == {"Ref": "CacheTags"}
+
+    def actions(role):
+        return {
+            a
+            for p in res[role]["Properties"]["Policies"]
+            for st in p["PolicyDocument"]["Statement"]
+            for a in as_list(st["Action"])
+        }
+
+    assert {"cloudfront:ListDistributionTenants", "cloudfront:GetDistributionTenant", "s3:GetObject"} <= actions(
+        "CollectRole"
+    )
+    assert {
+        "cloudfront:CreateInvalidationForDistributionTenant",
+        "cloudfront:ListInvalidationsForDistributionTenant",
+        "cloudfront:GetInvalidationForDistributionTenant",
+    } <= actions("InvalidateRole")

@@ -1127,3 +1127,34 @@ def test_head_object_returns_user_metadata(endpoint):
     assert head["Metadata"] == {"cfinv-hash": "abc", "mixed-case": "V"}
     assert head["CacheControl"] == "max-age=60"
     assert head["ResponseMetadata"]["HTTPHeaders"]["x-amz-meta-cfinv-hash"] == "abc"
+
+
+def test_tenant_config_and_parameters_come_back_as_the_cli_prints_them(endpoint):
+    # What collect reads for a multi-tenant distribution: TenantConfig's parameter defaults
+    # (GetDistributionConfig), and each tenant's Parameters (GetDistributionTenant; the summaries of
+    # ListDistributionTenants leave them out).
+    cf = client(endpoint, "cloudfront")
+    definitions = [{"Name": "site", "Definition": {"StringSchema": {"Required": False, "DefaultValue": "shared"}}}]
+    config = distribution_config(
+        ConnectionMode="tenant-only",
+        TenantConfig={"ParameterDefinitions": definitions},
+        CacheTagConfig={"HeaderName": "x-amz-meta-cache-tag"},
+    )
+    dist = cf.create_distribution(DistributionConfig=config)["Distribution"]["Id"]
+    got = cf.get_distribution_config(Id=dist)["DistributionConfig"]
+    assert got["TenantConfig"] == {"ParameterDefinitions": definitions}
+    assert got["CacheTagConfig"] == {"HeaderName": "x-amz-meta-cache-tag"}
+    name = f"t{uuid.uuid4().hex[:8]}"
+    tenant = cf.create_distribution_tenant(
+        DistributionId=dist, Name=name, Domains=[{"Domain": f"{name}.example.com"}],
+        Parameters=[{"Name": "site", "Value": name}],
+    )["DistributionTenant"]
+    raw = []
+    cf.meta.events.register("after-call.cloudfront.ListDistributionTenants",
+                            lambda http_response, **_: raw.append(http_response.content.decode()))
+    listed = cf.list_distribution_tenants(AssociationFilter={"DistributionId": dist})["DistributionTenantList"]
+    # No payload member: the document's root is the output shape's name, as the SDKs expect.
+    assert "<ListDistributionTenantsResult" in raw[0], raw[0][:200]
+    assert [t["Id"] for t in listed] == [tenant["Id"]] and "Parameters" not in listed[0]
+    full = cf.get_distribution_tenant(Identifier=tenant["Id"])["DistributionTenant"]
+    assert full["Parameters"] == [{"Name": "site", "Value": name}]

@@ -2,9 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
+use aws_sdk_cloudfront::types::{ConnectionMode, DistributionTenantAssociationFilter, InvalidationBatch, Paths};
 use cfinv_core::distribution::{CustomErrorResponse, EdgeFunction};
-use cfinv_core::{CacheBehavior, CachePolicy, Distribution, Origin, OriginGroup, TtlSettings};
+use cfinv_core::{
+    CacheBehavior, CachePolicy, Distribution, DistributionTenant, Origin, OriginGroup, Target, TtlSettings,
+};
 use cfinv_pipeline::ports::{
     CloudFront, DistributionDetails, ErrorKind, Invalidation, InvalidationDetails, Listed, PortError,
 };
@@ -104,7 +106,30 @@ pub fn to_distribution(d: &aws_sdk_cloudfront::types::DistributionSummary) -> Re
         behaviors,
         default_behavior,
         custom_error_responses,
+        staging: d.staging(),
+        multi_tenant: d.connection_mode() == Some(&ConnectionMode::TenantOnly),
         ..Default::default()
+    })
+}
+
+/// One page of ListInvalidations or ListInvalidationsForDistributionTenant: the ids in progress,
+/// and the next marker when the list goes on.
+fn in_progress_page(list: Option<&aws_sdk_cloudfront::types::InvalidationList>) -> (Vec<String>, Option<String>) {
+    let Some(list) = list else { return (Vec::new(), None) };
+    let ids = list.items().iter().filter(|i| i.status() != "Completed").map(|i| i.id().to_owned()).collect();
+    let next = list.next_marker().filter(|n| list.is_truncated() && !n.is_empty()).map(str::to_owned);
+    (ids, next)
+}
+
+/// GetInvalidation's (or its tenant twin's) invalidation, in the port's words.
+fn details(inv: Option<&aws_sdk_cloudfront::types::Invalidation>) -> Result<InvalidationDetails, PortError> {
+    let inv = inv.ok_or_else(|| PortError::new(ErrorKind::Unavailable, "GetInvalidation returned no invalidation"))?;
+    let batch = inv.invalidation_batch();
+    Ok(InvalidationDetails {
+        id: inv.id().to_owned(),
+        status: inv.status().to_owned(),
+        caller_reference: batch.map(|b| b.caller_reference().to_owned()).unwrap_or_default(),
+        paths: batch.and_then(|b| b.paths()).map(|p| p.items().to_vec()).unwrap_or_default(),
     })
 }
 
@@ -174,7 +199,61 @@ impl CloudFront for CloudFrontClient {
                 .and_then(|c| c.default_root_object())
                 .filter(|o| !o.is_empty())
                 .map(str::to_owned),
+            cache_tag_header: config
+                .and_then(|c| c.cache_tag_config())
+                .map(|t| t.header_name().to_owned())
+                .filter(|h| !h.is_empty()),
+            parameter_defaults: config
+                .and_then(|c| c.tenant_config())
+                .map(|t| t.parameter_definitions())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|p| {
+                    let default = p.definition()?.string_schema()?.default_value()?;
+                    Some((p.name().to_owned(), default.to_owned()))
+                })
+                .collect(),
         })
+    }
+
+    async fn distribution_tenants(&self, distribution_id: &str) -> Result<Vec<DistributionTenant>, PortError> {
+        let filter = DistributionTenantAssociationFilter::builder().distribution_id(distribution_id).build();
+        let mut tenants = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .list_distribution_tenants()
+                .association_filter(filter.clone())
+                .set_marker(marker.take())
+                .max_items(100)
+                .send()
+                .await
+                .map_err(port_error)?;
+            for t in out.distribution_tenant_list() {
+                // The summaries leave out Parameters: GetDistributionTenant has them.
+                let full = self.client.get_distribution_tenant().identifier(t.id()).send().await.map_err(port_error)?;
+                let parameters = full
+                    .distribution_tenant()
+                    .map(|d| d.parameters())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|p| (p.name().to_owned(), p.value().to_owned()))
+                    .collect();
+                tenants.push(DistributionTenant {
+                    id: t.id().to_owned(),
+                    distribution_id: t.distribution_id().to_owned(),
+                    name: t.name().to_owned(),
+                    domains: t.domains().iter().map(|d| d.domain().to_owned()).collect(),
+                    parameters,
+                });
+            }
+            match out.next_marker() {
+                Some(next) if !next.is_empty() => marker = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(tenants)
     }
 
     async fn cache_policy(&self, id: &str) -> Result<Option<CachePolicy>, PortError> {
@@ -204,52 +283,76 @@ impl CloudFront for CloudFrontClient {
         }))
     }
 
-    async fn invalidations_in_progress(&self, distribution_id: &str) -> Result<Vec<String>, PortError> {
+    async fn invalidations_in_progress(&self, target: &str) -> Result<Vec<String>, PortError> {
         // Newest first: invalidations in progress are among the most recent. Read pages while they
         // hold any in progress (at most 10 pages of 100: 1,000 invalidations).
+        let target = Target::parse(target);
         let mut ids = Vec::new();
         let mut marker: Option<String> = None;
         for _ in 0..10 {
-            let out = self
-                .client
-                .list_invalidations()
-                .distribution_id(distribution_id)
-                .set_marker(marker.take())
-                .max_items(100)
-                .send()
-                .await
-                .map_err(port_error)?;
-            let Some(list) = out.invalidation_list() else { break };
-            let before = ids.len();
-            ids.extend(list.items().iter().filter(|i| i.status() != "Completed").map(|i| i.id().to_owned()));
-            match list.next_marker() {
-                Some(next) if list.is_truncated() && ids.len() > before && !next.is_empty() => {
-                    marker = Some(next.to_owned())
-                }
+            let (page, next) = match &target.tenant_id {
+                Some(tenant) => in_progress_page(
+                    self.client
+                        .list_invalidations_for_distribution_tenant()
+                        .id(tenant)
+                        .set_marker(marker.take())
+                        .max_items(100)
+                        .send()
+                        .await
+                        .map_err(port_error)?
+                        .invalidation_list(),
+                ),
+                None => in_progress_page(
+                    self.client
+                        .list_invalidations()
+                        .distribution_id(&target.distribution_id)
+                        .set_marker(marker.take())
+                        .max_items(100)
+                        .send()
+                        .await
+                        .map_err(port_error)?
+                        .invalidation_list(),
+                ),
+            };
+            let any = !page.is_empty();
+            ids.extend(page);
+            match next {
+                Some(next) if any => marker = Some(next),
                 _ => break,
             }
         }
         Ok(ids)
     }
 
-    async fn get_invalidation(&self, distribution_id: &str, id: &str) -> Result<InvalidationDetails, PortError> {
-        let out =
-            self.client.get_invalidation().distribution_id(distribution_id).id(id).send().await.map_err(port_error)?;
-        let inv = out
-            .invalidation()
-            .ok_or_else(|| PortError::new(ErrorKind::Unavailable, "GetInvalidation returned no invalidation"))?;
-        let batch = inv.invalidation_batch();
-        Ok(InvalidationDetails {
-            id: inv.id().to_owned(),
-            status: inv.status().to_owned(),
-            caller_reference: batch.map(|b| b.caller_reference().to_owned()).unwrap_or_default(),
-            paths: batch.and_then(|b| b.paths()).map(|p| p.items().to_vec()).unwrap_or_default(),
-        })
+    async fn get_invalidation(&self, target: &str, id: &str) -> Result<InvalidationDetails, PortError> {
+        let target = Target::parse(target);
+        match &target.tenant_id {
+            Some(tenant) => details(
+                self.client
+                    .get_invalidation_for_distribution_tenant()
+                    .distribution_tenant_id(tenant)
+                    .id(id)
+                    .send()
+                    .await
+                    .map_err(port_error)?
+                    .invalidation(),
+            ),
+            None => details(
+                self.client
+                    .get_invalidation()
+                    .distribution_id(&target.distribution_id)
+                    .id(id)
+                    .send()
+                    .await
+                    .map_err(port_error)?
+                    .invalidation(),
+            ),
+        }
     }
 
     async fn create_invalidation(
         &self,
-        distribution_id: &str,
+        target: &str,
         caller_reference: &str,
         paths: &[String],
     ) -> Result<Invalidation, PortError> {
@@ -262,16 +365,30 @@ impl CloudFront for CloudFrontClient {
             .caller_reference(caller_reference)
             .build()
             .map_err(build)?;
-        let out = self
-            .client
-            .create_invalidation()
-            .distribution_id(distribution_id)
-            .invalidation_batch(batch)
-            .send()
-            .await
-            .map_err(port_error)?;
-        let inv = out
-            .invalidation()
+        let target = Target::parse(target);
+        let invalidation = match &target.tenant_id {
+            Some(tenant) => {
+                self.client
+                    .create_invalidation_for_distribution_tenant()
+                    .id(tenant)
+                    .invalidation_batch(batch)
+                    .send()
+                    .await
+                    .map_err(port_error)?
+                    .invalidation
+            }
+            None => {
+                self.client
+                    .create_invalidation()
+                    .distribution_id(&target.distribution_id)
+                    .invalidation_batch(batch)
+                    .send()
+                    .await
+                    .map_err(port_error)?
+                    .invalidation
+            }
+        };
+        let inv = invalidation
             .ok_or_else(|| PortError::new(ErrorKind::Unavailable, "CreateInvalidation returned no invalidation"))?;
         Ok(Invalidation { id: inv.id().to_owned(), status: inv.status().to_owned() })
     }

@@ -31,6 +31,8 @@ pub fn kind_of_code(code: &str) -> Option<ErrorKind> {
         | "ExpiredToken"
         | "KMS.AccessDeniedException" => AccessDenied,
         "NoSuchDistribution"
+        | "EntityNotFound"
+        | "NoSuchInvalidation"
         | "NoSuchCachePolicy"
         | "NoSuchKey"
         | "NoSuchBucket"

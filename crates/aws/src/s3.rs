@@ -96,6 +96,29 @@ impl Objects for S3Client {
         self.list_keys(bucket, prefix, usize::MAX).await
     }
 
+    async fn metadata(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<std::collections::BTreeMap<String, String>>, PortError> {
+        match self.client.head_object().bucket(bucket).key(key).send().await {
+            Ok(out) => Ok(Some(
+                out.metadata()
+                    .map(|m| m.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect())
+                    .unwrap_or_default(),
+            )),
+            Err(e) => {
+                let e = port_error(e);
+                // HEAD answers 404 without a body: the SDK names it NotFound.
+                if e.kind == ErrorKind::NotFound || e.is_code("NotFound") || e.is_code("NoSuchKey") {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
     async fn get(&self, bucket: &str, key: &str) -> Result<Option<String>, PortError> {
         let out = match self.client.get_object().bucket(bucket).key(key).send().await {
             Ok(out) => out,

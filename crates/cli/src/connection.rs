@@ -151,6 +151,7 @@ pub mod parameters {
     pub const COST_POLICY: &str = "CostPolicy";
     pub const MAX_ITEMS: &str = "MaxItems";
     pub const ALLOW_BROAD_WILDCARDS: &str = "AllowBroadWildcards";
+    pub const CACHE_TAGS: &str = "CacheTags";
 }
 
 #[cfg(test)]

@@ -140,6 +140,7 @@ fn note_words(note: ItemReason) -> &'static str {
              longer than the window"
         }
         ItemReason::QueryStringsTooBroad => "`path*` would be too broad: only the path itself",
+        ItemReason::CacheTag => "a cache tag in the object's metadata (the distribution's CacheTagConfig)",
     }
 }
 

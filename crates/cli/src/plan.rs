@@ -6,12 +6,15 @@ use std::path::{Path, PathBuf};
 
 use std::collections::HashMap;
 
-use cfinv_core::aws_json::{read_cache_policies, read_distribution_tags, read_distributions, AwsJsonError};
+use cfinv_core::aws_json::{
+    read_cache_policies, read_distribution_tags, read_distribution_tenants, read_distributions, read_object_metadata,
+    AwsJsonError,
+};
 use cfinv_core::event::parse_events_json;
 use cfinv_core::event::EventError;
 use cfinv_core::plan::OptionsError;
-use cfinv_core::plan::Policy;
-use cfinv_core::{CachePolicies, ExceptionPaths, Exceptions, PlanOptions, Planner};
+use cfinv_core::plan::{CacheTags, Policy};
+use cfinv_core::{CachePolicies, ExceptionPaths, Exceptions, ObjectMetadata, PlanOptions, Planner};
 use cfinv_pipeline::ports::PortError;
 use clap::{Args, ValueEnum};
 
@@ -45,6 +48,16 @@ pub struct PlanArgs {
     /// for that distribution (its `cfinv:policy`, `cfinv:max-items`, `cfinv:index-document` tags).
     #[arg(long = "distribution-tags", value_name = "FILE", conflicts_with = "live")]
     distribution_tags: Option<PathBuf>,
+    /// Output of `aws cloudfront list-distribution-tenants` or `get-distribution-tenant` (repeatable;
+    /// the get output carries the tenant's `Parameters`): multi-tenant distributions are planned per
+    /// tenant.
+    #[arg(long = "distribution-tenants", value_name = "FILE", conflicts_with = "live")]
+    distribution_tenants: Vec<PathBuf>,
+    /// A JSON object from `bucket/key` to that object's `Metadata` as `aws s3api head-object` prints
+    /// it: the cache tags of created objects, for distributions sent them (--cache-tags, the
+    /// `cfinv:cache-tags` tag). With --live too: the account's objects are not read.
+    #[arg(long = "object-metadata", value_name = "FILE")]
+    object_metadata: Option<PathBuf>,
     /// Read the distributions, cache policies, distribution tags, website index documents and the
     /// buckets' `exceptionPaths` tags from the account (as collect does) instead of files.
     #[arg(long)]
@@ -87,6 +100,12 @@ pub struct PlanningArgs {
     /// instead of reporting it as `too-broad` (also when the stack's `AllowBroadWildcards` is true).
     #[arg(long)]
     allow_broad_wildcards: bool,
+    /// Cache tags of created objects for distributions whose CacheTagConfig names S3 metadata:
+    /// `off`, `add` (beside the paths) or `instead` (in place of the paths of objects that have
+    /// tags) (default: the stack's `CacheTags`, else off; a distribution's `cfinv:cache-tags` tag
+    /// overrides it).
+    #[arg(long, value_enum)]
+    cache_tags: Option<CacheTagsArg>,
 }
 
 impl PlanningArgs {
@@ -124,10 +143,37 @@ impl PlanningArgs {
             Some(n) => n,
             None => number(parameters::MAX_ITEMS)?.unwrap_or(cfinv_core::plan::DEFAULT_MAX_ITEMS),
         };
+        let cache_tags = match (self.cache_tags, param(parameters::CACHE_TAGS)) {
+            (Some(c), _) => c,
+            (None, Some(v)) => CacheTagsArg::from_str(v, true).map_err(|_| PlanError::Parameter {
+                parameter: parameters::CACHE_TAGS,
+                value: v.to_owned(),
+                expected: "off, add or instead",
+            })?,
+            (None, None) => CacheTagsArg::Off,
+        };
         Ok(PlanOptions::new(max_set_size, cfinv_core::plan::MAX_WILDCARDS_IN_PROGRESS)?
             .with_policy(policy.into(), max_items)?
             .with_window_seconds(window_seconds)
-            .allowing_broad_wildcards(allow_broad))
+            .allowing_broad_wildcards(allow_broad)
+            .with_cache_tags(cache_tags.into()))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CacheTagsArg {
+    Off,
+    Add,
+    Instead,
+}
+
+impl From<CacheTagsArg> for CacheTags {
+    fn from(c: CacheTagsArg) -> Self {
+        match c {
+            CacheTagsArg::Off => CacheTags::Off,
+            CacheTagsArg::Add => CacheTags::Add,
+            CacheTagsArg::Instead => CacheTags::Instead,
+        }
     }
 }
 
@@ -235,7 +281,16 @@ fn offline_planner(args: &PlanArgs, warnings: &mut Vec<String>) -> Result<Planne
         }
     }
 
-    let planner = Planner::with_index_documents(&distributions, &policies, options, &index_documents);
+    let mut tenants = Vec::new();
+    for path in &args.distribution_tenants {
+        let read = read_distribution_tenants(&read_text(path)?)
+            .map_err(|source| PlanError::Aws { file: path.display().to_string(), source })?;
+        tenants.extend(read.items);
+        warnings.extend(read.skipped.into_iter().map(|s| format!("{}: {s}", path.display())));
+    }
+    let tenants = cfinv_core::aws_json::tenants::merge(tenants);
+
+    let planner = Planner::with_tenants(&distributions, &policies, options, &index_documents, &tenants);
     warnings.extend(planner.warnings().iter().map(|w| format!("distribution {}: {}", w.distribution_id, w.message)));
     Ok(planner)
 }
@@ -294,7 +349,12 @@ pub fn run(args: &PlanArgs) -> Result<(), PlanError> {
     } else {
         offline_planner(args, &mut warnings)?
     };
-    let plan = planner.plan(&events, &exceptions);
+    let metadata = match &args.object_metadata {
+        Some(path) => read_object_metadata(&read_text(path)?)
+            .map_err(|source| PlanError::Aws { file: path.display().to_string(), source })?,
+        None => ObjectMetadata::new(),
+    };
+    let plan = planner.plan_with_metadata(&events, &exceptions, &metadata);
     warnings.extend(plan.warnings.iter().map(|w| format!("distribution {}: {}", w.distribution_id, w.message)));
 
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() { Format::Text } else { Format::Json });

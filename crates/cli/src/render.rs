@@ -33,6 +33,14 @@ const COST_NOTE: &str =
 #[serde(rename_all = "camelCase")]
 struct JsonInvalidation<'a> {
     distribution_id: &'a str,
+    /// The distribution tenant (CreateInvalidationForDistributionTenant), when multi-tenant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    distribution_tenant_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    distribution_tenant_name: Option<&'a str>,
+    /// A continuous-deployment staging distribution.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    staging: bool,
     policy: Policy,
     max_items: usize,
     /// What CreateInvalidation receives, set by set.
@@ -42,10 +50,29 @@ struct JsonInvalidation<'a> {
     billed_items: usize,
     set_count: usize,
     estimated_cost_usd: f64,
+    /// How many of the items are cache tags (`#tag`), each billed as a path.
+    #[serde(skip_serializing_if = "is_zero")]
+    tag_items: usize,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     notes: Vec<NoteRow<'a>>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     compacted: &'a [Compaction],
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// `E1`, `E1 tenant acme (dt_...)`, `E1 (staging)`: a plan's target as a person reads it.
+fn target_words(d: &cfinv_core::plan::DistributionPlan) -> String {
+    let mut out = d.distribution_id.to_string();
+    if let Some(t) = &d.tenant {
+        let _ = write!(out, " tenant {} ({})", t.name, t.id);
+    }
+    if d.staging {
+        out.push_str(" (staging)");
+    }
+    out
 }
 
 /// The plan as JSON, one document, newline-terminated, written as it is serialised (plans of a
@@ -65,6 +92,10 @@ pub fn json(
                 let cost = d.cost();
                 JsonInvalidation {
                     distribution_id: &d.distribution_id,
+                    distribution_tenant_id: d.tenant.as_ref().map(|t| &*t.id),
+                    distribution_tenant_name: d.tenant.as_ref().map(|t| &*t.name),
+                    staging: d.staging,
+                    tag_items: d.tag_items(),
                     policy: d.policy,
                     max_items: d.max_items,
                     items: &d.items,
@@ -120,7 +151,7 @@ pub fn text(plan: &Plan, events: &[ObjectEvent], warnings: &[String]) -> String 
         let _ = writeln!(
             out,
             "\n{}  {} policy (max {}): {} exact item(s) -> {} billed in {} set(s), at most {}",
-            d.distribution_id,
+            target_words(d),
             d.policy.as_str(),
             d.max_items,
             cost.exact_items,

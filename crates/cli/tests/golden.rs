@@ -8,6 +8,9 @@
 //! - `cache-policies*.json` (optional): `aws cloudfront list-cache-policies` output;
 //! - `distribution-tags.json` (optional): `list-tags-for-resource` output by distribution id
 //!   (`--distribution-tags`);
+//! - `distribution-tenants*.json` (optional): `list-distribution-tenants` / `get-distribution-tenant`
+//!   output, each file passed as one `--distribution-tenants`;
+//! - `object-metadata.json` (optional): objects' `Metadata` by `bucket/key` (`--object-metadata`);
 //! - `args` (optional): extra CLI arguments, one per line, taken verbatim (spaces kept);
 //! - `expected.json`: the exact JSON the plan must print, derived by hand from the rules of the
 //!   spec (issue 2), never copied from the CLI's output.
@@ -104,6 +107,12 @@ fn run_case(case: &Path) -> Result<(), String> {
     }
     for f in inputs(case, "distribution-tags") {
         cmd.arg("--distribution-tags").arg(f);
+    }
+    for f in inputs(case, "distribution-tenants") {
+        cmd.arg("--distribution-tenants").arg(f);
+    }
+    for f in inputs(case, "object-metadata") {
+        cmd.arg("--object-metadata").arg(f);
     }
     cmd.args(extra_args(case));
     cmd.args(["--format", "json"]);

@@ -33,6 +33,98 @@ pub struct Distribution {
     /// The distribution's resource tags (ListTagsForResource); cfinv reads its own `cfinv:*` ones.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
+    /// `Staging`: a continuous-deployment staging distribution. It has a cache of its own (CloudFront
+    /// guide, "Use CloudFront continuous deployment"), so it is planned and invalidated as any other
+    /// distribution; the flag only names it in plans.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub staging: bool,
+    /// `CacheTagConfig.HeaderName` (GetDistributionConfig; the summaries of ListDistributions leave
+    /// it out): the response header CloudFront reads cache tags from. For an S3 origin it is
+    /// `x-amz-meta-<key>`, the object's user metadata `<key>` (CloudFront guide, "Invalidating
+    /// content by cache tags").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_tag_header: Option<String>,
+    /// `ConnectionMode` is `tenant-only`: a multi-tenant distribution. It has no viewer endpoint of its
+    /// own; its distribution tenants serve viewers, each invalidated on its own (CloudFront guide,
+    /// "Understand how multi-tenant distributions work").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub multi_tenant: bool,
+    /// `TenantConfig.ParameterDefinitions`: each parameter's `StringSchema.DefaultValue`, by name,
+    /// where it has one; a tenant that sets no value for a parameter takes it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameter_defaults: BTreeMap<String, String>,
+}
+
+/// The `ConnectionMode` of a multi-tenant distribution (CloudFront API reference, DistributionConfig).
+pub const TENANT_ONLY: &str = "tenant-only";
+
+/// A distribution tenant of a multi-tenant distribution (ListDistributionTenants,
+/// GetDistributionTenant): it serves its own domains with its parent's configuration, filled with
+/// its parameters, and is invalidated with CreateInvalidationForDistributionTenant.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DistributionTenant {
+    /// `Id` (`dt_` and 27 letters and digits in AWS's examples).
+    pub id: String,
+    /// `DistributionId`: the multi-tenant distribution it belongs to.
+    pub distribution_id: String,
+    /// `Name`, unique in the account.
+    pub name: String,
+    /// `Domains[].Domain`.
+    #[serde(default)]
+    pub domains: Vec<String>,
+    /// `Parameters` (`Name` to `Value`): they fill the `{{name}}` placeholders of the origins' domain
+    /// names and paths (CloudFront guide, "Distribution tenant customizations"). GetDistributionTenant
+    /// returns them; ListDistributionTenants' summaries do not.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, String>,
+}
+
+/// What an invalidation is sent to: a distribution (CreateInvalidation), or one tenant of a
+/// multi-tenant distribution (CreateInvalidationForDistributionTenant).
+///
+/// Its key names it in the run's layout (S3 folders, CallerReferences, error files): the
+/// distribution id for a distribution, `{distribution id}_{tenant id}` for a tenant. A distribution
+/// id is letters and digits, so a key with `_` is a tenant's and never collides with a
+/// distribution's; the part before the first `_` is always the distribution id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Target {
+    pub distribution_id: String,
+    pub tenant_id: Option<String>,
+}
+
+impl Target {
+    /// A distribution.
+    pub fn distribution(id: &str) -> Self {
+        Target { distribution_id: id.to_owned(), tenant_id: None }
+    }
+
+    /// The key: `E123` or `E123_dt_abc`.
+    pub fn key(&self) -> String {
+        match &self.tenant_id {
+            Some(t) => format!("{}_{t}", self.distribution_id),
+            None => self.distribution_id.clone(),
+        }
+    }
+
+    /// Reads a key back: the part before the first `_` is the distribution id, the rest (when
+    /// there is a `_`) the tenant id.
+    pub fn parse(key: &str) -> Self {
+        match key.split_once('_') {
+            Some((d, t)) => Target { distribution_id: d.to_owned(), tenant_id: Some(t.to_owned()) },
+            None => Target::distribution(key),
+        }
+    }
+}
+
+impl std::fmt::Display for Target {
+    /// `distribution E123` or `distribution E123, tenant dt_abc`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.tenant_id {
+            Some(t) => write!(f, "distribution {}, tenant {t}", self.distribution_id),
+            None => write!(f, "distribution {}", self.distribution_id),
+        }
+    }
 }
 
 /// One of a distribution's `CustomErrorResponses`.

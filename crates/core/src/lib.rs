@@ -12,6 +12,7 @@
 //! - [`origin`]: which origins reach a bucket, and the viewer path a key has through each;
 //! - [`pattern`] and [`behavior`]: which cache behavior serves a path (first match wins);
 //! - [`cache`]: whether that behavior caches at all (MaxTTL, cache policies);
+//! - [`cache_tags`]: an object's cache tags (its S3 metadata), as `#tag` items;
 //! - [`path`]: the encoded invalidation path, or the narrowest wildcard when none is exact;
 //! - [`plan`]: all of the above for a batch: unique paths per distribution, split into sets, with a
 //!   reason for everything skipped;
@@ -21,6 +22,7 @@ pub mod aws_json;
 pub mod behavior;
 pub mod bytes;
 pub mod cache;
+pub mod cache_tags;
 pub mod distribution;
 pub mod event;
 pub mod exception;
@@ -31,7 +33,10 @@ pub mod plan;
 pub mod report;
 
 pub use cache::CachePolicies;
-pub use distribution::{CacheBehavior, CachePolicy, Distribution, Origin, OriginGroup, TtlSettings};
+pub use cache_tags::ObjectMetadata;
+pub use distribution::{
+    CacheBehavior, CachePolicy, Distribution, DistributionTenant, Origin, OriginGroup, Target, TtlSettings,
+};
 pub use event::{parse_events, Change, ObjectEvent};
 pub use exception::{ExceptionPaths, Exceptions};
 pub use plan::{Plan, PlanOptions, Planner, Reason};

@@ -14,7 +14,13 @@
 //! ```
 //!
 //! The file name is a `yyyyMMddHHmmss` UTC timestamp, seven digits and nine random lowercase
-//! characters, `_` and the distribution id. The "random" part is derived from a caller-given seed,
+//! characters, `_` and the distribution id.
+//!
+//! A distribution tenant's file (cfinv's extension; a plain distribution's file is the seed's, byte
+//! for byte) is named by its target key, `{distribution id}_{tenant id}` ([`crate::Target`]), so
+//! that what follows the first `_` still starts with the distribution id, and its body names the
+//! tenant on a second line: `Distribution Tenant Id [dt_...]`. Cache tag items (`#tag`) are listed
+//! as paths are. The "random" part is derived from a caller-given seed,
 //! so a retried report writes the same key instead of a second file.
 
 use chrono::{DateTime, Utc};
@@ -27,7 +33,7 @@ pub const ALERT_SUBJECT: &str = "[Error] CloudFront Invalidation";
 /// A problem with a report's input or with an error file being read back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReportError {
-    #[error("distribution id {0:?} is not a CloudFront id (letters and digits)")]
+    #[error("distribution id {0:?} is not a CloudFront id (letters and digits, with `_` and a tenant id for a distribution tenant)")]
     BadDistributionId(String),
     #[error("line {line}: expected {expected}, found {found:?}")]
     Unexpected { line: usize, expected: &'static str, found: String },
@@ -50,18 +56,39 @@ pub struct ErrorSet {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorFile {
     pub distribution_id: String,
+    /// The `Distribution Tenant Id [...]` line, in a distribution tenant's file.
+    pub distribution_tenant_id: Option<String>,
     pub sets: Vec<ErrorSet>,
 }
 
-fn check_id(distribution_id: &str) -> Result<(), ReportError> {
-    if !distribution_id.is_empty() && distribution_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        Ok(())
-    } else {
-        Err(ReportError::BadDistributionId(distribution_id.to_owned()))
+impl ErrorFile {
+    /// Where its sets go.
+    pub fn target(&self) -> crate::Target {
+        crate::Target { distribution_id: self.distribution_id.clone(), tenant_id: self.distribution_tenant_id.clone() }
     }
 }
 
-/// The error file's key: `invalidation_error/{yyyyMMddHHmmss}{7 digits}{9 random}_{id}.txt`.
+const TENANT_LINE: &str = "Distribution Tenant Id [";
+
+/// A distribution id is letters and digits; a tenant id (after the first `_` of a target key)
+/// letters, digits, `_` and `-`.
+fn check_id(target_key: &str) -> Result<crate::Target, ReportError> {
+    let target = crate::Target::parse(target_key);
+    let dist_ok =
+        !target.distribution_id.is_empty() && target.distribution_id.bytes().all(|b| b.is_ascii_alphanumeric());
+    let tenant_ok = target
+        .tenant_id
+        .as_deref()
+        .is_none_or(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'));
+    if dist_ok && tenant_ok {
+        Ok(target)
+    } else {
+        Err(ReportError::BadDistributionId(target_key.to_owned()))
+    }
+}
+
+/// The error file's key: `invalidation_error/{yyyyMMddHHmmss}{7 digits}{9 random}_{id}.txt`, `id`
+/// a distribution id or a tenant's target key (`E1_dt_abc`).
 pub fn error_file_key(at: DateTime<Utc>, seed: u64, distribution_id: &str) -> Result<String, ReportError> {
     check_id(distribution_id)?;
     // splitmix64: spreads any seed (a hash, a counter) over the 16 characters.
@@ -80,10 +107,14 @@ pub fn error_file_key(at: DateTime<Utc>, seed: u64, distribution_id: &str) -> Re
     Ok(format!("{ERROR_KEY_PREFIX}{}{digits:07}{random}_{distribution_id}.txt", at.format("%Y%m%d%H%M%S")))
 }
 
-/// The error file's body for one distribution: each set with its number in the plan.
+/// The error file's body for one distribution (or tenant, by its target key): each set with its
+/// number in the plan.
 pub fn error_file_body<S: AsRef<str>>(distribution_id: &str, sets: &[(usize, &[S])]) -> Result<String, ReportError> {
-    check_id(distribution_id)?;
-    let mut out = format!("CloudFront Id [{distribution_id}]\n");
+    let target = check_id(distribution_id)?;
+    let mut out = format!("CloudFront Id [{}]\n", target.distribution_id);
+    if let Some(tenant) = &target.tenant_id {
+        out.push_str(&format!("{TENANT_LINE}{tenant}]\n"));
+    }
     for (number, paths) in sets {
         out.push_str(&format!("(Set {number} Start)\n"));
         for p in paths.iter() {
@@ -111,11 +142,24 @@ pub fn parse_error_file(text: &str) -> Result<ErrorFile, ReportError> {
         .ok_or_else(|| ReportError::Unexpected { line: n, expected: "`CloudFront Id [ID]`", found: header.to_owned() })?
         .to_owned();
     check_id(&distribution_id)?;
+    let mut distribution_tenant_id = None;
     let mut sets = Vec::new();
     let mut open: Option<ErrorSet> = None;
     for (n, line) in lines {
         match open.take() {
             None if line.is_empty() => {}
+            None if sets.is_empty() && distribution_tenant_id.is_none() && line.starts_with(TENANT_LINE) => {
+                let tenant =
+                    line[TENANT_LINE.len()..].strip_suffix(']').filter(|t| !t.is_empty()).ok_or_else(|| {
+                        ReportError::Unexpected {
+                            line: n,
+                            expected: "`Distribution Tenant Id [ID]`",
+                            found: line.to_owned(),
+                        }
+                    })?;
+                check_id(&format!("{distribution_id}_{tenant}"))?;
+                distribution_tenant_id = Some(tenant.to_owned());
+            }
             None => {
                 let number = set_marker(line, "Start").ok_or_else(|| ReportError::Unexpected {
                     line: n,
@@ -130,13 +174,13 @@ pub fn parse_error_file(text: &str) -> Result<ErrorFile, ReportError> {
                         return Err(ReportError::MismatchedEnd { line: n, open: set.number, found: end });
                     }
                     sets.push(set);
-                } else if line.starts_with('/') {
+                } else if line.starts_with('/') || line.starts_with('#') {
                     set.paths.push(line.to_owned());
                     open = Some(set);
                 } else {
                     return Err(ReportError::Unexpected {
                         line: n,
-                        expected: "a path starting with `/` or `(Set N End)`",
+                        expected: "a path starting with `/`, a cache tag starting with `#`, or `(Set N End)`",
                         found: line.to_owned(),
                     });
                 }
@@ -146,7 +190,7 @@ pub fn parse_error_file(text: &str) -> Result<ErrorFile, ReportError> {
     if let Some(set) = open {
         return Err(ReportError::Unterminated(set.number));
     }
-    Ok(ErrorFile { distribution_id, sets })
+    Ok(ErrorFile { distribution_id, distribution_tenant_id, sets })
 }
 
 /// The alert's body: `bucket : NAME`, a blank line, then the error files' keys.
@@ -231,6 +275,33 @@ mod tests {
         let back = parse_error_file(&body).unwrap();
         assert_eq!(back.distribution_id, "E1");
         assert_eq!(back.sets[1], ErrorSet { number: 3, paths: vec!["/z".into()] });
+    }
+
+    #[test]
+    fn a_tenants_file_names_the_tenant_and_a_distributions_stays_the_seeds() {
+        let k = error_file_key(at(), 42, "EMT1_dt_2wjDZi3hD1ivOXf6rpZJOSNE1AB").unwrap();
+        let name = k.strip_prefix("invalidation_error/").unwrap().strip_suffix(".txt").unwrap();
+        let (_, target) = name.split_once('_').unwrap();
+        assert_eq!(target, "EMT1_dt_2wjDZi3hD1ivOXf6rpZJOSNE1AB");
+        // The same seed gives the same 30 characters for a distribution's file as before.
+        let plain = error_file_key(at(), 42, "EMT1").unwrap();
+        assert_eq!(
+            plain[..plain.len() - "EMT1.txt".len()],
+            k[..k.len() - "EMT1_dt_2wjDZi3hD1ivOXf6rpZJOSNE1AB.txt".len()]
+        );
+        let set = ["#product:123", "/a.html"];
+        let body = error_file_body("EMT1_dt_a", &[(1, &set[..])]).unwrap();
+        assert_eq!(
+            body,
+            "CloudFront Id [EMT1]\nDistribution Tenant Id [dt_a]\n(Set 1 Start)\n#product:123\n/a.html\n(Set 1 End)\n"
+        );
+        let back = parse_error_file(&body).unwrap();
+        assert_eq!((back.distribution_id.as_str(), back.distribution_tenant_id.as_deref()), ("EMT1", Some("dt_a")));
+        assert_eq!(back.target().key(), "EMT1_dt_a");
+        assert_eq!(back.sets[0].paths, set);
+        assert!(error_file_key(at(), 1, "E1_").is_err());
+        assert!(error_file_key(at(), 1, "E1_dt/x").is_err());
+        assert!(parse_error_file("CloudFront Id [E1]\nDistribution Tenant Id []\n").is_err());
     }
 
     #[test]

@@ -9,6 +9,14 @@
 //! machine, in a Wait state) and asks again. An invalidation in progress that carries this set's
 //! own CallerReference is this set, submitted by an earlier attempt: it is the answer, not a
 //! competitor.
+//!
+//! A distribution tenant (a target key `E1_dt_...`) is asked about its own invalidations
+//! (ListInvalidationsForDistributionTenant, GetInvalidationForDistributionTenant). Whether CloudFront
+//! counts the limits per tenant or over the whole multi-tenant distribution is not documented (the
+//! quota pages name distributions only); cfinv counts the tenant's own. Where the limit is in fact
+//! shared, CreateInvalidationForDistributionTenant answers `TooManyInvalidationsInProgress`, which the
+//! step waits out as it does another caller's, so no set fails for it: the guess costs waiting,
+//! never a lost set. Cache tag items count as paths, never as wildcards.
 
 use crate::ports::{CloudFront, InvalidationDetails, PortError};
 
@@ -38,9 +46,11 @@ pub enum Capacity {
     AlreadySubmitted(InvalidationDetails),
 }
 
-/// Items that count as wildcard paths: ending in `*`.
+/// Items that count as wildcard paths: ending in `*`, cache tags (`#...`) excepted (a tag is
+/// never a wildcard; it counts as one path: CloudFront guide, "What you need to know when
+/// invalidating tags").
 pub fn wildcards(items: &[String]) -> usize {
-    items.iter().filter(|i| i.ends_with('*')).count()
+    items.iter().filter(|i| cfinv_core::cache_tags::is_wildcard_item(i)).count()
 }
 
 /// Whether `items` may be submitted to a distribution with `in_progress` now. A set larger than

@@ -210,6 +210,9 @@ pub struct FakeObjects {
     /// Objects another writer is writing: invisible to `get` until a `put_new` of the same key
     /// meets them (and fails), as when two collects of one execution race.
     pub racing: Mutex<HashMap<(String, String), String>>,
+    /// User metadata per (bucket, key), for HeadObject; and how many HeadObject calls were made.
+    pub metadata: Mutex<HashMap<(String, String), std::collections::BTreeMap<String, String>>>,
+    pub heads: AtomicUsize,
 }
 
 impl Buckets for FakeObjects {
@@ -248,6 +251,14 @@ impl Objects for FakeObjects {
     async fn get(&self, bucket: &str, key: &str) -> Result<Option<String>, PortError> {
         Ok(self.get_now(bucket, key))
     }
+    async fn metadata(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<std::collections::BTreeMap<String, String>>, PortError> {
+        self.heads.fetch_add(1, Ordering::SeqCst);
+        Ok(self.metadata.lock().unwrap().get(&(bucket.to_owned(), key.to_owned())).cloned())
+    }
     async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, PortError> {
         let mut keys: Vec<String> = self
             .objects
@@ -265,6 +276,8 @@ impl Objects for FakeObjects {
 #[derive(Default)]
 pub struct FakeCloudFront {
     pub distributions: Vec<Distribution>,
+    /// Distribution tenants (with their parameters), of every multi-tenant distribution.
+    pub tenants: Vec<cfinv_core::DistributionTenant>,
     /// Tags per distribution ARN.
     pub tags: HashMap<String, std::collections::BTreeMap<String, String>>,
     pub policies: Vec<CachePolicy>,
@@ -308,7 +321,17 @@ impl CloudFront for FakeCloudFront {
     }
     async fn distribution_details(&self, id: &str) -> Result<DistributionDetails, PortError> {
         let d = self.distributions.iter().find(|d| d.id == id);
-        Ok(DistributionDetails { default_root_object: d.and_then(|d| d.default_root_object.clone()) })
+        Ok(DistributionDetails {
+            default_root_object: d.and_then(|d| d.default_root_object.clone()),
+            cache_tag_header: d.and_then(|d| d.cache_tag_header.clone()),
+            parameter_defaults: d.map(|d| d.parameter_defaults.clone()).unwrap_or_default(),
+        })
+    }
+    async fn distribution_tenants(
+        &self,
+        distribution_id: &str,
+    ) -> Result<Vec<cfinv_core::DistributionTenant>, PortError> {
+        Ok(self.tenants.iter().filter(|t| t.distribution_id == distribution_id).cloned().collect())
     }
     async fn cache_policy(&self, id: &str) -> Result<Option<CachePolicy>, PortError> {
         if let Some(kind) = self.policy_errors.lock().unwrap().get(id) {
@@ -399,6 +422,13 @@ impl Objects for Arc<FakeObjects> {
     }
     async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, PortError> {
         (**self).list(bucket, prefix).await
+    }
+    async fn metadata(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<std::collections::BTreeMap<String, String>>, PortError> {
+        (**self).metadata(bucket, key).await
     }
 }
 

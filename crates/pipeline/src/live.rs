@@ -1,8 +1,12 @@
-//! The account as a planner sees it: every page of ListDistributions, the custom cache policies
-//! their behaviors name (GetCachePolicy), the `cfinv:*` tags and `DefaultRootObject` of the
-//! distributions that reach an S3 bucket (ListTagsForResource, GetDistributionConfig), and the
-//! index document of every bucket reached through a website endpoint (GetBucketWebsite), compiled
-//! into a [`Planner`]. Collect plans every run with it; `cfinv explain` and `cfinv plan --live`
+//! The account as a planner sees it: every page of ListDistributions (staging distributions
+//! included: their summaries say `Staging: true`), the custom cache policies their behaviors name
+//! (GetCachePolicy), the `cfinv:*` tags, `DefaultRootObject` and `CacheTagConfig` of the
+//! distributions that reach an S3 bucket (ListTagsForResource, GetDistributionConfig), the
+//! distribution tenants of every multi-tenant distribution with their parameters
+//! (ListDistributionTenants, GetDistributionTenant; their origins may reach a bucket only once a
+//! tenant's parameters fill them, so every multi-tenant distribution is read), and the index document
+//! of every bucket reached through a website endpoint (GetBucketWebsite), compiled into a
+//! [`Planner`]. Collect plans every run with it; `cfinv explain` and `cfinv plan --live`
 //! answer operators' questions with the very same planner.
 //!
 //! Tags and website configurations that cannot be read are logged, returned as warnings, and left
@@ -13,11 +17,14 @@ use std::collections::HashMap;
 
 use cfinv_core::origin::{bucket_of_domain, EndpointKind};
 use cfinv_core::plan::Planner;
-use cfinv_core::{CachePolicies, Distribution, ExceptionPaths, Exceptions, PlanOptions, TtlSettings};
+use cfinv_core::{
+    CachePolicies, Distribution, DistributionTenant, ExceptionPaths, Exceptions, ObjectEvent, ObjectMetadata,
+    PlanOptions, TtlSettings,
+};
 use tracing::{info, warn};
 
 use crate::ingest::EXCEPTION_PATHS_TAG;
-use crate::ports::{Buckets, CloudFront, ErrorKind, PortError};
+use crate::ports::{Buckets, CloudFront, ErrorKind, Objects, PortError};
 
 /// A planner of the account's distributions, and what could not be read for it.
 #[derive(Debug)]
@@ -44,34 +51,92 @@ pub async fn planner<C: CloudFront, B: Buckets>(
     }
     let policies = cache_policies(cloudfront, &listed.distributions, &mut warnings).await?;
     let mut distributions = listed.distributions;
-    let reaches_s3 = |d: &Distribution| d.origins.iter().any(|o| bucket_of_domain(&o.domain_name).is_some());
-    for d in distributions.iter_mut().filter(|d| reaches_s3(d) && !d.arn.is_empty()) {
-        match cloudfront.distribution_tags(&d.arn).await {
-            Ok(tags) => d.tags = tags,
-            Err(e) => {
-                warn!(distribution = %d.id, error = %e, "cannot read the distribution's tags; using the stack's policy");
-                warnings.push(format!("distribution {}: cannot read its tags ({e}); the default policy applies", d.id));
+    let reaches_s3 =
+        |d: &Distribution| d.multi_tenant || d.origins.iter().any(|o| bucket_of_domain(&o.domain_name).is_some());
+    let mut tenants: Vec<DistributionTenant> = Vec::new();
+    for d in distributions.iter_mut().filter(|d| reaches_s3(d)) {
+        if !d.arn.is_empty() {
+            match cloudfront.distribution_tags(&d.arn).await {
+                Ok(tags) => d.tags = tags,
+                Err(e) => {
+                    warn!(distribution = %d.id, error = %e, "cannot read the distribution's tags; using the stack's policy");
+                    warnings
+                        .push(format!("distribution {}: cannot read its tags ({e}); the default policy applies", d.id));
+                }
             }
         }
         match cloudfront.distribution_details(&d.id).await {
-            Ok(details) => d.default_root_object = details.default_root_object,
+            Ok(details) => {
+                d.default_root_object = details.default_root_object;
+                d.cache_tag_header = details.cache_tag_header;
+                d.parameter_defaults = details.parameter_defaults;
+            }
             Err(e) => {
-                warn!(distribution = %d.id, error = %e, "cannot read the distribution's config; planning without its default root object");
+                warn!(distribution = %d.id, error = %e, "cannot read the distribution's config; planning without its default root object, cache tags and parameter defaults");
                 warnings.push(format!(
-                    "distribution {}: cannot read its config ({e}); planned without its default root object",
+                    "distribution {}: cannot read its config ({e}); planned without its default root object, cache tags and parameter defaults",
                     d.id
                 ));
             }
         }
+        if d.multi_tenant {
+            match cloudfront.distribution_tenants(&d.id).await {
+                Ok(found) => tenants.extend(found),
+                // A distribution whose tenants cannot be read is planned for none of them, and
+                // said so: every change it serves is then skipped `no-origin` in the plan, never
+                // silently invalidated on the wrong target.
+                Err(e) if matches!(e.kind, ErrorKind::AccessDenied | ErrorKind::NotFound) => {
+                    warn!(distribution = %d.id, error = %e, "cannot list the distribution's tenants");
+                    warnings.push(format!("distribution {}: cannot list its distribution tenants ({e})", d.id));
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
     let index_documents = index_documents(buckets, &distributions, &mut warnings).await;
-    let planner = Planner::with_index_documents(&distributions, &policies, options, &index_documents);
+    let planner = Planner::with_tenants(&distributions, &policies, options, &index_documents, &tenants);
     for w in planner.warnings() {
         warn!(distribution = %w.distribution_id, "{}", w.message);
         warnings.push(format!("distribution {}: {}", w.distribution_id, w.message));
     }
     info!(distributions = distributions.len(), "listed distributions");
     Ok(Live { planner, distributions: distributions.len(), warnings })
+}
+
+/// The S3 metadata of the created objects among `events` whose bucket a distribution sent cache
+/// tags reaches ([`Planner::wants_object_metadata`]): HeadObject once per key. An object removed
+/// since has no metadata (its paths are sent); one that cannot be read is a warning, and its paths
+/// are sent: a missing tag costs a stale page, never a lost invalidation of the key itself.
+pub async fn object_metadata<O: Objects>(
+    objects: &O,
+    planner: &Planner,
+    events: &[ObjectEvent],
+    warnings: &mut Vec<String>,
+) -> ObjectMetadata {
+    let mut wanted: Vec<(&str, &str)> = events
+        .iter()
+        .filter(|e| e.change == cfinv_core::Change::Created && planner.wants_object_metadata(&e.bucket))
+        .map(|e| (e.bucket.as_str(), e.key.as_str()))
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut out = ObjectMetadata::new();
+    for (bucket, key) in wanted {
+        match objects.metadata(bucket, key).await {
+            Ok(Some(m)) => out.insert(bucket, key, m),
+            Ok(None) => {}
+            Err(e) => {
+                warn!(bucket, key, error = %e, "cannot read the object's metadata; its cache tags are not sent");
+                warnings.push(format!(
+                    "object {bucket}/{key}: cannot read its metadata ({e}); its cache tags are not sent"
+                ));
+            }
+        }
+    }
+    if !out.is_empty() {
+        info!(objects = out.len(), "read the cache tags of created objects");
+    }
+    out
 }
 
 /// The managed policies, and every custom one the distributions' behaviors name.

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use cfinv_core::{CachePolicy, Distribution};
+use cfinv_core::{CachePolicy, Distribution, DistributionTenant};
 
 /// What went wrong in a call to AWS, reduced to what the handlers decide on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,6 +172,14 @@ pub trait Objects: Send + Sync {
     fn get(&self, bucket: &str, key: &str) -> impl Future<Output = Result<Option<String>, PortError>> + Send;
     /// ListObjectsV2: every key under `prefix`, in key order.
     fn list(&self, bucket: &str, prefix: &str) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
+    /// HeadObject's `Metadata`: the object's user metadata (keys lower case, without
+    /// `x-amz-meta-`); `None` when there is no such key (removed since its event). Needs
+    /// `s3:GetObject` on the object.
+    fn metadata(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<std::collections::BTreeMap<String, String>>, PortError>> + Send;
 }
 
 /// Every distribution of the account, as far as it could be read.
@@ -187,6 +195,10 @@ pub struct Listed {
 pub struct DistributionDetails {
     /// `DefaultRootObject`, when set.
     pub default_root_object: Option<String>,
+    /// `CacheTagConfig.HeaderName`, when set.
+    pub cache_tag_header: Option<String>,
+    /// `TenantConfig.ParameterDefinitions`: each parameter's default value, by name.
+    pub parameter_defaults: std::collections::BTreeMap<String, String>,
 }
 
 /// An invalidation CloudFront accepted.
@@ -214,6 +226,13 @@ impl InvalidationDetails {
 }
 
 /// CloudFront.
+///
+/// The invalidation methods take a **target**: a distribution id (ListInvalidations,
+/// GetInvalidation, CreateInvalidation), or a distribution tenant's target key
+/// `{distribution id}_{tenant id}` ([`cfinv_core::Target`]), for which the adapter calls
+/// ListInvalidationsForDistributionTenant, GetInvalidationForDistributionTenant and
+/// CreateInvalidationForDistributionTenant. The run's layout, CallerReferences and error files
+/// carry the key as it is.
 pub trait CloudFront: Send + Sync {
     /// ListDistributions, every page.
     fn list_distributions(&self) -> impl Future<Output = Result<Listed, PortError>> + Send;
@@ -224,24 +243,28 @@ pub trait CloudFront: Send + Sync {
     ) -> impl Future<Output = Result<std::collections::BTreeMap<String, String>, PortError>> + Send;
     /// GetDistributionConfig: what ListDistributions' summaries leave out.
     fn distribution_details(&self, id: &str) -> impl Future<Output = Result<DistributionDetails, PortError>> + Send;
+    /// ListDistributionTenants of one multi-tenant distribution (every page), each with its
+    /// `Parameters` (GetDistributionTenant: the summaries leave them out).
+    fn distribution_tenants(
+        &self,
+        distribution_id: &str,
+    ) -> impl Future<Output = Result<Vec<DistributionTenant>, PortError>> + Send;
     /// GetCachePolicy; `None` when there is no such policy.
     fn cache_policy(&self, id: &str) -> impl Future<Output = Result<Option<CachePolicy>, PortError>> + Send;
-    /// ListInvalidations: the ids of the distribution's invalidations that are `InProgress`
-    /// (CloudFront lists newest first; pages are read while they hold any in progress).
-    fn invalidations_in_progress(
-        &self,
-        distribution_id: &str,
-    ) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
-    /// GetInvalidation.
+    /// ListInvalidations (or ListInvalidationsForDistributionTenant): the ids of the target's
+    /// invalidations that are `InProgress` (CloudFront lists newest first; pages are read while
+    /// they hold any in progress).
+    fn invalidations_in_progress(&self, target: &str) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
+    /// GetInvalidation (or GetInvalidationForDistributionTenant).
     fn get_invalidation(
         &self,
-        distribution_id: &str,
+        target: &str,
         id: &str,
     ) -> impl Future<Output = Result<InvalidationDetails, PortError>> + Send;
-    /// CreateInvalidation.
+    /// CreateInvalidation (or CreateInvalidationForDistributionTenant).
     fn create_invalidation(
         &self,
-        distribution_id: &str,
+        target: &str,
         caller_reference: &str,
         paths: &[String],
     ) -> impl Future<Output = Result<Invalidation, PortError>> + Send;

@@ -34,6 +34,8 @@ pub fn caller_reference(file: &str, set: usize) -> String {
 pub struct ResubmitSet {
     /// The error file's name without `.txt` (its CallerReference's middle part).
     pub file: String,
+    /// The distribution id, or a distribution tenant's target key (`E1_dt_...`, from the file's
+    /// `Distribution Tenant Id` line): the CloudFront port sends it to the tenant.
     pub distribution_id: String,
     /// The set's number in the file.
     pub set: usize,
@@ -50,7 +52,7 @@ impl ResubmitSet {
             .filter(|s| !s.paths.is_empty())
             .map(|s| ResubmitSet {
                 file: file.to_owned(),
-                distribution_id: parsed.distribution_id.clone(),
+                distribution_id: parsed.target().key(),
                 set: s.number,
                 paths: s.paths.clone(),
             })

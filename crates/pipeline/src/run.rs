@@ -10,6 +10,8 @@
 //! {prefix}{execution}/{attempt}/too-broad.json        keys not sent, for a person to decide
 //! {prefix}{execution}/{attempt}/{dist}/distribution.json   its counts and first event time
 //! {prefix}{execution}/{attempt}/{dist}/set-0001.json  a set's items (and its markers, see `sets`)
+//!                                                      ({dist}: a distribution id, or a tenant's
+//!                                                      target key `E1_dt_...`)
 //! {prefix}{execution}/{attempt}/{pass}/page-0001.json one page of units
 //! ```
 //!
@@ -147,7 +149,10 @@ pub struct PageCursor {
 }
 
 /// A range of one distribution's sets (1-based, inclusive), worked on in order by one Map
-/// iteration.
+/// iteration. For a distribution tenant, `distribution_id` is the tenant's target key
+/// `{distribution id}_{tenant id}` ([`cfinv_core::Target`]), which also names its folder
+/// (`{attempt}/E1_dt_.../set-0001.json`) and is what the CloudFront port is given: the Map item
+/// names the tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Unit {

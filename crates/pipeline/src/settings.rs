@@ -7,7 +7,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use cfinv_core::plan::{Policy, DEFAULT_MAX_ITEMS, MAX_SET_SIZE, MAX_WILDCARDS_IN_PROGRESS};
+use cfinv_core::plan::{CacheTags, Policy, DEFAULT_MAX_ITEMS, MAX_SET_SIZE, MAX_WILDCARDS_IN_PROGRESS};
 use cfinv_core::{ExceptionPaths, PlanOptions};
 
 use crate::{ErrorName, ErrorType};
@@ -174,7 +174,8 @@ pub struct CollectSettings {
     pub window: WindowSettings,
     /// `CFINV_MAX_SET_SIZE` (default 3000), `CFINV_COST_POLICY` (`exact` or `compact`, default
     /// `compact`), `CFINV_MAX_ITEMS` (default 15), `CFINV_ALLOW_BROAD_WILDCARDS` (default false),
-    /// and the window's length (for cached errors).
+    /// `CFINV_CACHE_TAGS` (`off`, `add` or `instead`, default `off`), and the window's length (for
+    /// cached errors).
     pub plan_options: PlanOptions,
     /// `CFINV_MAX_MESSAGES` (default 20000): stop draining after this many; the rest waits for the
     /// next execution, which collect starts.
@@ -211,6 +212,14 @@ impl CollectSettings {
         };
         let max_items = vars.number("CFINV_MAX_ITEMS", DEFAULT_MAX_ITEMS, 1..=1_000_000)?;
         let allow_broad = vars.flag("CFINV_ALLOW_BROAD_WILDCARDS")?;
+        let cache_tags = match vars.optional("CFINV_CACHE_TAGS") {
+            None => CacheTags::Off,
+            Some(v) => v.parse::<CacheTags>().map_err(|_| ConfigError::Invalid {
+                name: "CFINV_CACHE_TAGS",
+                value: v.clone(),
+                expected: "off, add or instead".to_owned(),
+            })?,
+        };
         let plan_options = PlanOptions::new(max_set_size, MAX_WILDCARDS_IN_PROGRESS)
             .and_then(|o| o.with_policy(policy, max_items))
             .map_err(|e| ConfigError::Invalid {
@@ -219,7 +228,8 @@ impl CollectSettings {
                 expected: e.to_string(),
             })?
             .with_window_seconds(window.window_seconds)
-            .allowing_broad_wildcards(allow_broad);
+            .allowing_broad_wildcards(allow_broad)
+            .with_cache_tags(cache_tags);
         let drain_seconds = vars.number("CFINV_COLLECT_SECONDS", 60, 1..=840)?;
         let visibility_timeout_seconds = vars.number("CFINV_VISIBILITY_TIMEOUT_SECONDS", 300, 1..=43_200)?;
         // Drained messages must stay hidden until they are stored and deleted, or they come back

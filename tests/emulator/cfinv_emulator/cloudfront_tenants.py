@@ -11,7 +11,9 @@ invalidations.
 - ListDistributionTenants: DistributionTenantList of summaries (no Parameters or Tags, with ETag), in
   creation order, filtered by AssociationFilter.DistributionId / ConnectionGroupId, paged as
   CloudFront pages (at most MaxItems, default 100; NextMarker the Id of the page's last tenant, only
-  when more follow; Marker lists what follows that tenant).
+  when more follow; Marker lists what follows that tenant). Its output has no payload member, so
+  CloudFront's document root is `ListDistributionTenantsResult` (moto's serializer would write
+  `...Response`, which the AWS SDK for Rust refuses); the document is written here.
 - DeleteDistributionTenant (IfMatch: the tenant's ETag, else PreconditionFailed; an enabled tenant is
   ResourceNotDisabled), UpdateDistributionTenant (IfMatch; the fields given replace the tenant's).
 - CreateInvalidationForDistributionTenant, GetInvalidationForDistributionTenant,
@@ -21,8 +23,10 @@ invalidations.
 """
 
 import copy
+import datetime
 import random
 import string
+from xml.sax.saxutils import escape
 
 from moto.cloudfront import urls as cf_urls
 from moto.cloudfront.responses import CloudFrontResponse
@@ -162,10 +166,40 @@ def list_distribution_tenants(self):
         and (not wanted.get("ConnectionGroupId") or t.get("ConnectionGroupId") == wanted["ConnectionGroupId"])
     ]
     chosen, next_marker = page(tenants, self._get_param("Marker"), self._get_int_param("MaxItems"), key=lambda t: t["Id"])
-    result = {"DistributionTenantList": [tenant_summary(t) for t in chosen]}
+    body = ['<?xml version="1.0" encoding="UTF-8"?>',
+            '<ListDistributionTenantsResult xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/">']
     if next_marker is not None:
-        result["NextMarker"] = next_marker
-    return ActionResult(result)
+        body.append(f"<NextMarker>{escape(next_marker)}</NextMarker>")
+    body.append("<DistributionTenantList>")
+    body += [_summary_xml(tenant_summary(t)) for t in chosen]
+    body.append("</DistributionTenantList></ListDistributionTenantsResult>")
+    return 200, {"Content-Type": "text/xml"}, "".join(body)
+
+
+def _text(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime.datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return escape(str(value))
+
+
+def _summary_xml(summary):
+    """One DistributionTenantSummary, its members in the model's order."""
+    out = ["<DistributionTenantSummary>"]
+    for field in ("Id", "DistributionId", "Name", "Arn"):
+        out.append(f"<{field}>{_text(summary[field])}</{field}>")
+    out.append("<Domains>")
+    for d in summary.get("Domains") or []:
+        out.append(f"<member><Domain>{_text(d['Domain'])}</Domain><Status>{_text(d.get('Status', 'active'))}</Status></member>")
+    out.append("</Domains>")
+    if summary.get("ConnectionGroupId"):
+        out.append(f"<ConnectionGroupId>{_text(summary['ConnectionGroupId'])}</ConnectionGroupId>")
+    for field in ("CreatedTime", "LastModifiedTime", "ETag", "Enabled", "Status"):
+        if summary.get(field) is not None:
+            out.append(f"<{field}>{_text(summary[field])}</{field}>")
+    out.append("</DistributionTenantSummary>")
+    return "".join(out)
 
 
 def _check_if_match(self, tenant):

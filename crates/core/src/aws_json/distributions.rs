@@ -108,6 +108,45 @@ struct ConfigJson {
     cache_behaviors: List<BehaviorJson>,
     default_root_object: Option<String>,
     custom_error_responses: List<ErrorResponseJson>,
+    staging: Option<bool>,
+    connection_mode: Option<String>,
+    cache_tag_config: Option<CacheTagConfigJson>,
+    tenant_config: Option<TenantConfigJson>,
+}
+
+/// `CacheTagConfig` (DistributionConfig; not in ListDistributions' summaries).
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CacheTagConfigJson {
+    header_name: String,
+}
+
+/// `TenantConfig.ParameterDefinitions[]`: `{Name, Definition: {StringSchema: {DefaultValue,
+/// Required, Comment}}}`.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct TenantConfigJson {
+    parameter_definitions: Vec<ParameterDefinitionJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ParameterDefinitionJson {
+    name: String,
+    #[serde(default)]
+    definition: Option<ParameterSchemaJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ParameterSchemaJson {
+    string_schema: Option<StringSchemaJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct StringSchemaJson {
+    default_value: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -214,6 +253,13 @@ impl ConfigJson {
             .map(|r| CustomErrorResponse { error_code: r.error_code, error_caching_min_ttl: r.error_caching_min_ttl })
             .collect();
         let default_root_object = config.default_root_object.filter(|o| !o.is_empty());
+        let parameter_defaults = config
+            .tenant_config
+            .unwrap_or_default()
+            .parameter_definitions
+            .into_iter()
+            .filter_map(|p| Some((p.name, p.definition?.string_schema?.default_value?)))
+            .collect();
         Ok(Distribution {
             id,
             arn: String::new(),
@@ -224,6 +270,10 @@ impl ConfigJson {
             default_root_object,
             custom_error_responses,
             tags: Default::default(),
+            staging: config.staging.unwrap_or(false),
+            cache_tag_header: config.cache_tag_config.map(|c| c.header_name).filter(|h| !h.is_empty()),
+            multi_tenant: config.connection_mode.as_deref() == Some(crate::distribution::TENANT_ONLY),
+            parameter_defaults,
         })
     }
 }
@@ -294,6 +344,28 @@ mod tests {
         let get = json!({"ETag": "x", "Distribution": {"Id": id, "DistributionConfig": config}});
         assert_eq!(read(&get).unwrap().items[0].id, "E3");
         assert_eq!(read(&json!([list, get])).unwrap().items.len(), 3);
+    }
+
+    #[test]
+    fn staging_cache_tags_and_tenant_config() {
+        // DistributionSummary carries Staging and ConnectionMode; DistributionConfig (get-distribution)
+        // CacheTagConfig and TenantConfig (CloudFront API reference, DistributionConfig).
+        let mut s = summary("E5");
+        s["Staging"] = json!(true);
+        let r = read(&json!({"DistributionList": {"Items": [s]}})).unwrap();
+        assert!(r.items[0].staging && !r.items[0].multi_tenant && r.items[0].cache_tag_header.is_none());
+
+        let mut config = summary("E6");
+        config.as_object_mut().unwrap().remove("Id");
+        config["ConnectionMode"] = json!("tenant-only");
+        config["CacheTagConfig"] = json!({"HeaderName": "x-amz-meta-cache-tag"});
+        config["TenantConfig"] = json!({"ParameterDefinitions": [
+            {"Name": "bucket", "Definition": {"StringSchema": {"Required": false, "DefaultValue": "shared"}}},
+            {"Name": "prefix", "Definition": {"StringSchema": {"Required": true}}}]});
+        let d = read(&json!({"Distribution": {"Id": "E6", "DistributionConfig": config}})).unwrap().items.remove(0);
+        assert!(d.multi_tenant && !d.staging);
+        assert_eq!(d.cache_tag_header.as_deref(), Some("x-amz-meta-cache-tag"));
+        assert_eq!(d.parameter_defaults, [("bucket".to_owned(), "shared".to_owned())].into());
     }
 
     #[test]

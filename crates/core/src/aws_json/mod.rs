@@ -9,15 +9,21 @@
 //!
 //! - [`distributions`]: `list-distributions`, `get-distribution`, a bare summary, arrays of these;
 //! - [`cache_policies`]: `list-cache-policies`, `get-cache-policy`, a bare policy;
-//! - [`tags`]: `list-tags-for-resource` per distribution.
+//! - [`tags`]: `list-tags-for-resource` per distribution;
+//! - [`tenants`]: `list-distribution-tenants`, `get-distribution-tenant`;
+//! - [`object_metadata`]: objects' `Metadata` (`head-object`) by `bucket/key`.
 
 pub mod cache_policies;
 pub mod distributions;
+pub mod object_metadata;
 pub mod tags;
+pub mod tenants;
 
 pub use cache_policies::read_cache_policies;
 pub use distributions::read_distributions;
+pub use object_metadata::read_object_metadata;
 pub use tags::{read_distribution_tags, DistributionTags};
+pub use tenants::read_distribution_tenants;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -39,6 +45,10 @@ pub enum AwsJsonError {
     NoCachePolicy,
     #[error("is not a JSON object from distribution id to `aws cloudfront list-tags-for-resource` output: {0}")]
     NotDistributionTags(String),
+    #[error("holds no distribution tenant (expected the output of `aws cloudfront list-distribution-tenants` or `get-distribution-tenant`)")]
+    NoDistributionTenant,
+    #[error("is not a JSON object from `bucket/key` to that object's `Metadata` (as `aws s3api head-object` prints it): {0}")]
+    NotObjectMetadata(String),
 }
 
 /// What a document yielded: the items read, and one message per item that was skipped.

@@ -18,12 +18,13 @@ use std::sync::Arc;
 
 use crate::behavior::{BehaviorOrder, PatternSet, PatternSetBuilder};
 use crate::cache::{error_caching_seconds, BehaviorCache, CachePolicies, Caching};
-use crate::distribution::{Distribution, TtlSettings};
+use crate::cache_tags::metadata_key;
+use crate::distribution::{Distribution, DistributionTenant, TtlSettings};
 use crate::origin::{bucket_of_domain, key_prefix, EndpointKind};
 use crate::pattern::PathPattern;
 
-use super::strategy::{read_tags, Policy};
-use super::{PlanOptions, Planner, Warning};
+use super::strategy::{read_tags, CacheTags, Policy, CACHE_TAGS_TAG};
+use super::{PlanOptions, Planner, TenantRef, Warning};
 
 /// S3's usual index document name, when the bucket's website configuration is not known.
 pub const DEFAULT_INDEX_DOCUMENT: &str = "index.html";
@@ -46,6 +47,19 @@ pub(super) struct Compiled {
     pub(super) default_root_object: Option<String>,
     pub(super) policy: Policy,
     pub(super) max_items: usize,
+    /// The tenant this entry plans for, when the distribution is multi-tenant (each tenant is an
+    /// entry of its own).
+    pub(super) tenant: Option<TenantRef>,
+    pub(super) staging: bool,
+    /// Where its objects' cache tags come from, when it is sent them.
+    pub(super) cache_tags: Option<TagSource>,
+}
+
+/// A distribution that is sent its objects' cache tags: how, and the S3 metadata key they are in.
+#[derive(Debug, Clone)]
+pub(super) struct TagSource {
+    pub(super) mode: CacheTags,
+    pub(super) metadata_key: Arc<str>,
 }
 
 /// One origin of one distribution that reaches a bucket.
@@ -91,9 +105,52 @@ fn same_config(a: &Distribution, b: &Distribution) -> bool {
         arn: String::new(),
         default_root_object: None,
         tags: Default::default(),
+        cache_tag_header: None,
+        parameter_defaults: Default::default(),
         ..d.clone()
     };
     strip(a) == strip(b)
+}
+
+/// A multi-tenant distribution as one tenant sees it: every `{{name}}` in its origins' domain names
+/// and paths replaced by the tenant's parameter `name`, else the parameter's default; and the names
+/// that had neither (an origin that uses one serves no bucket for this tenant).
+pub(super) fn resolve(d: &Distribution, tenant: &DistributionTenant) -> (Distribution, Vec<String>) {
+    let mut unresolved = Vec::new();
+    let mut fill = |text: &str| -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find("{{") {
+            let Some(len) = rest[start + 2..].find("}}") else {
+                break;
+            };
+            let name = &rest[start + 2..start + 2 + len];
+            out.push_str(&rest[..start]);
+            match tenant.parameters.get(name).or_else(|| d.parameter_defaults.get(name)) {
+                Some(value) => out.push_str(value),
+                None => {
+                    if !unresolved.iter().any(|u: &String| u == name) {
+                        unresolved.push(name.to_owned());
+                    }
+                    out.push_str(&rest[start..start + 4 + len]);
+                }
+            }
+            rest = &rest[start + 4 + len..];
+        }
+        out.push_str(rest);
+        out
+    };
+    let mut resolved = d.clone();
+    for o in &mut resolved.origins {
+        o.domain_name = fill(&o.domain_name);
+        o.origin_path = fill(&o.origin_path);
+        if o.domain_name.contains("{{") || o.origin_path.contains("{{") {
+            // Not a bucket's endpoint whatever the rest says: the origin serves no bucket.
+            o.domain_name = format!("unresolved.{}", o.domain_name.replace(['{', '}'], ""));
+            o.domain_name.push_str(".invalid");
+        }
+    }
+    (resolved, unresolved)
 }
 
 /// Collects distributions, then builds a [`Planner`].
@@ -114,7 +171,15 @@ impl<'a> Compiler<'a> {
     /// and get output). A list summary lacks what only GetDistribution returns (its
     /// `DefaultRootObject`) and a get lacks tags and, in some shapes, the ARN: such copies are
     /// merged. A copy whose config differs otherwise is ignored with a warning.
-    pub(super) fn add_all(&mut self, distributions: &[Distribution], policies: &CachePolicies) {
+    ///
+    /// A multi-tenant distribution is compiled once per tenant of `tenants` that belongs to it
+    /// ([`resolve`]), and not on its own: it has no viewer endpoint.
+    pub(super) fn add_all(
+        &mut self,
+        distributions: &[Distribution],
+        policies: &CachePolicies,
+        tenants: &[DistributionTenant],
+    ) {
         let mut merged: Vec<Distribution> = Vec::new();
         for d in distributions {
             match merged.iter_mut().find(|m| m.id == d.id) {
@@ -128,21 +193,56 @@ impl<'a> Compiler<'a> {
                     if first.tags.is_empty() {
                         first.tags = d.tags.clone();
                     }
+                    if first.cache_tag_header.is_none() {
+                        first.cache_tag_header = d.cache_tag_header.clone();
+                    }
+                    if first.parameter_defaults.is_empty() {
+                        first.parameter_defaults = d.parameter_defaults.clone();
+                    }
                 }
                 Some(_) => self.warn(d, "given twice with different configs; the first is used".to_owned()),
                 None => merged.push(d.clone()),
             }
         }
         for d in &merged {
-            self.add(d, policies);
+            if !d.multi_tenant {
+                self.add(d, policies, None);
+                continue;
+            }
+            let mut any = false;
+            for t in tenants.iter().filter(|t| t.distribution_id == d.id) {
+                any = true;
+                let (resolved, unresolved) = resolve(d, t);
+                for name in unresolved {
+                    self.warn(
+                        d,
+                        format!(
+                            "tenant {} ({}): parameter {{{{{name}}}}} has no value and no default; the origins that use it serve no bucket for this tenant",
+                            t.name, t.id
+                        ),
+                    );
+                }
+                let tenant = TenantRef { id: Arc::from(t.id.as_str()), name: Arc::from(t.name.as_str()) };
+                self.add(&resolved, policies, Some(tenant));
+            }
+            if !any {
+                self.warn(
+                    d,
+                    "multi-tenant distribution (ConnectionMode tenant-only) without distribution tenants: no viewer reaches it; nothing planned for it".to_owned(),
+                );
+            }
         }
     }
 
+    /// A warning about a distribution, once (the tenants of one distribution share its config).
     fn warn(&mut self, d: &Distribution, message: String) {
-        self.warnings.push(Warning { distribution_id: d.id.clone(), message });
+        let w = Warning { distribution_id: d.id.clone(), message };
+        if !self.warnings.contains(&w) {
+            self.warnings.push(w);
+        }
     }
 
-    fn add(&mut self, d: &Distribution, policies: &CachePolicies) {
+    fn add(&mut self, d: &Distribution, policies: &CachePolicies, tenant: Option<TenantRef>) {
         let ordered = d.behaviors.iter().chain(std::iter::once(&d.default_behavior));
         let mut caches = Vec::new();
         let mut warned_policies: Vec<&str> = Vec::new();
@@ -199,10 +299,39 @@ impl<'a> Compiler<'a> {
             self.warn(d, format!("{} cache behaviors is more than we index; skipped", d.behaviors.len()));
             return;
         }
-        let tagged = read_tags(&d.tags, self.options.policy(), self.options.max_items());
+        let tagged = read_tags(&d.tags, self.options.policy(), self.options.max_items(), self.options.cache_tags());
         for problem in &tagged.problems {
             self.warn(d, problem.clone());
         }
+        let cache_tags = match (tagged.cache_tags, d.cache_tag_header.as_deref()) {
+            (CacheTags::Off, _) => None,
+            (mode, Some(header)) => match metadata_key(header) {
+                Some(key) => Some(TagSource { mode, metadata_key: Arc::from(key.as_str()) }),
+                None => {
+                    self.warn(
+                        d,
+                        format!(
+                            "CacheTagConfig reads the header {header:?}, not S3 metadata (x-amz-meta-*): cfinv cannot know the objects' cache tags; paths only"
+                        ),
+                    );
+                    None
+                }
+            },
+            // Only a distribution that asked for tags itself is told why it gets none: a stack
+            // default of add or instead applies to the distributions that have CacheTagConfig.
+            (mode, None) => {
+                if d.tags.contains_key(CACHE_TAGS_TAG) {
+                    self.warn(
+                        d,
+                        format!(
+                            "tag {CACHE_TAGS_TAG}={} but the distribution has no CacheTagConfig; paths only",
+                            mode.as_str()
+                        ),
+                    );
+                }
+                None
+            }
+        };
 
         // Per behavior, the buckets its target reaches (directly or through an origin group).
         let bucket_of = |origin_id: &str| {
@@ -268,6 +397,9 @@ impl<'a> Compiler<'a> {
             default_root_object: d.default_root_object.clone(),
             policy: tagged.policy,
             max_items: tagged.max_items,
+            tenant,
+            staging: d.staging,
+            cache_tags,
         });
     }
 
@@ -320,9 +452,31 @@ impl Planner {
         options: PlanOptions,
         index_documents: &HashMap<String, String>,
     ) -> Self {
+        Planner::with_tenants(distributions, policies, options, index_documents, &[])
+    }
+
+    /// The same, with the distribution tenants of the multi-tenant distributions
+    /// (ListDistributionTenants, with each tenant's `Parameters` from GetDistributionTenant): each
+    /// tenant is planned as a distribution of its own, its origins' `{{parameter}}` placeholders
+    /// filled. A multi-tenant distribution without tenants here is not planned (and warned about).
+    pub fn with_tenants(
+        distributions: &[Distribution],
+        policies: &CachePolicies,
+        options: PlanOptions,
+        index_documents: &HashMap<String, String>,
+        tenants: &[DistributionTenant],
+    ) -> Self {
         let mut compiler = Compiler::new(options, index_documents);
-        compiler.add_all(distributions, policies);
+        compiler.add_all(distributions, policies, tenants);
         compiler.finish()
+    }
+
+    /// Whether some distribution that reaches `bucket` is sent its objects' cache tags: then the
+    /// pipeline reads the metadata of the bucket's created keys (HeadObject) before planning.
+    pub fn wants_object_metadata(&self, bucket: &str) -> bool {
+        self.buckets.get(bucket).is_some_and(|(_, groups)| {
+            groups.iter().flat_map(|g| &g.routes).any(|r| self.dists[r.dist].cache_tags.is_some())
+        })
     }
 
     /// Whether the wildcard `prefix*` may be sent to distribution `dist`: no viewer path it reaches

@@ -12,6 +12,21 @@
 //!    holds it), otherwise `not-served`; and if it caches nothing, a creation is `not-cached`;
 //! 5. what remains is encoded ([`crate::path`]) and added to the distribution's paths.
 //!
+//! Cache tags (opt-in, [`CacheTags`]): a distribution whose `cfinv:cache-tags` tag (or the stack's
+//! default) is `add` or `instead`, and whose `CacheTagConfig` names S3 metadata, is also sent the
+//! `#tag` items of each created or overwritten object it would be sent paths for
+//! ([`crate::cache_tags`]); with `instead`, in place of those paths when the object has a valid
+//! tag. A removal gets paths only: S3 keeps no metadata of a removed object in an unversioned
+//! bucket, and cfinv does not read the previous version of a versioned one (its paths already
+//! purge every cached copy of the removed object; what its tags would add is other objects that
+//! share them). Tags are unique per distribution (case-insensitive, sent in lower case), count as
+//! billed items, never as wildcards, and are never compacted.
+//!
+//! Tenants: a multi-tenant distribution (`ConnectionMode: tenant-only`) has no viewers of its own;
+//! each of its distribution tenants is planned as a distribution of its own, with the origins'
+//! `{{parameter}}` placeholders filled with the tenant's parameters (else the parameter's default),
+//! and its plan names the tenant ([`DistributionPlan::tenant`]).
+//!
 //! Paths are unique per distribution and sorted, so the same events in any order give the same
 //! sets (and the same CallerReferences downstream). Sets hold at most `max_set_size` paths and at
 //! most `max_wildcards_per_set` wildcards: CloudFront refuses more than 3000 paths, or 15 wildcard
@@ -60,7 +75,9 @@ mod sets;
 mod strategy;
 
 pub use explain::{DistributionExplanation, Explanation, PathOutcome, RouteExplanation, ViewerPath};
-pub use strategy::{Cost, Policy, DEFAULT_MAX_ITEMS, DEFAULT_WINDOW_SECONDS, PRICE_PER_ITEM_USD};
+pub use strategy::{
+    CacheTags, Cost, Policy, CACHE_TAGS_TAG, DEFAULT_MAX_ITEMS, DEFAULT_WINDOW_SECONDS, PRICE_PER_ITEM_USD,
+};
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -138,6 +155,7 @@ pub struct PlanOptions {
     max_items: usize,
     window_seconds: u32,
     allow_broad_wildcards: bool,
+    cache_tags: CacheTags,
 }
 
 impl Default for PlanOptions {
@@ -149,6 +167,7 @@ impl Default for PlanOptions {
             max_items: DEFAULT_MAX_ITEMS,
             window_seconds: DEFAULT_WINDOW_SECONDS,
             allow_broad_wildcards: false,
+            cache_tags: CacheTags::Off,
         }
     }
 }
@@ -202,6 +221,17 @@ impl PlanOptions {
         self
     }
 
+    /// Whether distributions are sent their objects' cache tags by default ([`CacheTags`]; `off`
+    /// unless set); a distribution's `cfinv:cache-tags` tag wins.
+    pub fn with_cache_tags(mut self, cache_tags: CacheTags) -> Self {
+        self.cache_tags = cache_tags;
+        self
+    }
+
+    pub fn cache_tags(&self) -> CacheTags {
+        self.cache_tags
+    }
+
     pub fn max_set_size(&self) -> usize {
         self.max_set_size
     }
@@ -247,7 +277,16 @@ pub struct Skip {
     pub event: usize,
     /// Set when the reason concerns one distribution (`not-served`, `not-cached`).
     pub distribution_id: Option<Arc<str>>,
+    /// Set when the reason concerns one distribution tenant of that distribution.
+    pub distribution_tenant_id: Option<Arc<str>>,
     pub reason: Reason,
+}
+
+/// The distribution tenant a plan is for: its `Id` and `Name`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TenantRef {
+    pub id: Arc<str>,
+    pub name: Arc<str>,
 }
 
 /// Why an item is not simply the path of one changed key. The names are stable.
@@ -273,6 +312,8 @@ pub enum ItemReason {
     /// The behavior caches query-string variants, but `path*` would be too broad
     /// ([`crate::path::is_too_broad`]): only the path itself is invalidated.
     QueryStringsTooBroad,
+    /// A cache tag of the changed object (`#tag`), from its S3 metadata ([`crate::cache_tags`]).
+    CacheTag,
 }
 
 impl ItemReason {
@@ -315,6 +356,11 @@ pub struct Compaction {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DistributionPlan {
     pub distribution_id: Arc<str>,
+    /// The distribution tenant these items are for (CreateInvalidationForDistributionTenant), when
+    /// the distribution is multi-tenant; `None` for a distribution (CreateInvalidation).
+    pub tenant: Option<TenantRef>,
+    /// A continuous-deployment staging distribution ([`crate::Distribution::staging`]).
+    pub staging: bool,
     /// What CreateInvalidation receives: paths (`/a.js`) and wildcards (`/a.js*`), unique; ordered
     /// set by set, sorted within each set.
     pub items: Vec<Arc<str>>,
@@ -337,6 +383,19 @@ pub struct DistributionPlan {
 }
 
 impl DistributionPlan {
+    /// Where the items go: the distribution, or its tenant.
+    pub fn target(&self) -> crate::Target {
+        crate::Target {
+            distribution_id: self.distribution_id.to_string(),
+            tenant_id: self.tenant.as_ref().map(|t| t.id.to_string()),
+        }
+    }
+
+    /// How many items are cache tags (`#tag`).
+    pub fn tag_items(&self) -> usize {
+        self.items.iter().filter(|i| crate::cache_tags::is_tag_item(i)).count()
+    }
+
     /// The sets, in order.
     pub fn sets(&self) -> impl Iterator<Item = &[Arc<str>]> + '_ {
         self.sets.iter().map(|r| &self.items[r.clone()])
@@ -359,6 +418,8 @@ pub struct SkipRow<'a> {
     pub reason: Reason,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distribution_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distribution_tenant_id: Option<&'a str>,
 }
 
 /// One [`ItemNote`] as a person or a program reads it.
@@ -395,6 +456,7 @@ impl Plan {
                 event: &e.event_name,
                 reason: s.reason,
                 distribution_id: s.distribution_id.as_deref(),
+                distribution_tenant_id: s.distribution_tenant_id.as_deref(),
             }
         })
     }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use chrono::DateTime;
 
 use crate::bytes::compare;
+use crate::cache_tags::{is_tag_item, is_wildcard_item};
 use crate::event::ObjectEvent;
 
 use super::compact::{compact, Compacted};
@@ -33,6 +34,8 @@ pub(super) struct Builder {
     /// (distribution, item id, event, why) for items that are not simply a key's path.
     notes: Vec<(usize, u32, usize, ItemReason)>,
     skipped: Vec<Skip>,
+    /// Problems found while planning (cache tags not sent), each once.
+    warnings: Vec<Warning>,
     /// Per distribution: the last event that gave it an item, how many events did, and the one
     /// with the earliest `eventTime` (the start of its upload-to-live latency).
     last_event: Vec<usize>,
@@ -50,14 +53,29 @@ impl Builder {
             buckets: vec![Vec::new(); dists],
             notes: Vec::new(),
             skipped: Vec::new(),
+            warnings: Vec::new(),
             last_event: vec![usize::MAX; dists],
             event_count: vec![0; dists],
             first_event: vec![None; dists],
         }
     }
 
-    pub(super) fn skip(&mut self, event: usize, distribution_id: Option<Arc<str>>, reason: Reason) {
-        self.skipped.push(Skip { event, distribution_id, reason });
+    pub(super) fn skip(
+        &mut self,
+        event: usize,
+        distribution_id: Option<Arc<str>>,
+        distribution_tenant_id: Option<Arc<str>>,
+        reason: Reason,
+    ) {
+        self.skipped.push(Skip { event, distribution_id, distribution_tenant_id, reason });
+    }
+
+    /// A warning about distribution `distribution_id`, once.
+    pub(super) fn warn(&mut self, distribution_id: &str, message: String) {
+        let w = Warning { distribution_id: distribution_id.to_owned(), message };
+        if !self.warnings.contains(&w) {
+            self.warnings.push(w);
+        }
     }
 
     /// The id of an item.
@@ -91,7 +109,7 @@ impl Builder {
                 *first = Some(event);
             }
         }
-        if self.table[id as usize].ends_with('*') {
+        if is_wildcard_item(&self.table[id as usize]) {
             self.has_wildcards[dist] = true;
         }
         if let Some(reason) = note {
@@ -112,6 +130,7 @@ impl Builder {
             buckets,
             mut notes,
             skipped,
+            warnings: mut found,
             event_count,
             first_event,
             ..
@@ -133,6 +152,7 @@ impl Builder {
 
         let mut invalidations = Vec::new();
         let mut warnings = Vec::new();
+        warnings.append(&mut found);
         // A distribution's items, unique and in rank order, through a bitset over the ranks:
         // cheaper than sorting its (often repeated) ids, and reused across distributions.
         let mut bits = vec![0u64; table.len().div_ceil(64)];
@@ -159,10 +179,14 @@ impl Builder {
             let ranks = if wild { drop_covered(ids, item_of) } else { ids };
             let compiled = &planner.dists[dist];
             let exact_items = ranks.len();
-            let compact = compiled.policy == Policy::Compact && ranks.len() > compiled.max_items;
+            // Cache tags (`#`, before `/` in byte order: the first ranks) are billed like paths
+            // but never compacted: the threshold is the paths'.
+            let tags =
+                if compiled.cache_tags.is_some() { ranks.partition_point(|&r| is_tag_item(item_of(r))) } else { 0 };
+            let compact = compiled.policy == Policy::Compact && ranks.len() - tags > compiled.max_items;
             let (items, sets, compacted) = if compact {
-                let exact: Vec<&str> = ranks.iter().map(|&r| &**item_of(r)).collect();
-                let (items, compacted) =
+                let exact: Vec<&str> = ranks[tags..].iter().map(|&r| &**item_of(r)).collect();
+                let (mut items, compacted) =
                     compacted_items(&exact, compiled.max_items, |p| planner.safe_cover(dist, p, &buckets[dist]));
                 if items.len() > compiled.max_items {
                     warnings.push(Warning {
@@ -174,15 +198,17 @@ impl Builder {
                         ),
                     });
                 }
+                // The tags sort before every path.
+                items.splice(0..0, ranks[..tags].iter().map(|&r| item_of(r).clone()));
                 let (sets, ordered) = split_sets(
                     (0..items.len() as u32).collect(),
-                    |i| items[i as usize].ends_with('*'),
+                    |i| is_wildcard_item(&items[i as usize]),
                     planner.options,
                 );
                 (ordered.iter().map(|&i| items[i as usize].clone()).collect::<Vec<_>>(), sets, compacted)
             } else {
                 // Ranks index the global order: items come from the table once, set by set.
-                let (sets, ordered) = split_sets(ranks, |r| wild && item_of(r).ends_with('*'), planner.options);
+                let (sets, ordered) = split_sets(ranks, |r| wild && is_wildcard_item(item_of(r)), planner.options);
                 (ordered.iter().map(|&r| item_of(r).clone()).collect(), sets, Vec::new())
             };
             let any_wild = wild || !compacted.is_empty();
@@ -203,6 +229,8 @@ impl Builder {
                 .collect();
             invalidations.push(DistributionPlan {
                 distribution_id: compiled.id.clone(),
+                tenant: compiled.tenant.clone(),
+                staging: compiled.staging,
                 items,
                 sets,
                 notes,
@@ -214,7 +242,7 @@ impl Builder {
                 first_event_time: first_event[dist].and_then(|e| events[e].event_time.clone()),
             });
         }
-        invalidations.sort_by(|a, b| a.distribution_id.cmp(&b.distribution_id));
+        invalidations.sort_by(|a, b| (&a.distribution_id, &a.tenant).cmp(&(&b.distribution_id, &b.tenant)));
         Plan { invalidations, skipped, warnings }
     }
 }

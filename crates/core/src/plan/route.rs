@@ -12,14 +12,16 @@
 use std::borrow::Cow;
 
 use crate::behavior::Matches;
+use crate::cache_tags::{parse_tags, ObjectMetadata};
 use crate::event::{Change, ObjectEvent};
 use crate::exception::Exceptions;
 use crate::path::{is_too_broad, push_encoded, to_invalidation_path, WildcardReason, MAX_PATH_LEN};
 
-use super::compile::Route;
+use super::compile::{Route, TagSource};
 use super::decide::{Outcome, Variant};
 use super::memo::{Memo, MemoKey};
 use super::output::Builder;
+use super::strategy::CacheTags;
 use super::{pre_filter, ItemReason, Plan, Planner, Reason};
 
 /// Per distribution, the best outcome of the event being routed: a distribution reached through
@@ -99,8 +101,19 @@ pub(super) fn item_note(variant: Variant, reason: Option<ItemReason>) -> Option<
 
 impl Planner {
     /// Plans a batch: per distribution its unique items in sets, and a reason for everything
-    /// skipped (in event order).
+    /// skipped (in event order). No object's metadata is known, so no cache tag is sent.
     pub fn plan(&self, events: &[ObjectEvent], exceptions: &Exceptions) -> Plan {
+        self.plan_with_metadata(events, exceptions, &ObjectMetadata::new())
+    }
+
+    /// The same, with the S3 metadata of the created objects, for the distributions that are sent
+    /// their cache tags ([`Planner::wants_object_metadata`]).
+    pub fn plan_with_metadata(
+        &self,
+        events: &[ObjectEvent],
+        exceptions: &Exceptions,
+        metadata: &ObjectMetadata,
+    ) -> Plan {
         let mut b = Builder::new(self.dists.len());
         let mut encoded = String::with_capacity(256);
         let mut outcomes = EventOutcomes::new(self.dists.len());
@@ -109,7 +122,7 @@ impl Planner {
 
         for (i, ev) in events.iter().enumerate() {
             if let Some(reason) = pre_filter(ev, exceptions) {
-                b.skip(i, None, reason);
+                b.skip(i, None, None, reason);
                 continue;
             }
             outcomes.start();
@@ -137,7 +150,16 @@ impl Planner {
                 for (k, route) in group.routes.iter().enumerate() {
                     let (on_create, on_remove) = memo.outcomes[base + k];
                     let outcome = if created { on_create } else { on_remove };
+                    // Cache tags of a created object, for a distribution sent them; with `instead`
+                    // and a tag to send, they stand for every path of the object.
+                    let mut instead = false;
+                    if let (Outcome::Item(_), true, Some(source)) =
+                        (outcome, created, self.dists[route.dist].cache_tags.as_ref())
+                    {
+                        instead = self.tags(route.dist, source, (i, bucket, events), metadata, &mut b);
+                    }
                     let best = match outcome {
+                        Outcome::Item(_) if instead => Best::Item,
                         Outcome::Item(variant) => {
                             let slot = &mut ids[usize::from(variant.query_strings)];
                             let (id, reason) = *slot.get_or_insert_with(|| match self.cover(&encoded, variant) {
@@ -155,20 +177,22 @@ impl Planner {
                         Outcome::NotServed => Best::NotServed,
                     };
                     outcomes.record(i, route.dist, best);
-                    if route.derives && self.derived(route, &group.patterns, rest, created, (i, bucket, events), &mut b)
+                    if route.derives
+                        && !instead
+                        && self.derived(route, &group.patterns, rest, created, (i, bucket, events), &mut b)
                     {
                         outcomes.record(i, route.dist, Best::Item);
                     }
                 }
             }
             if outcomes.touched.is_empty() {
-                b.skip(i, None, Reason::NoOrigin);
+                b.skip(i, None, None, Reason::NoOrigin);
                 continue;
             }
             // Distributions that reach the bucket, but through no origin that holds this key.
             for route in groups.iter().flat_map(|g| &g.routes) {
                 if !outcomes.reach(i, route.dist) {
-                    b.skip(i, Some(self.dists[route.dist].id.clone()), Reason::NoOrigin);
+                    b.skip(i, Some(self.dists[route.dist].id.clone()), self.tenant_id(route.dist), Reason::NoOrigin);
                 }
             }
             for &d in &outcomes.touched {
@@ -178,10 +202,42 @@ impl Planner {
                     Best::NotCached => Reason::NotCached,
                     Best::NotServed => Reason::NotServed,
                 };
-                b.skip(i, Some(self.dists[d].id.clone()), reason);
+                b.skip(i, Some(self.dists[d].id.clone()), self.tenant_id(d), reason);
             }
         }
         b.finish(self, events)
+    }
+
+    /// The tenant id of compiled distribution `dist`, when it is a tenant.
+    fn tenant_id(&self, dist: usize) -> Option<std::sync::Arc<str>> {
+        self.dists[dist].tenant.as_ref().map(|t| t.id.clone())
+    }
+
+    /// Gives distribution `dist` the cache tags of the created object of event `event`, from its
+    /// metadata; the tags it cannot send become warnings. Returns whether they replace the
+    /// object's paths (`instead`, and at least one tag sent). An object whose metadata is not
+    /// known, or has no such key, has no tags.
+    fn tags(
+        &self,
+        dist: usize,
+        source: &TagSource,
+        (event, bucket, events): (usize, u32, &[ObjectEvent]),
+        metadata: &ObjectMetadata,
+        b: &mut Builder,
+    ) -> bool {
+        let ev = &events[event];
+        let Some(value) = metadata.value(&ev.bucket, &ev.key, &source.metadata_key) else {
+            return false;
+        };
+        let tags = parse_tags(value);
+        for problem in &tags.problems {
+            b.warn(&self.dists[dist].id, format!("object {}/{}: {problem}", ev.bucket, ev.key));
+        }
+        for item in &tags.items {
+            let id = b.intern(item);
+            b.add(dist, id, (event, events), bucket, Some(ItemReason::CacheTag));
+        }
+        source.mode == CacheTags::Instead && !tags.items.is_empty()
     }
 
     /// The item that covers an encoded viewer path with this variant, or `None` when its only

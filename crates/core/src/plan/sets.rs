@@ -18,8 +18,10 @@ pub(super) struct Wildcards<'a> {
 }
 
 impl<'a> Wildcards<'a> {
-    pub(super) fn new(paths: impl Iterator<Item = &'a str>) -> Self {
-        let mut prefixes: Vec<&str> = paths.filter_map(|p| p.strip_suffix('*')).collect();
+    /// The wildcards among `items`; cache tags (`#...`) are never wildcards, even ending with `*`.
+    pub(super) fn new(items: impl Iterator<Item = &'a str>) -> Self {
+        let mut prefixes: Vec<&str> =
+            items.filter(|p| !crate::cache_tags::is_tag_item(p)).filter_map(|p| p.strip_suffix('*')).collect();
         prefixes.sort_unstable();
         let mut reduced: Vec<&str> = Vec::with_capacity(prefixes.len());
         for p in prefixes {

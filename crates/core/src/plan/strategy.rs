@@ -34,6 +34,33 @@ pub const POLICY_TAG: &str = "cfinv:policy";
 pub const MAX_ITEMS_TAG: &str = "cfinv:max-items";
 /// The distribution tag that names the index document of its S3 website origins.
 pub const INDEX_DOCUMENT_TAG: &str = "cfinv:index-document";
+/// The distribution tag that sets whether its objects' cache tags are sent (`off`, `add`,
+/// `instead`).
+pub const CACHE_TAGS_TAG: &str = "cfinv:cache-tags";
+
+/// Whether a distribution is sent the cache tags (`#tag` items) of the objects that change, when
+/// its `CacheTagConfig` names S3 metadata ([`crate::cache_tags`]). Each tag is billed as one path,
+/// as a path is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, strum::IntoStaticStr, strum::EnumString, Default)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum CacheTags {
+    /// Paths only (the default): tags cost items and change nothing unless pages share them.
+    #[default]
+    Off,
+    /// A created or overwritten object's tags beside its paths: every page tagged like it goes too.
+    Add,
+    /// A created or overwritten object's tags in place of its paths, when it has any: one item per
+    /// tag however many URLs (variants, index directories) serve the object. A removal still gets
+    /// its paths: a removed object's metadata is gone ([`crate::plan`] module docs).
+    Instead,
+}
+
+impl CacheTags {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
 
 /// How a distribution's items are chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, strum::IntoStaticStr, strum::EnumString, Default)]
@@ -59,13 +86,27 @@ pub(super) struct Tagged {
     pub(super) policy: Policy,
     pub(super) max_items: usize,
     pub(super) index_document: Option<String>,
+    pub(super) cache_tags: CacheTags,
     pub(super) problems: Vec<String>,
 }
 
 /// Reads a distribution's `cfinv:*` tags over the defaults. A value that cannot be read is named
 /// in `problems` and the default is kept.
-pub(super) fn read_tags(tags: &std::collections::BTreeMap<String, String>, policy: Policy, max_items: usize) -> Tagged {
-    let mut out = Tagged { policy, max_items, index_document: None, problems: Vec::new() };
+pub(super) fn read_tags(
+    tags: &std::collections::BTreeMap<String, String>,
+    policy: Policy,
+    max_items: usize,
+    cache_tags: CacheTags,
+) -> Tagged {
+    let mut out = Tagged { policy, max_items, index_document: None, cache_tags, problems: Vec::new() };
+    if let Some(v) = tags.get(CACHE_TAGS_TAG) {
+        match v.trim().parse::<CacheTags>() {
+            Ok(c) => out.cache_tags = c,
+            Err(_) => out
+                .problems
+                .push(format!("tag {CACHE_TAGS_TAG}={v:?} is not off, add or instead; using {}", cache_tags.as_str())),
+        }
+    }
     if let Some(v) = tags.get(POLICY_TAG) {
         match v.trim().parse::<Policy>() {
             Ok(p) => out.policy = p,
@@ -139,12 +180,18 @@ mod tests {
             ("Name".to_owned(), "site".to_owned()),
         ]
         .into();
-        let t = read_tags(&tags, Policy::Exact, 15);
+        let t = read_tags(&tags, Policy::Exact, 15, CacheTags::Off);
         assert_eq!((t.policy, t.max_items, t.index_document.as_deref()), (Policy::Compact, 100, Some("default.htm")));
+        assert_eq!(t.cache_tags, CacheTags::Off);
         assert!(t.problems.is_empty());
+        let tagged: BTreeMap<String, String> = [("cfinv:cache-tags".to_owned(), " instead".to_owned())].into();
+        assert_eq!(read_tags(&tagged, Policy::Exact, 15, CacheTags::Add).cache_tags, CacheTags::Instead);
+        let wrong: BTreeMap<String, String> = [("cfinv:cache-tags".to_owned(), "on".to_owned())].into();
+        let t = read_tags(&wrong, Policy::Exact, 15, CacheTags::Add);
+        assert_eq!((t.cache_tags, t.problems.len()), (CacheTags::Add, 1));
         let bad: BTreeMap<String, String> =
             [("cfinv:policy".to_owned(), "cheap".to_owned()), ("cfinv:max-items".to_owned(), "0".to_owned())].into();
-        let t = read_tags(&bad, Policy::Compact, 15);
+        let t = read_tags(&bad, Policy::Compact, 15, CacheTags::Off);
         assert_eq!((t.policy, t.max_items), (Policy::Compact, 15));
         assert_eq!(t.problems.len(), 2);
     }

@@ -3,7 +3,8 @@
 use super::sets::drop_covered;
 use super::*;
 use crate::cache::CachePolicies;
-use crate::distribution::{CacheBehavior, CachePolicy, Distribution, Origin, OriginGroup};
+use crate::cache_tags::ObjectMetadata;
+use crate::distribution::{CacheBehavior, CachePolicy, Distribution, DistributionTenant, Origin, OriginGroup, Target};
 use crate::exception::ExceptionPaths;
 use crate::path::push_encoded;
 use proptest::prelude::*;
@@ -632,4 +633,213 @@ fn each_distribution_counts_its_events_and_keeps_the_earliest_event_time() {
     assert_eq!(d("E1").events, 3, "events, not distinct items");
     assert_eq!(d("E1").first_event_time.as_deref(), Some("2026-11-30T05:53:45Z"));
     assert_eq!((d("E2").events, d("E2").first_event_time.as_deref()), (1, None));
+}
+
+// Cache tags: expected items derived from CloudFront's guide ("Invalidating content by cache tags":
+// comma-separated, trimmed, case-insensitive, `#` prefix, not wildcards, billed as paths).
+
+fn tagged_site(id: &str, mode: &str) -> Distribution {
+    let mut d = dist("E0", vec![origin("s3", "site.s3.amazonaws.com", "")], vec![], "s3");
+    d.id = id.into();
+    d.cache_tag_header = Some("x-amz-meta-cache-tag".into());
+    d.tags = [("cfinv:cache-tags".to_owned(), mode.to_owned())].into();
+    d
+}
+
+fn metadata(entries: &[(&str, &str)]) -> ObjectMetadata {
+    let mut m = ObjectMetadata::new();
+    for (key, tags) in entries {
+        m.insert("site", key, [("cache-tag".to_owned(), (*tags).to_owned())].into());
+    }
+    m
+}
+
+fn plan_tags(dists: &[Distribution], options: PlanOptions, events: &[ObjectEvent], m: &ObjectMetadata) -> Plan {
+    Planner::new(dists, &CachePolicies::managed(), options).plan_with_metadata(events, &Exceptions::new(), m)
+}
+
+#[test]
+fn cache_tags_add_beside_paths_instead_in_place_of_them_and_off_not_at_all() {
+    let dists = [tagged_site("EADD", "add"), tagged_site("EINS", "instead"), tagged_site("EOFF", "off")];
+    let events = [
+        ev("site", "products/123.json", Change::Created),
+        ev("site", "products/124.json", Change::Created), // no metadata known: paths only
+        ev("site", "products/125.json", Change::Removed), // a removal: paths only
+    ];
+    let m = metadata(&[("products/123.json", "product:123, Catalog"), ("products/125.json", "product:125")]);
+    let plan = plan_tags(&dists, PlanOptions::default(), &events, &m);
+    assert_eq!(
+        paths(&plan, "EADD"),
+        ["#catalog", "#product:123", "/products/123.json", "/products/124.json", "/products/125.json"]
+    );
+    assert_eq!(paths(&plan, "EINS"), ["#catalog", "#product:123", "/products/124.json", "/products/125.json"]);
+    assert_eq!(paths(&plan, "EOFF"), ["/products/123.json", "/products/124.json", "/products/125.json"]);
+    let add = plan.invalidations.iter().find(|d| &*d.distribution_id == "EADD").unwrap();
+    // Each tag billed as one path; the tags come first in byte order ('#' < '/').
+    assert_eq!((add.cost().billed_items, add.tag_items()), (5, 2));
+    assert_eq!(&*add.items[0], "#catalog");
+    assert!(add.notes.iter().any(|n| &*n.item == "#product:123" && n.reason == ItemReason::CacheTag));
+    // The same without metadata: no tags anywhere, and the planner says it needs none elsewhere.
+    let plain = plan_tags(&dists, PlanOptions::default(), &events, &ObjectMetadata::new());
+    assert_eq!(paths(&plain, "EINS"), paths(&plain, "EOFF"));
+}
+
+#[test]
+fn the_stack_default_applies_and_needs_cache_tag_config() {
+    let mut with = tagged_site("E1", "add");
+    with.tags.clear();
+    let mut without = with.clone();
+    without.id = "E2".into();
+    without.cache_tag_header = None;
+    let options = PlanOptions::default().with_cache_tags(CacheTags::Add);
+    let m = metadata(&[("a.html", "page")]);
+    let plan = plan_tags(&[with.clone(), without], options, &[ev("site", "a.html", Change::Created)], &m);
+    assert_eq!(paths(&plan, "E1"), ["#page", "/a.html"]);
+    assert_eq!(paths(&plan, "E2"), ["/a.html"]);
+    let planner = Planner::new(&[with.clone()], &CachePolicies::managed(), options);
+    assert!(planner.warnings().is_empty(), "{:?}", planner.warnings());
+    assert!(planner.wants_object_metadata("site") && !planner.wants_object_metadata("other"));
+    // Off by default: nothing is read.
+    assert!(!Planner::new(&[with], &CachePolicies::managed(), PlanOptions::default()).wants_object_metadata("site"));
+}
+
+#[test]
+fn cache_tags_a_distribution_cannot_use_are_warned_about() {
+    let mut lambda_header = tagged_site("E1", "add");
+    lambda_header.cache_tag_header = Some("Cache-Tag".into());
+    let mut no_config = tagged_site("E2", "instead");
+    no_config.cache_tag_header = None;
+    let planner = Planner::new(&[lambda_header, no_config], &CachePolicies::managed(), PlanOptions::default());
+    let messages: Vec<&str> = planner.warnings().iter().map(|w| w.message.as_str()).collect();
+    assert!(messages[0].contains("not S3 metadata"), "{messages:?}");
+    assert!(messages[1].contains("no CacheTagConfig"), "{messages:?}");
+    assert!(!planner.wants_object_metadata("site"));
+}
+
+#[test]
+fn invalid_tags_are_warned_about_and_not_sent_and_tags_are_not_wildcards() {
+    let d = tagged_site("E1", "add");
+    let m = metadata(&[("a.html", "sale*, two words"), ("b.html", "SALE*")]);
+    let events = [ev("site", "a.html", Change::Created), ev("site", "b.html", Change::Created)];
+    let plan = plan_tags(&[d], PlanOptions::default(), &events, &m);
+    assert_eq!(paths(&plan, "E1"), ["#sale*", "/a.html", "/b.html"]);
+    assert_eq!(plan.warnings.len(), 1);
+    assert_eq!(
+        plan.warnings[0].message,
+        "object site/a.html: cache tag \"two words\" has a character outside ASCII 33-126; not sent"
+    );
+    // `#sale*` is no wildcard: it does not cover `#sale-x`, and 20 tags ending in `*` fit one set
+    // (a set holds at most 15 wildcards).
+    let many: Vec<String> = (0..20).map(|i| format!("t{i:02}*")).collect();
+    let m = metadata(&[("a.html", &many.join(","))]);
+    let plan = plan_tags(
+        &[tagged_site("E1", "instead")],
+        PlanOptions::default(),
+        &[ev("site", "a.html", Change::Created)],
+        &m,
+    );
+    assert_eq!(plan.invalidations[0].sets.len(), 1);
+    assert_eq!(plan.invalidations[0].items.len(), 20);
+}
+
+#[test]
+fn tags_are_never_compacted_and_do_not_count_toward_the_threshold() {
+    let mut d = tagged_site("E1", "add");
+    d.tags.insert("cfinv:policy".into(), "compact".into());
+    d.tags.insert("cfinv:max-items".into(), "2".into());
+    let keys = ["docs/a/1.html", "docs/a/2.html", "docs/a/3.html"];
+    let events: Vec<ObjectEvent> = keys.iter().map(|k| ev("site", k, Change::Created)).collect();
+    let m = metadata(&[("docs/a/1.html", "t1, t2"), ("docs/a/2.html", "t3")]);
+    let plan = plan_tags(&[d], PlanOptions::default(), &events, &m);
+    assert_eq!(paths(&plan, "E1"), ["#t1", "#t2", "#t3", "/docs/a/*"]);
+    assert_eq!(plan.invalidations[0].exact_items, 6);
+}
+
+// Tenants: a multi-tenant distribution's origins may use `{{parameter}}` placeholders that each
+// tenant's parameters fill (CloudFront guide, "Distribution tenant customizations").
+
+fn multi_tenant() -> Distribution {
+    let mut d = dist("EMT", vec![origin("s3", "{{bucket}}.s3.amazonaws.com", "/{{site}}")], vec![], "s3");
+    d.multi_tenant = true;
+    d.parameter_defaults = [("bucket".to_owned(), "shared".to_owned())].into();
+    d
+}
+
+fn tenant(id: &str, name: &str, params: &[(&str, &str)]) -> DistributionTenant {
+    DistributionTenant {
+        id: id.into(),
+        distribution_id: "EMT".into(),
+        name: name.into(),
+        domains: vec![format!("{name}.example.com")],
+        parameters: params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+    }
+}
+
+#[test]
+fn each_tenant_is_planned_with_its_parameters_and_named() {
+    let tenants = [
+        tenant("dt_acme", "acme", &[("site", "acme")]),
+        tenant("dt_globex", "globex", &[("site", "globex"), ("bucket", "globex-assets")]),
+        tenant("dt_none", "none", &[]),
+    ];
+    let planner = Planner::with_tenants(
+        &[multi_tenant()],
+        &CachePolicies::managed(),
+        PlanOptions::default(),
+        &HashMap::new(),
+        &tenants,
+    );
+    assert_eq!(planner.warnings().len(), 1, "{:?}", planner.warnings());
+    assert!(planner.warnings()[0].message.contains("tenant none (dt_none): parameter {{site}}"));
+    let events = [
+        ev("shared", "acme/index.html", Change::Created),
+        ev("globex-assets", "globex/logo.png", Change::Created),
+        ev("shared", "globex/logo.png", Change::Created), // globex reads another bucket
+    ];
+    let plan = planner.plan(&events, &Exceptions::new());
+    let targets: Vec<(String, Vec<String>)> = plan
+        .invalidations
+        .iter()
+        .map(|d| (d.target().key(), d.items.iter().map(|i| i.to_string()).collect()))
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            ("EMT_dt_acme".to_owned(), vec!["/index.html".to_owned()]),
+            ("EMT_dt_globex".to_owned(), vec!["/logo.png".to_owned()]),
+        ]
+    );
+    assert_eq!(plan.invalidations[0].tenant.as_ref().map(|t| &*t.name), Some("acme"));
+    // The third event: acme reaches the bucket, not under that key; no tenant serves it.
+    assert_eq!(
+        plan.skipped.iter().map(|s| (s.event, s.distribution_tenant_id.as_deref(), s.reason)).collect::<Vec<_>>(),
+        [(2, None, Reason::NoOrigin)]
+    );
+}
+
+#[test]
+fn a_multi_tenant_distribution_without_tenants_is_not_planned() {
+    let planner = Planner::new(&[multi_tenant()], &CachePolicies::managed(), PlanOptions::default());
+    assert!(planner.warnings()[0].message.contains("without distribution tenants"));
+    assert!(planner.plan(&[ev("shared", "a", Change::Created)], &Exceptions::new()).invalidations.is_empty());
+}
+
+#[test]
+fn a_staging_distribution_is_planned_as_its_own() {
+    let primary = dist("EPRIMARY", vec![origin("s3", "site.s3.amazonaws.com", "")], vec![], "s3");
+    let mut staging = primary.clone();
+    staging.id = "ESTAGING".into();
+    staging.staging = true;
+    let plan = plan_of(&[primary, staging], &[ev("site", "a.html", Change::Created)]);
+    let got: Vec<(&str, bool, usize)> =
+        plan.invalidations.iter().map(|d| (&*d.distribution_id, d.staging, d.items.len())).collect();
+    assert_eq!(got, [("EPRIMARY", false, 1), ("ESTAGING", true, 1)]);
+}
+
+#[test]
+fn target_keys_round_trip() {
+    let t = Target { distribution_id: "EMT".into(), tenant_id: Some("dt_a_b".into()) };
+    assert_eq!(t.key(), "EMT_dt_a_b");
+    assert_eq!(Target::parse(&t.key()), t);
+    assert_eq!(Target::parse("E1"), Target::distribution("E1"));
 }

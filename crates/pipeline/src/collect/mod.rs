@@ -210,7 +210,13 @@ impl<Q: Queue, O: Objects + Buckets, C: CloudFront, E: Executions> Collect<Q, O,
         let plan = if drained.events.is_empty() {
             Plan::default()
         } else {
-            self.planner_for(&drained.events).await?.plan(&drained.events, &Exceptions::new())
+            let planner = self.planner_for(&drained.events).await?;
+            // The cache tags of the window's created objects, for the distributions sent them:
+            // HeadObject once per key (none when no distribution asks).
+            let mut warnings = Vec::new();
+            let metadata =
+                crate::live::object_metadata(&self.ports.objects, &planner, &drained.events, &mut warnings).await;
+            planner.plan_with_metadata(&drained.events, &Exceptions::new(), &metadata)
         };
         let pages = self.store_run(keys, &plan).await?;
         let output = CollectOutput {
@@ -249,14 +255,14 @@ fn log_plan(plan: &Plan) {
     for inv in &plan.invalidations {
         let cost = inv.cost();
         crate::metrics::planned(
-            &inv.distribution_id,
+            &inv.target().key(),
             inv.events,
             inv.items.len(),
             cost.billed_items,
             cost.estimated_cost_usd,
         );
         info!(
-            distribution = %inv.distribution_id,
+            distribution = %inv.target().key(),
             policy = inv.policy.as_str(),
             events = inv.events,
             exact_items = cost.exact_items,

@@ -44,6 +44,15 @@ struct PlanSummary<'a> {
 #[serde(rename_all = "camelCase")]
 struct DistributionSummary<'a> {
     distribution_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    distribution_tenant_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    distribution_tenant_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    staging: bool,
+    /// How many items are cache tags.
+    #[serde(skip_serializing_if = "is_zero")]
+    tag_items: usize,
     policy: Policy,
     max_items: usize,
     events: usize,
@@ -54,6 +63,10 @@ struct DistributionSummary<'a> {
     /// Why items that are not simply a key's path are there (the first [`SKIPPED_LISTED`]).
     notes: Vec<NoteRow<'a>>,
     compacted: &'a [Compaction],
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// What a retried collect reads back from `plan.json`.
@@ -82,20 +95,23 @@ impl<Q: Queue, O: Objects + Buckets, C: CloudFront, E: Executions> Collect<Q, O,
     pub(super) async fn store_run(&self, keys: &RunKeys, plan: &Plan) -> Result<usize, CollectError> {
         let mut files: Vec<(String, String)> = Vec::new();
         for inv in &plan.invalidations {
+            // A tenant's sets live under its target key (`E1_dt_...`), which also goes into its
+            // units, CallerReferences and error file; a distribution's under its id, as before.
+            let target = inv.target().key();
             let of = inv.sets.len();
             for (i, set) in inv.sets().enumerate() {
                 let file = SetFile {
-                    distribution_id: inv.distribution_id.to_string(),
+                    distribution_id: target.clone(),
                     set: i + 1,
                     of,
                     paths: set.iter().map(|p| p.to_string()).collect(),
                 };
                 // A struct of strings serialises without fail.
-                files.push((keys.set(&inv.distribution_id, i + 1), serde_json::to_string(&file).unwrap_or_default()));
+                files.push((keys.set(&target, i + 1), serde_json::to_string(&file).unwrap_or_default()));
             }
             let cost = inv.cost();
             let record = DistributionRecord {
-                distribution_id: inv.distribution_id.to_string(),
+                distribution_id: target.clone(),
                 items: inv.items.len(),
                 exact_items: inv.exact_items,
                 sets: of,
@@ -103,10 +119,10 @@ impl<Q: Queue, O: Objects + Buckets, C: CloudFront, E: Executions> Collect<Q, O,
                 first_event_time: inv.first_event_time.clone(),
                 estimated_cost_usd: cost.estimated_cost_usd,
             };
-            files.push((keys.distribution(&inv.distribution_id), serde_json::to_string(&record).unwrap_or_default()));
+            files.push((keys.distribution(&target), serde_json::to_string(&record).unwrap_or_default()));
         }
         let distributions: Vec<(String, usize)> =
-            plan.invalidations.iter().map(|d| (d.distribution_id.to_string(), d.sets.len())).collect();
+            plan.invalidations.iter().map(|d| (d.target().key(), d.sets.len())).collect();
         let pages = paginate(&whole(&distributions));
         for (n, page) in pages.iter().enumerate() {
             files.push((keys.page(crate::run::FIRST_PASS, n), serde_json::to_string(page).unwrap_or_default()));
@@ -190,6 +206,10 @@ impl<Q: Queue, O: Objects + Buckets, C: CloudFront, E: Executions> Collect<Q, O,
                 .iter()
                 .map(|d| DistributionSummary {
                     distribution_id: &d.distribution_id,
+                    distribution_tenant_id: d.tenant.as_ref().map(|t| &*t.id),
+                    distribution_tenant_name: d.tenant.as_ref().map(|t| &*t.name),
+                    staging: d.staging,
+                    tag_items: d.tag_items(),
                     policy: d.policy,
                     max_items: d.max_items,
                     events: d.events,

@@ -302,3 +302,56 @@ async fn empty_receives_end_the_drain_and_distributions_are_cached() {
     let bad = serde_json::from_value::<CollectInput>(serde_json::json!({"execution": "bad/name"}));
     assert!(bad.is_err(), "a bad execution name is refused");
 }
+
+#[tokio::test]
+async fn cache_tags_are_read_once_per_created_key_and_a_tenant_gets_its_own_folder() {
+    // E1 is sent cache tags (the stack's default `add`, and its CacheTagConfig); EMT is a
+    // multi-tenant distribution with one tenant, whose OriginPath parameter is filled.
+    let mut tagged = dist("E1");
+    tagged.cache_tag_header = Some("x-amz-meta-cache-tag".into());
+    let mut saas = dist("EMT");
+    saas.multi_tenant = true;
+    saas.origins[0].origin_path = "/{{site}}".into();
+    let tenant = cfinv_core::DistributionTenant {
+        id: "dt_acme".into(),
+        distribution_id: "EMT".into(),
+        name: "acme".into(),
+        domains: vec!["acme.example.com".into()],
+        parameters: [("site".to_owned(), "acme".to_owned())].into(),
+    };
+    let cf = FakeCloudFront { distributions: vec![tagged, saas], tenants: vec![tenant], ..Default::default() };
+    let bodies = vec![body("acme/a.html"), body("acme/a.html"), body("b.html")];
+    let c =
+        collect_with(FakeQueue::default().with_messages(bodies), None, settings(&[("CFINV_CACHE_TAGS", "add")]), cf);
+    c.ports
+        .objects
+        .metadata
+        .lock()
+        .unwrap()
+        .insert(("site".into(), "acme/a.html".into()), [("cache-tag".to_owned(), "Acme, page".to_owned())].into());
+    let out = c.handle(input(), "a1").await.unwrap();
+    // Two distinct created keys: two HeadObject calls, whatever the number of events.
+    assert_eq!(c.ports.objects.heads.load(Ordering::SeqCst), 2);
+    assert_eq!(stored_set(&c, &out, "E1", 1), ["#acme", "#page", "/acme/a.html"]);
+    assert_eq!(stored_set(&c, &out, "E1", 2), ["/b.html"]);
+    // The tenant's sets live under its target key, and its unit names it.
+    assert_eq!(stored_set(&c, &out, "EMT_dt_acme", 1), ["/a.html"]);
+    let keys = RunKeys::of("plans/", &out.run);
+    let page: Page = serde_json::from_str(&c.ports.objects.get_now("plans", &keys.page("p", 0)).unwrap()).unwrap();
+    let units: Vec<&str> = page.units.iter().map(|u| u.distribution_id.as_str()).collect();
+    assert_eq!(units, ["E1", "EMT_dt_acme"]);
+    let summary: serde_json::Value =
+        serde_json::from_str(&c.ports.objects.get_now("plans", &keys.plan()).unwrap()).unwrap();
+    assert_eq!(summary["distributions"][0]["tagItems"], 2);
+    assert_eq!(summary["distributions"][1]["distributionTenantName"], "acme");
+}
+
+#[tokio::test]
+async fn without_cache_tags_no_object_is_read() {
+    let mut tagged = dist("E1");
+    tagged.cache_tag_header = Some("x-amz-meta-cache-tag".into());
+    let cf = FakeCloudFront { distributions: vec![tagged], ..Default::default() };
+    let c = collect_with(FakeQueue::default().with_messages(vec![body("a.html")]), None, settings(&[]), cf);
+    c.handle(input(), "a1").await.unwrap();
+    assert_eq!(c.ports.objects.heads.load(Ordering::SeqCst), 0);
+}

@@ -115,7 +115,9 @@ impl From<ReadError> for InvalidateError {
 
 /// `{scope}/{execution}/{distribution}/{set}`: the same for every retry, redrive and continuation
 /// of a set, and different for every set, execution and stack (`scope` is the stack's name, so two
-/// stacks that share a distribution never collide with `InvalidationBatchAlreadyExists`).
+/// stacks that share a distribution never collide with `InvalidationBatchAlreadyExists`). For a
+/// distribution tenant, `distribution` is its target key (`E1_dt_...`): its references differ from
+/// its distribution's and from every other tenant's.
 pub fn caller_reference(scope: &str, execution: &str, distribution_id: &str, set: usize) -> String {
     format!("{scope}/{execution}/{distribution_id}/{set}")
 }

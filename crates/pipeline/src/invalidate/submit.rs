@@ -218,9 +218,11 @@ impl<O: Objects, C: CloudFront, E: Executions, V: Events> Invalidate<O, C, E, V>
         refused: &[RefusedPath],
     ) -> Result<(), InvalidateError> {
         let record = self.distribution_record(run, &unit.distribution_id).await;
+        let target = cfinv_core::Target::parse(&unit.distribution_id);
         let detail = json!({
             "stack": self.settings.reference_scope,
-            "distributionId": unit.distribution_id,
+            "distributionId": target.distribution_id,
+            "distributionTenantId": target.tenant_id,
             "execution": run.execution,
             "invalidationIds": accepted_ids,
             "items": items,

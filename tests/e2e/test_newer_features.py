@@ -1,0 +1,90 @@
+"""End-to-end: CloudFront's newer features through the whole pipeline (issue 14). A tagged object's
+upload invalidates its `#tags` on an opted-in distribution; a distribution tenant's change is
+invalidated with CreateInvalidationForDistributionTenant; a staging distribution is invalidated as a
+distribution of its own."""
+
+import time
+import uuid
+
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+
+
+def create(stack, bucket, origin_path="", tags=None, **extra):
+    """A distribution with one S3 origin for the bucket, CachingOptimized, and `extra` config fields
+    (CacheTagConfig, ConnectionMode, Staging...)."""
+    config = {
+        "CallerReference": uuid.uuid4().hex,
+        "Origins": {"Quantity": 1, "Items": [{"Id": "s3", "DomainName": f"{bucket}.s3.amazonaws.com",
+                                              "OriginPath": origin_path,
+                                              "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+        "DefaultCacheBehavior": {"TargetOriginId": "s3", "ViewerProtocolPolicy": "allow-all",
+                                 "CachePolicyId": CACHING_OPTIMIZED},
+        "Comment": "cfinv e2e newer features",
+        "Enabled": True,
+        **extra,
+    }
+    if tags:
+        tagged = {"DistributionConfig": config, "Tags": {"Items": [{"Key": k, "Value": v} for k, v in tags.items()]}}
+        return stack.cf.create_distribution_with_tags(DistributionConfigWithTags=tagged)["Distribution"]["Id"]
+    return stack.cf.create_distribution(DistributionConfig=config)["Distribution"]["Id"]
+
+
+def tenant_items(stack, tenant_id):
+    out = []
+    listed = stack.cf.list_invalidations_for_distribution_tenant(Id=tenant_id)["InvalidationList"]
+    for item in listed.get("Items", []):
+        inv = stack.cf.get_invalidation_for_distribution_tenant(DistributionTenantId=tenant_id, Id=item["Id"])
+        batch = inv["Invalidation"]["InvalidationBatch"]
+        out.append((batch["CallerReference"], sorted(batch["Paths"].get("Items", []))))
+    return out
+
+
+def test_a_tagged_objects_upload_invalidates_its_tags_on_an_opted_in_distribution(stack):
+    shop = stack.site("shop")
+    tagged = create(stack, shop, tags={"cfinv:cache-tags": "add"},
+                    CacheTagConfig={"HeaderName": "x-amz-meta-cache-tag"})
+    plain = create(stack, shop)  # no CacheTagConfig, not opted in: paths only
+    stack.s3.put_object(Bucket=shop, Key="products/123.json", Body=b"{}",
+                        Metadata={"cache-tag": "product:123, Catalog"})
+    stack.s3.put_object(Bucket=shop, Key="about.html", Body=b"<html>")  # no tags
+
+    got = stack.wait_for_paths(tagged, ["#catalog", "#product:123", "/about.html", "/products/123.json"])
+    assert len(got) == len(set(got)), "each item once"
+    assert stack.wait_for_paths(plain, ["/about.html", "/products/123.json"])
+
+
+def test_a_tenants_change_is_invalidated_with_the_tenant_api(stack):
+    saas = stack.site("saas")
+    parent = create(stack, saas, origin_path="/{{site}}", ConnectionMode="tenant-only",
+                    TenantConfig={"ParameterDefinitions": [
+                        {"Name": "site", "Definition": {"StringSchema": {"Required": True}}}]})
+    name = f"acme{uuid.uuid4().hex[:6]}"
+    tenant = stack.cf.create_distribution_tenant(
+        DistributionId=parent, Name=name, Domains=[{"Domain": f"{name}.example.com"}],
+        Parameters=[{"Name": "site", "Value": "acme"}],
+    )["DistributionTenant"]["Id"]
+    stack.s3.put_object(Bucket=saas, Key="acme/index.html", Body=b"<html>")
+    stack.s3.put_object(Bucket=saas, Key="globex/index.html", Body=b"<html>")  # no tenant serves it
+
+    deadline = time.time() + 90
+    while time.time() < deadline and not tenant_items(stack, tenant):
+        time.sleep(1)
+    items = tenant_items(stack, tenant)
+    assert [paths for _, paths in items] == [["/index.html"]], items
+    # The tenant's CallerReference carries its target key: {stack}/{execution}/{dist}_{tenant}/1.
+    reference = items[0][0]
+    assert reference.startswith("cfinv-local/") and reference.endswith(f"/{parent}_{tenant}/1"), reference
+    # The multi-tenant distribution itself has no viewers: nothing is sent to it.
+    assert stack.invalidations(parent) == []
+
+
+def test_a_staging_distribution_is_invalidated_as_its_own(stack):
+    www = stack.site("www")
+    primary = create(stack, www)
+    staging = create(stack, www, Staging=True)
+    summaries = {d["Id"]: d for d in stack.cf.list_distributions()["DistributionList"]["Items"]}
+    assert summaries[staging]["Staging"] is True and summaries[primary]["Staging"] is False
+
+    stack.s3.put_object(Bucket=www, Key="index.html", Body=b"<html>")
+    assert stack.wait_for_paths(staging, ["/index.html"]) == ["/index.html"]
+    assert stack.wait_for_paths(primary, ["/index.html"]) == ["/index.html"]
