@@ -513,7 +513,8 @@ async fn conditional_puts_released_messages_queue_depth_history_and_events() {
     clients.sfn().start(&sm, &name, "{}").await.unwrap();
     let arn = cfinv_pipeline::window::execution_arn(&sm, &name);
     let mut events = 0;
-    for _ in 0..50 {
+    // Up to 30 s: a loaded machine runs the emulator's interpreter slowly.
+    for _ in 0..300 {
         events = clients.sfn().history_events(&arn).await.unwrap();
         if !clients.sfn().is_running(&arn).await.unwrap() {
             break;
