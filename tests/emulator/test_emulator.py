@@ -533,6 +533,47 @@ def test_sqs_receive_and_delete_keep_moto_s_semantics(endpoint):
     assert (attributes["ApproximateNumberOfMessages"], attributes["ApproximateNumberOfMessagesNotVisible"]) == ("0", "1")
 
 
+def test_a_message_sent_while_a_batch_delete_runs_is_kept(endpoint):
+    # The server is threaded. A batch delete that rebuilt the queue's message list without the
+    # queue's lock dropped a message sent while it ran (and could bring back one another delete
+    # removed). Here a send is made to land exactly inside the delete's pass.
+    from moto.sqs.models import sqs_backends
+
+    sqs = client(endpoint, "sqs")
+    name = unique("race")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="first")
+    (got,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=300)["Messages"]
+    backend = sqs_backends[ACCOUNT]["us-east-1"]
+    queue = backend.get_queue(name)
+    in_pass, sent = threading.Event(), threading.Event()
+
+    class Pausing(list):
+        """The message list, pausing at the end of the delete's pass, before the rebuilt list
+        replaces it, until the send landed (or half a second: a send held off by the queue's lock
+        cannot land before the pass ends)."""
+
+        def __iter__(self):
+            yield from list.__iter__(self)
+            in_pass.set()
+            sent.wait(0.5)
+
+    queue._messages = Pausing(queue._messages)
+
+    def send():
+        in_pass.wait(5)
+        backend.send_message(name, "second")
+        sent.set()
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    out = sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": "0", "ReceiptHandle": got["ReceiptHandle"]}])
+    sender.join()
+    assert [s["Id"] for s in out["Successful"]] == ["0"]
+    left = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    assert [m["Body"] for m in left] == ["second"], "the message sent during the delete is still there"
+
+
 # ---------------------------------------------------------------------------------------------------
 # Step Functions: RedriveExecution
 

@@ -6,7 +6,10 @@ returned message, and deletes by scanning the queue once per receipt: a receive 
 redrive to the dead-letter queue, retention, long polling) with one pass per call. FIFO queues keep
 moto's own code.
 
-- ReceiveMessage and DeleteMessageBatch: one pass over the queue.
+- ReceiveMessage and DeleteMessageBatch: one pass over the queue, under the queue's own lock
+  (`Queue._messages_lock`, which moto's SendMessage holds to append): the server is threaded, and a
+  batch delete rebuilds the message list, which would otherwise drop a message sent meanwhile or
+  bring back one another delete removed.
 - moto's clock (`unix_time_millis` as the SQS models see it) is read from time.time(): the same
   value, a hundred times cheaper.
 - The three approximate counts, which moto computes over every message each time a queue's
@@ -37,34 +40,42 @@ def receive_message(self, queue_name, count, wait_seconds_timeout, visibility_ti
     retention = int(queue.message_retention_period)
     deadline = time.time() + (wait_seconds_timeout or 0)
     while True:
-        now_ms = time.time() * 1000.0
-        result, to_dlq = [], []
-        for message in list(queue._messages):
-            if message.visible_at >= now_ms or message.delayed_until > now_ms:
-                continue
-            queue.pending_messages.discard(message)
-            if (
-                queue.dead_letter_queue is not None
-                and queue.redrive_policy
-                and message.approximate_receive_count >= queue.redrive_policy["maxReceiveCount"]
-            ):
-                to_dlq.append(message)
-                continue
-            if retention + message.sent_timestamp / 1000 <= now_ms / 1000:
-                continue
-            queue.pending_messages.add(message)
-            message.mark_received(visibility_timeout=visibility_timeout)
-            message_copy = copy.deepcopy(message)
-            sqs_models._filter_message_attributes(message_copy, names)
-            result.append(message_copy)
-            if len(result) >= count:
-                break
-        for message in to_dlq:
-            queue._messages.remove(message)
-            queue.dead_letter_queue.add_message(message)
+        with queue._messages_lock:
+            result, to_dlq = _receive_once(queue, count, names, retention, visibility_timeout)
         if result or time.time() >= deadline:
             return result
         time.sleep(0.05)
+
+
+def _receive_once(queue, count, names, retention, visibility_timeout):
+    """One pass: the visible messages received (at most `count`), and those moved to the
+    dead-letter queue. The caller holds the queue's lock."""
+    now_ms = time.time() * 1000.0
+    result, to_dlq = [], []
+    for message in list(queue._messages):
+        if message.visible_at >= now_ms or message.delayed_until > now_ms:
+            continue
+        queue.pending_messages.discard(message)
+        if (
+            queue.dead_letter_queue is not None
+            and queue.redrive_policy
+            and message.approximate_receive_count >= queue.redrive_policy["maxReceiveCount"]
+        ):
+            to_dlq.append(message)
+            continue
+        if retention + message.sent_timestamp / 1000 <= now_ms / 1000:
+            continue
+        queue.pending_messages.add(message)
+        message.mark_received(visibility_timeout=visibility_timeout)
+        message_copy = copy.deepcopy(message)
+        sqs_models._filter_message_attributes(message_copy, names)
+        result.append(message_copy)
+        if len(result) >= count:
+            break
+    for message in to_dlq:
+        queue._messages.remove(message)
+        queue.dead_letter_queue.add_message(message)
+    return result, to_dlq
 
 
 def delete_message_batch(self, queue_name, receipts):
@@ -73,17 +84,18 @@ def delete_message_batch(self, queue_name, receipts):
         return _original_delete_batch(self, queue_name, receipts)
     wanted = {r["ReceiptHandle"]: r["Id"] for r in receipts}
     found = set()
-    kept = []
-    for message in queue._messages:
-        handles = message.all_receipt_handles
-        hit = next((h for h in handles if h in wanted), None)
-        if hit is None:
-            kept.append(message)
-            continue
-        found.add(hit)
-        queue.pending_messages.discard(message)
-        queue.deleted_messages.update(handles)
-    queue._messages = kept
+    with queue._messages_lock:
+        kept = []
+        for message in queue._messages:
+            handles = message.all_receipt_handles
+            hit = next((h for h in handles if h in wanted), None)
+            if hit is None:
+                kept.append(message)
+                continue
+            found.add(hit)
+            queue.pending_messages.discard(message)
+            queue.deleted_messages.update(handles)
+        queue._messages = kept
     success, errors = [], []
     for handle, entry_id in wanted.items():
         if handle in found or handle in queue.deleted_messages:

@@ -11,9 +11,15 @@
 //!    progress ([`crate::capacity`]); the first that does not fit stops the round (a later set never
 //!    overtakes an earlier one);
 //! 3. when nothing is left to submit or to wait for, the unit is done ([`super::finish`]);
-//!    otherwise the answer says how long to wait: the capacity interval while a set waits for room,
-//!    the poll interval while sets are only in progress, both doubling every six waits without
-//!    progress, up to `CFINV_MAX_WAIT_SECONDS`.
+//!    otherwise the answer says how long to wait:
+//!    - while the unit's own sets are in progress (the next set waits for them, or nothing is left to
+//!      submit), the poll interval: their completion is what frees the room, CloudFront states 25 s
+//!      at p95, and a longer wait only leaves the room empty; doubling every six polls without
+//!      progress, up to `CFINV_MAX_WAIT_SECONDS`;
+//!    - while others' invalidations (another execution, another tool) hold the room, the capacity
+//!      interval, unchanged for [`FAIR_WAITS`] waits: a unit that has waited long must not ask less
+//!      often than one that has just started to (which, growing its waits, an older execution's unit
+//!      would, and be overtaken by every newer one); only then doubling, to bound the history.
 
 use serde::{Deserialize, Serialize};
 use tracing::info;
@@ -47,6 +53,10 @@ pub struct UnitStep {
     #[serde(default)]
     pub done: bool,
 }
+
+/// Waits for others' invalidations at the capacity interval before they start to grow: 180 waits,
+/// 30 minutes at the default 10 s (a distribution busy for longer is busy with something else).
+pub const FAIR_WAITS: u32 = 180;
 
 /// How long to wait: `base` seconds, doubled every six idle steps, at most `max`.
 pub fn backoff(base: u32, idle: u32, max: u32) -> u32 {
@@ -137,9 +147,15 @@ impl<O: Objects, C: CloudFront, E: Executions, V: Events> Invalidate<O, C, E, V>
             return Ok(st);
         }
         st.idle = if progress { 0 } else { st.idle + 1 };
-        if blocked {
+        let own_in_progress = st.unit.sets().any(|set| marks.state(set) == SetState::Accepted);
+        if blocked && !own_in_progress {
             crate::metrics::capacity_wait(&d);
-            st.wait = backoff(s.capacity_wait_seconds, st.idle, s.max_wait_seconds);
+            st.wait = backoff(s.capacity_wait_seconds, st.idle.saturating_sub(FAIR_WAITS), s.max_wait_seconds);
+            st.waiting_for = Some("capacity".into());
+        } else if blocked {
+            // The unit's own previous set holds the room: it is freed when that completes.
+            crate::metrics::capacity_wait(&d);
+            st.wait = backoff(s.poll_seconds, st.idle, s.max_wait_seconds);
             st.waiting_for = Some("capacity".into());
         } else {
             st.wait = backoff(s.poll_seconds, st.idle, s.max_wait_seconds);
@@ -169,6 +185,14 @@ impl<O: Objects, C: CloudFront, E: Executions, V: Events> Invalidate<O, C, E, V>
 #[cfg(test)]
 mod tests {
     use super::backoff;
+
+    #[test]
+    fn waits_for_others_stay_the_same_for_half_an_hour_then_grow() {
+        use super::FAIR_WAITS;
+        let wait = |idle: u32| backoff(10, idle.saturating_sub(FAIR_WAITS), 60);
+        assert_eq!((wait(1), wait(100), wait(FAIR_WAITS + 5)), (10, 10, 10));
+        assert_eq!((wait(FAIR_WAITS + 6), wait(FAIR_WAITS + 12)), (20, 40));
+    }
 
     #[test]
     fn waits_double_every_six_idle_steps_up_to_the_maximum() {

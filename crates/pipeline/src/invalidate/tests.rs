@@ -505,3 +505,40 @@ async fn the_state_of_a_run_of_5000_sets_all_failed_stays_far_under_256_kib() {
     assert_eq!(g.run.pages, 25, "5,000 sets in pages of 200");
     assert!(largest < 16 * 1024, "the largest state is {largest} bytes, whatever the run's size");
 }
+
+#[tokio::test]
+async fn a_unit_blocked_by_its_own_set_polls_and_one_blocked_by_others_waits_without_falling_behind() {
+    let h = harness(&[("E1", vec![paths("a", 3000), paths("b", 3000)]), ("E2", vec![paths("c", 20)])]);
+    let step = |unit: crate::run::Unit, idle: u32| UnitStep {
+        run: h.run.clone(),
+        unit,
+        idle,
+        wait: 0,
+        waiting_for: None,
+        failed: vec![],
+        done: false,
+    };
+    let e1 = crate::run::Unit { distribution_id: "E1".into(), first: 1, last: 2, of: 2 };
+    let InvalidateOutput::Step(InvalidateInput::Step(st)) =
+        h.inv.handle(InvalidateInput::Step(step(e1, 0))).await.unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (st.waiting_for.as_deref(), st.wait),
+        (Some("capacity"), 5),
+        "its own set 1 frees the room: the poll interval"
+    );
+
+    // Another tool fills E2; E2's unit has waited long already: it still asks every 10 s.
+    h.inv.cloudfront.create_invalidation("E2", "other-tool", &paths("x", 2990)).await.unwrap();
+    let e2 = crate::run::Unit { distribution_id: "E2".into(), first: 1, last: 1, of: 1 };
+    for idle in [0, 60, 170] {
+        let InvalidateOutput::Step(InvalidateInput::Step(st)) =
+            h.inv.handle(InvalidateInput::Step(step(e2.clone(), idle))).await.unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!((st.waiting_for.as_deref(), st.wait), (Some("capacity"), 10), "after {idle} waits");
+    }
+}
