@@ -209,8 +209,10 @@ def count_log(log, dist):
 
 
 def records(bucket, n):
+    """S3 notification records of `n` uploads, stamped now (cfinv's EventTo*Seconds metrics read it)."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
     return [
-        {"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1", "eventTime": "2026-11-26T00:00:00.000Z",
+        {"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1", "eventTime": now,
          "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": bucket}, "object": {"key": f"assets/{i:05}.js"}}}
         for i in range(n)
     ]
