@@ -15,7 +15,7 @@ ACCOUNT_ARN := arn:aws:lambda:us-east-1:123456789012:function
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 5
 
-.PHONY: help build deploy destroy deploy-tools test lint fmt bench bench-cli bench-deploy plan-example fuzz fuzz-smoke venv tools infra-tools infra-check asl-check emulator-test e2e local local-up connect-bucket disconnect-bucket status explain resubmit replay-ingest-failures start-window
+.PHONY: help build deploy destroy deploy-tools test lint fmt bench bench-cli bench-deploy bench-freshness plan-example fuzz fuzz-smoke venv tools infra-tools infra-check asl-check emulator-test e2e local local-up connect-bucket disconnect-bucket status explain resubmit replay-ingest-failures start-window
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -148,6 +148,10 @@ bench: ## Criterion benchmarks of the planner (see docs/BENCHMARKS.md)
 bench-deploy: ## A 10,000-file static-site deploy, exact against compact: items, sets, cost (see docs/BENCHMARKS.md)
 	$(CARGO) build --release -p cfinv
 	$(PYTHON) tests/bench/deploy.py
+
+bench-freshness: venv ## A 20,000-object deploy on one distribution whose invalidations take 25 s: time to live, TooManyInvalidationsInProgress, transitions (see docs/BENCHMARKS.md)
+	$(CARGO) build --workspace
+	CFINV_PYTHON=$(abspath $(VENV))/bin/python $(VENV)/bin/python tests/bench/freshness.py --worktree . --seconds 25 --paths 20000 --header
 
 bench-cli: ## `cfinv plan` end to end beside the naive Python planner (needs ../shared/bench; see docs/BENCHMARKS.md)
 	$(CARGO) build --release -p cfinv
