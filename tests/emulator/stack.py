@@ -116,6 +116,7 @@ class Stack:
             # Small enough that a run of more than one page continues in a second execution, as a
             # deployed run past 15,000 history events does.
             "CFINV_HISTORY_BUDGET": "30",
+            "CFINV_SWEEP_CONFIRM_SECONDS": "2",
         }
 
     def deploy(self):

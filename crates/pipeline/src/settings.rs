@@ -324,6 +324,10 @@ pub struct SweepSettings {
     /// `CFINV_COLLECT_SECONDS` (default 60): how long after its window closes an execution may
     /// still be draining; until then the sweeper counts on it.
     pub drain_budget_seconds: u32,
+    /// `CFINV_SWEEP_CONFIRM_SECONDS` (default 5): how long the sweeper waits before it believes that
+    /// no execution is coming (ingest starts its window's execution just after queueing: a sweep
+    /// between the two would otherwise start a second one).
+    pub confirm: Duration,
 }
 
 impl SweepSettings {
@@ -334,6 +338,7 @@ impl SweepSettings {
             state_machine_arn: window.required_state_machine_arn()?,
             window,
             drain_budget_seconds: vars.number("CFINV_COLLECT_SECONDS", 60, 1..=840)?,
+            confirm: Duration::from_secs(vars.number("CFINV_SWEEP_CONFIRM_SECONDS", 5, 0..=60)?),
         })
     }
 }

@@ -7,8 +7,9 @@
 //! them. Ingest starts executions only when a new event arrives, which on a quiet bucket may be
 //! never. So the sweeper asks two questions: does the queue hold visible messages, and is an
 //! execution running that has not drained yet (its window's end, plus the settle margin and the
-//! drain budget, is still ahead)? Messages and no such execution: it starts the current window's
-//! execution, the same one ingest would start (so it never doubles an execution).
+//! drain budget, is still ahead)? Messages and no such execution, still so after a few seconds
+//! (ingest queues, then starts its window's execution: a sweep in between must not start another):
+//! it starts the current window's execution, the same one ingest would start.
 //!
 //! Messages in flight (received by a collect that died) are not visible: they come back after the
 //! queue's visibility timeout, and the next sweep finds them.
@@ -72,26 +73,39 @@ impl<Q: Queue, E: Executions> Sweep<Q, E> {
         if depth.visible == 0 {
             return Ok(out);
         }
-        let now = (self.clock)();
-        let running = self.executions.running(&s.state_machine_arn).await.map_err(SweepError::StatesUnavailable)?;
-        let grace = i64::from(s.window.settle_seconds) + i64::from(s.drain_budget_seconds);
-        out.pending = running
-            .into_iter()
-            .filter(|name| {
-                Window::of_execution_name(&s.window.execution_prefix, name)
-                    .is_some_and(|w| w.end() + grace > now.timestamp())
-            })
-            .collect();
+        out.pending = self.pending().await?;
+        if out.pending.is_empty() && !s.confirm.is_zero() {
+            tokio::time::sleep(s.confirm).await;
+            out.pending = self.pending().await?;
+        }
         if !out.pending.is_empty() {
             info!(visible = out.visible, pending = ?out.pending, "messages queued; an execution will drain them");
             return Ok(out);
         }
+        let now = (self.clock)();
         let (name, started) = start_execution(&self.executions, &s.state_machine_arn, &s.window, now)
             .await
             .map_err(|(_, e)| SweepError::StatesUnavailable(e))?;
         info!(visible = out.visible, execution = %name, started = matches!(started, Started::Started), "messages queued and no execution coming for them; started the window's");
         out.started = Some(name);
         Ok(out)
+    }
+}
+
+impl<Q: Queue, E: Executions> Sweep<Q, E> {
+    /// The running executions that will still drain the queue: their window's end, plus the settle
+    /// margin and the drain budget, is ahead.
+    async fn pending(&self) -> Result<Vec<String>, SweepError> {
+        let s = &self.settings;
+        let now = (self.clock)().timestamp();
+        let running = self.executions.running(&s.state_machine_arn).await.map_err(SweepError::StatesUnavailable)?;
+        let grace = i64::from(s.window.settle_seconds) + i64::from(s.drain_budget_seconds);
+        Ok(running
+            .into_iter()
+            .filter(|name| {
+                Window::of_execution_name(&s.window.execution_prefix, name).is_some_and(|w| w.end() + grace > now)
+            })
+            .collect())
     }
 }
 
@@ -105,6 +119,7 @@ mod tests {
         let vars = Vars(|k: &str| match k {
             "CFINV_QUEUE_URL" => Some("q".to_owned()),
             "CFINV_STATE_MACHINE_ARN" => Some("arn:aws:states:us-east-1:1:stateMachine:sm".to_owned()),
+            "CFINV_SWEEP_CONFIRM_SECONDS" => Some("2".to_owned()),
             _ => None,
         });
         let settings = SweepSettings::read(&vars).unwrap();
@@ -114,14 +129,28 @@ mod tests {
         Sweep::new(queue, executions, settings, fixed_clock("2026-11-26T05:40:25Z"))
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
+    async fn an_execution_ingest_starts_just_after_queueing_is_waited_for() {
+        let s = sweep(1, &[]);
+        let ingest = async {
+            // Ingest queued the message a moment ago and starts its window's execution now.
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            s.executions.running.lock().unwrap().push("cfinv-10s-20261126T054020Z".to_owned());
+        };
+        let (out, ()) = tokio::join!(s.handle(), ingest);
+        let out = out.unwrap();
+        assert_eq!((out.pending.len(), out.started), (1, None));
+        assert!(s.executions.starts().is_empty(), "no second execution");
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn an_empty_queue_needs_nothing() {
         let s = sweep(0, &[]);
         assert_eq!(s.handle().await.unwrap().started, None);
         assert!(s.executions.starts().is_empty());
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn messages_and_no_execution_coming_start_the_current_windows() {
         // The window of 05:40:00 closed at 05:40:10; settle 2 s and drain 60 s: it may drain until
         // 05:41:12. At 05:40:25 it is still coming.
