@@ -14,6 +14,8 @@ ACCOUNT_ARN := arn:aws:lambda:us-east-1:123456789012:function
 # Seconds per fuzz target: `make fuzz`, and the short run in `make test`.
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 5
+# The short run's libFuzzer seed: fixed, so make test is repeatable (make fuzz draws a new one).
+FUZZ_SMOKE_SEED ?= 1
 
 .PHONY: help build deploy destroy deploy-tools test lint fmt bench bench-cli bench-deploy bench-freshness plan-example fuzz fuzz-smoke venv tools infra-tools infra-check asl-check emulator-test e2e local local-up connect-bucket disconnect-bucket status explain resubmit replay-ingest-failures start-window
 
@@ -99,8 +101,8 @@ e2e: venv ## The whole pipeline against the emulated AWS: real binaries, real st
 fuzz: ## Every fuzz target (fuzz/run.sh: the parsers and the planner, libFuzzer on stable) for FUZZ_SECONDS (60) each
 	fuzz/run.sh --seconds $(FUZZ_SECONDS)
 
-fuzz-smoke: ## The fuzz targets for FUZZ_SMOKE_SECONDS (5) each, as make test runs them
-	fuzz/run.sh --no-save --seconds $(FUZZ_SMOKE_SECONDS)
+fuzz-smoke: ## The fuzz targets for FUZZ_SMOKE_SECONDS (5) each with a fixed seed, as make test runs them
+	fuzz/run.sh --no-save --seed $(FUZZ_SMOKE_SEED) --seconds $(FUZZ_SMOKE_SECONDS)
 
 lint: ## rustfmt --check and clippy with warnings as errors
 	$(CARGO) fmt --all -- --check

@@ -141,7 +141,11 @@ pub fn parse_error_file(text: &str) -> Result<ErrorFile, ReportError> {
         .and_then(|r| r.strip_suffix(']'))
         .ok_or_else(|| ReportError::Unexpected { line: n, expected: "`CloudFront Id [ID]`", found: header.to_owned() })?
         .to_owned();
-    check_id(&distribution_id)?;
+    // The first line names the distribution alone: a tenant is on the second line, so a `_` here
+    // (a target key) would read back as a different file than the one written.
+    if check_id(&distribution_id)?.tenant_id.is_some() {
+        return Err(ReportError::BadDistributionId(distribution_id));
+    }
     let mut distribution_tenant_id = None;
     let mut sets = Vec::new();
     let mut open: Option<ErrorSet> = None;
@@ -302,6 +306,12 @@ mod tests {
         assert!(error_file_key(at(), 1, "E1_").is_err());
         assert!(error_file_key(at(), 1, "E1_dt/x").is_err());
         assert!(parse_error_file("CloudFront Id [E1]\nDistribution Tenant Id []\n").is_err());
+        // A tenant is named on its own line; a target key on the first line is not a file cfinv
+        // writes (it would read back as the tenant's file, a different one). Found by fuzzing.
+        assert_eq!(
+            parse_error_file("CloudFront Id [E1_dt_a]\n(Set 1 Start)\n/a\n(Set 1 End)\n"),
+            Err(ReportError::BadDistributionId("E1_dt_a".into()))
+        );
     }
 
     #[test]
