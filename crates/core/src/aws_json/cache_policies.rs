@@ -7,7 +7,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{item, read_all, AwsJsonError, List, Node, Read};
+use super::{item, read_all, AwsJsonError, List, Read};
 use crate::distribution::CachePolicy;
 
 /// Reads every cache policy in a document (the text of a file).
@@ -39,28 +39,19 @@ struct ListItem<'a> {
     cache_policy: Option<&'a RawValue>,
 }
 
+/// The items one object of the document holds.
 fn find<'a>(raw: &'a RawValue, out: &mut Vec<&'a RawValue>) -> Result<(), AwsJsonError> {
-    match Node::of(raw) {
-        Node::Array(items) => {
-            for i in items {
-                find(i, out)?;
-            }
-            Ok(())
-        }
-        Node::Object(raw) => {
-            let head: Head = serde_json::from_str(raw.get()).map_err(|_| AwsJsonError::NoCachePolicy)?;
-            if let Some(list) = head.cache_policy_list {
-                out.extend(list.items.into_iter().filter_map(|i| i.cache_policy));
-            } else if let Some(p) = head.cache_policy {
-                out.push(p);
-            } else if head.cache_policy_config.is_some() {
-                out.push(raw);
-            } else {
-                return Err(AwsJsonError::NoCachePolicy);
-            }
-            Ok(())
-        }
+    let head: Head = serde_json::from_str(raw.get()).map_err(|_| AwsJsonError::NoCachePolicy)?;
+    if let Some(list) = head.cache_policy_list {
+        out.extend(list.items.into_iter().filter_map(|i| i.cache_policy));
+    } else if let Some(p) = head.cache_policy {
+        out.push(p);
+    } else if head.cache_policy_config.is_some() {
+        out.push(raw);
+    } else {
+        return Err(AwsJsonError::NoCachePolicy);
     }
+    Ok(())
 }
 
 #[derive(Deserialize)]

@@ -9,7 +9,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{item, read_all, AwsJsonError, List, Node, Read};
+use super::{id_of, item, read_all, AwsJsonError, List, Read};
 use crate::distribution::{
     CacheBehavior, CustomErrorResponse, Distribution, EdgeFunction, Origin, OriginGroup, TtlSettings,
 };
@@ -21,7 +21,7 @@ pub fn read_distributions(text: &str) -> Result<Read<Distribution>, AwsJsonError
         find,
         convert,
         |i, raw, problem| {
-            let id = item::<IdOnly>(raw).ok().and_then(|h| h.id).unwrap_or_else(|| "?".to_owned());
+            let id = id_of(raw);
             format!("distribution {} ({id}): {problem}; skipped", i + 1)
         },
         AwsJsonError::NoDistribution,
@@ -41,36 +41,21 @@ struct Head<'a> {
     distribution_config: Option<IgnoredAny>,
 }
 
+/// The items one object of the document holds.
 fn find<'a>(raw: &'a RawValue, out: &mut Vec<&'a RawValue>) -> Result<(), AwsJsonError> {
-    match Node::of(raw) {
-        Node::Array(items) => {
-            for i in items {
-                find(i, out)?;
-            }
-            Ok(())
-        }
-        Node::Object(raw) => {
-            let head: Head = serde_json::from_str(raw.get()).map_err(|_| AwsJsonError::NoDistribution)?;
-            if let Some(list) = head.distribution_list {
-                out.extend(list.items);
-            } else if let Some(d) = head.distribution {
-                out.push(d);
-            } else if head.id.is_some() && (head.origins.is_some() || head.distribution_config.is_some()) {
-                out.push(raw);
-            } else if head.distribution_config.is_some() {
-                return Err(AwsJsonError::ConfigWithoutId);
-            } else {
-                return Err(AwsJsonError::NoDistribution);
-            }
-            Ok(())
-        }
+    let head: Head = serde_json::from_str(raw.get()).map_err(|_| AwsJsonError::NoDistribution)?;
+    if let Some(list) = head.distribution_list {
+        out.extend(list.items);
+    } else if let Some(d) = head.distribution {
+        out.push(d);
+    } else if head.id.is_some() && (head.origins.is_some() || head.distribution_config.is_some()) {
+        out.push(raw);
+    } else if head.distribution_config.is_some() {
+        return Err(AwsJsonError::ConfigWithoutId);
+    } else {
+        return Err(AwsJsonError::NoDistribution);
     }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct IdOnly {
-    id: Option<String>,
+    Ok(())
 }
 
 /// A summary has its settings inline; a `get-distribution` body has them under

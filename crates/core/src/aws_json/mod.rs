@@ -78,22 +78,30 @@ impl<T> Default for List<T> {
     }
 }
 
-/// A document's top level, or an element of a top-level array.
-pub(crate) enum Node<'a> {
-    Array(Vec<&'a RawValue>),
-    Object(&'a RawValue),
-}
-
-impl<'a> Node<'a> {
-    pub(crate) fn of(raw: &'a RawValue) -> Node<'a> {
-        match raw.get().as_bytes().first() {
-            Some(b'[') => match serde_json::from_str::<Vec<&RawValue>>(raw.get()) {
-                Ok(items) => Node::Array(items),
-                Err(_) => Node::Object(raw),
-            },
-            _ => Node::Object(raw),
+/// Hands each object of a document to `object`, which adds the items it holds to `out`: the
+/// document itself, or, for an array (of arrays...), each of its elements in order.
+fn walk<'a>(
+    raw: &'a RawValue,
+    object: &impl Fn(&'a RawValue, &mut Vec<&'a RawValue>) -> Result<(), AwsJsonError>,
+    out: &mut Vec<&'a RawValue>,
+) -> Result<(), AwsJsonError> {
+    if raw.get().starts_with('[') {
+        if let Ok(elements) = serde_json::from_str::<Vec<&RawValue>>(raw.get()) {
+            return elements.into_iter().try_for_each(|e| walk(e, object, out));
         }
     }
+    object(raw, out)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct IdOnly {
+    id: Option<String>,
+}
+
+/// An item's `Id`, to name it in a message; `?` when it has none.
+pub(crate) fn id_of(raw: &RawValue) -> String {
+    item::<IdOnly>(raw).ok().and_then(|h| h.id).unwrap_or_else(|| "?".to_owned())
 }
 
 /// Parses a whole document into its top-level value, borrowing the text.
@@ -115,8 +123,9 @@ pub(crate) fn item<'a, T: Deserialize<'a>>(raw: &'a RawValue) -> Result<T, Strin
     })
 }
 
-/// Reads every item `find` locates in a document: converted ones in `items`, the others in
-/// `skipped` with `describe(index, raw, problem)`; an empty document is `empty`.
+/// Reads every item `find` locates in the document's objects ([`walk`]): converted ones in
+/// `items`, the others in `skipped` with `describe(index, raw, problem)`; an empty document is
+/// `empty`.
 pub(crate) fn read_all<'a, T>(
     text: &'a str,
     find: impl Fn(&'a RawValue, &mut Vec<&'a RawValue>) -> Result<(), AwsJsonError>,
@@ -125,7 +134,7 @@ pub(crate) fn read_all<'a, T>(
     empty: AwsJsonError,
 ) -> Result<Read<T>, AwsJsonError> {
     let mut raw = Vec::new();
-    find(document(text)?, &mut raw)?;
+    walk(document(text)?, &find, &mut raw)?;
     let mut out = Read::default();
     for (i, item) in raw.into_iter().enumerate() {
         match convert(item) {

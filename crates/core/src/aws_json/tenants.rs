@@ -12,7 +12,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{item, read_all, AwsJsonError, Node, Read};
+use super::{id_of, item, read_all, AwsJsonError, Read};
 use crate::distribution::DistributionTenant;
 
 /// Reads every distribution tenant in a document (the text of a file), each id once.
@@ -22,7 +22,7 @@ pub fn read_distribution_tenants(text: &str) -> Result<Read<DistributionTenant>,
         find,
         convert,
         |i, raw, problem| {
-            let id = item::<IdOnly>(raw).ok().and_then(|h| h.id).unwrap_or_else(|| "?".to_owned());
+            let id = id_of(raw);
             format!("distribution tenant {} ({id}): {problem}; skipped", i + 1)
         },
         AwsJsonError::NoDistributionTenant,
@@ -57,34 +57,19 @@ struct Head<'a> {
     distribution_id: Option<IgnoredAny>,
 }
 
+/// The items one object of the document holds.
 fn find<'a>(raw: &'a RawValue, out: &mut Vec<&'a RawValue>) -> Result<(), AwsJsonError> {
-    match Node::of(raw) {
-        Node::Array(items) => {
-            for i in items {
-                find(i, out)?;
-            }
-            Ok(())
-        }
-        Node::Object(raw) => {
-            let head: Head = serde_json::from_str(raw.get()).map_err(|_| AwsJsonError::NoDistributionTenant)?;
-            if let Some(list) = head.distribution_tenant_list {
-                out.extend(list);
-            } else if let Some(t) = head.distribution_tenant {
-                out.push(t);
-            } else if head.id.is_some() && head.distribution_id.is_some() {
-                out.push(raw);
-            } else {
-                return Err(AwsJsonError::NoDistributionTenant);
-            }
-            Ok(())
-        }
+    let head: Head = serde_json::from_str(raw.get()).map_err(|_| AwsJsonError::NoDistributionTenant)?;
+    if let Some(list) = head.distribution_tenant_list {
+        out.extend(list);
+    } else if let Some(t) = head.distribution_tenant {
+        out.push(t);
+    } else if head.id.is_some() && head.distribution_id.is_some() {
+        out.push(raw);
+    } else {
+        return Err(AwsJsonError::NoDistributionTenant);
     }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct IdOnly {
-    id: Option<String>,
+    Ok(())
 }
 
 #[derive(Deserialize)]
