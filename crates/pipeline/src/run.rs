@@ -153,14 +153,46 @@ pub struct PageCursor {
 /// `{distribution id}_{tenant id}` ([`cfinv_core::Target`]), which also names its folder
 /// (`{attempt}/E1_dt_.../set-0001.json`) and is what the CloudFront port is given: the Map item
 /// names the tenant.
+///
+/// Read from outside (a state, a page in the plan bucket), a unit must be a range of its
+/// distribution's sets, `1 <= first <= last <= of <= MAX_SETS`; anything else is refused when it
+/// is read, before a loop over its sets or a cut into pages could run away with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", try_from = "UnitJson")]
 pub struct Unit {
     pub distribution_id: String,
     pub first: usize,
     pub last: usize,
     /// How many sets the distribution has in the run.
     pub of: usize,
+}
+
+/// The most sets one distribution can have in a run: a drain is at most `CFINV_MAX_MESSAGES`
+/// (at most 1,000,000) changes, each a few items, in sets of at least one item, so no plan comes
+/// near it; a larger number read back is not one cfinv wrote.
+pub const MAX_SETS: usize = 10_000_000;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UnitJson {
+    distribution_id: String,
+    first: usize,
+    last: usize,
+    of: usize,
+}
+
+impl TryFrom<UnitJson> for Unit {
+    type Error = String;
+
+    fn try_from(u: UnitJson) -> Result<Self, String> {
+        if u.first == 0 || u.first > u.last || u.last > u.of || u.of > MAX_SETS {
+            return Err(format!(
+                "unit of {:?} is not a range of its sets: first {}, last {}, of {} (1 <= first <= last <= of <= {MAX_SETS})",
+                u.distribution_id, u.first, u.last, u.of
+            ));
+        }
+        Ok(Unit { distribution_id: u.distribution_id, first: u.first, last: u.last, of: u.of })
+    }
 }
 
 impl Unit {
@@ -270,5 +302,23 @@ mod tests {
         let upside_down = Unit { distribution_id: "E1".into(), first: 5, last: 1, of: 9 };
         assert_eq!((upside_down.len(), upside_down.is_empty()), (0, true));
         assert!(paginate(&[upside_down]).is_empty());
+    }
+
+    #[test]
+    fn a_unit_read_back_must_be_a_range_of_its_sets() {
+        let read = |first: usize, last: usize, of: usize| {
+            serde_json::from_value::<Unit>(
+                serde_json::json!({"distributionId": "E1", "first": first, "last": last, "of": of}),
+            )
+        };
+        assert_eq!(read(1, 3, 3).unwrap(), Unit { distribution_id: "E1".into(), first: 1, last: 3, of: 3 });
+        assert!(read(1, MAX_SETS, MAX_SETS).is_ok());
+        for (first, last, of) in [(0, 1, 1), (2, 1, 3), (1, 4, 3), (1, 1, MAX_SETS + 1)] {
+            assert!(read(first, last, of).is_err(), "{first}..={last} of {of}");
+        }
+        // Found by fuzzing: a page with this unit made `paginate` build billions of pages.
+        let page = r#"{"units":[{"distributionId":"E1","first":5,"last":455500002000,"of":30}]}"#;
+        let e = serde_json::from_str::<Page>(page).unwrap_err().to_string();
+        assert!(e.contains("not a range of its sets"), "{e}");
     }
 }
