@@ -17,10 +17,18 @@ FUZZ_SMOKE_SECONDS ?= 5
 # The short run's libFuzzer seed: fixed, so make test is repeatable (make fuzz draws a new one).
 FUZZ_SMOKE_SEED ?= 1
 
+# The values a user gives (STACK=, KEY=, FILES=, ...) are taken literally: `make explain
+# KEY='price$HOME.html'` explains price$HOME.html; a quote or a backtick is part of the key, never
+# shell. Each one given is redefined as its unexpanded text, exported, and read by the recipes from
+# the environment, quoted ("$$KEY" in a recipe); none is written into a recipe's command line.
+# FILES is split at whitespace (never globbed).
+USER_VARS := STACK EXECUTION BUCKET KEY REMOVED FILES DRY_RUN VIA EXCEPTION_PATHS FUZZ_SECONDS FUZZ_SMOKE_SECONDS FUZZ_SMOKE_SEED
+$(foreach v,$(USER_VARS),$(if $(filter undefined,$(origin $(v))),,$(eval override $(v) := $$(value $(v)))$(eval export $(v))))
+
 .PHONY: help build deploy destroy deploy-tools test lint fmt bench bench-cli bench-deploy bench-freshness plan-example fuzz fuzz-smoke venv tools infra-tools infra-check asl-check emulator-test e2e local local-up connect-bucket disconnect-bucket status explain resubmit replay-ingest-failures start-window
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 build: deploy-tools ## The deployable artifacts in .aws-sam/build: arm64 release binaries and the template (no AWS credentials needed)
 	$(SAM) build --beta-features --template-file infra/template.yaml --build-dir .aws-sam/build
@@ -63,27 +71,28 @@ local-up: venv ## The same stack left running on http://127.0.0.1:5000 until Ctr
 	$(VENV)/bin/python tests/local/demo.py --up
 
 connect-bucket: ## Route BUCKET's changes to the stack, keeping its notifications (EXCEPTION_PATHS= to tag it)
-	@test -n "$(BUCKET)" || { echo "usage: make connect-bucket BUCKET=name [EXCEPTION_PATHS=prefixes] [VIA=notification]"; exit 2; }
-	$(CARGO) run -q -p cfinv -- connect-bucket --bucket "$(BUCKET)" $(if $(VIA),--via "$(VIA)") \
-	  $(if $(EXCEPTION_PATHS),--exception-paths "$(EXCEPTION_PATHS)")
+	@test -n "$$BUCKET" || { echo "usage: make connect-bucket BUCKET=name [EXCEPTION_PATHS=prefixes] [VIA=notification]"; exit 2; }
+	$(CARGO) run -q -p cfinv -- connect-bucket --bucket "$$BUCKET" $${VIA:+--via "$$VIA"} \
+	  $${EXCEPTION_PATHS:+--exception-paths "$$EXCEPTION_PATHS"}
 
 disconnect-bucket: ## Remove cfinv's notification from BUCKET, keeping the others
-	@test -n "$(BUCKET)" || { echo "usage: make disconnect-bucket BUCKET=name"; exit 2; }
-	$(CARGO) run -q -p cfinv -- disconnect-bucket --bucket "$(BUCKET)"
+	@test -n "$$BUCKET" || { echo "usage: make disconnect-bucket BUCKET=name"; exit 2; }
+	$(CARGO) run -q -p cfinv -- disconnect-bucket --bucket "$$BUCKET"
 
 # The operator commands find the stack by STACK=name (else CFINV_STACK); see README, "Operate it".
-STACK_ARG = $(if $(STACK),--stack "$(STACK)")
+STACK_ARG = $${STACK:+--stack "$$STACK"}
 
 status: ## The stack at a glance: runs, invalidations in progress, queues, alarms (STACK=; EXECUTION= for one run)
-	$(CARGO) run -q -p cfinv -- status $(STACK_ARG) $(if $(EXECUTION),--execution "$(EXECUTION)")
+	$(CARGO) run -q -p cfinv -- status $(STACK_ARG) $${EXECUTION:+--execution "$$EXECUTION"}
 
 explain: ## Why BUCKET's KEY is (or is not) invalidated, from the live account (REMOVED=1 for a removal)
-	@test -n "$(BUCKET)" -a -n "$(KEY)" || { echo "usage: make explain BUCKET=name KEY=key [REMOVED=1] [STACK=name]"; exit 2; }
-	$(CARGO) run -q -p cfinv -- explain $(STACK_ARG) $(if $(REMOVED),--removed) "$(BUCKET)" "$(KEY)"
+	@[ -n "$$BUCKET" ] && [ -n "$$KEY" ] || { echo "usage: make explain BUCKET=name KEY=key [REMOVED=1] [STACK=name]"; exit 2; }
+	$(CARGO) run -q -p cfinv -- explain $(STACK_ARG) $${REMOVED:+--removed} -- "$$BUCKET" "$$KEY"
 
 resubmit: ## Submit error files again, one invalidation per set (FILES="s3://bucket/key ..."; DRY_RUN=1)
-	@test -n "$(FILES)" || { echo "usage: make resubmit FILES='s3://bucket/key | invalidation_error/... | file.txt ...' [DRY_RUN=1] [STACK=name]"; exit 2; }
-	$(CARGO) run -q -p cfinv -- resubmit $(STACK_ARG) $(if $(DRY_RUN),--dry-run) $(FILES)
+	@test -n "$$FILES" || { echo "usage: make resubmit FILES='s3://bucket/key | invalidation_error/... | file.txt ...' [DRY_RUN=1] [STACK=name]"; exit 2; }
+	read -ra files <<< "$$FILES"; \
+	  $(CARGO) run -q -p cfinv -- resubmit $(STACK_ARG) $${DRY_RUN:+--dry-run} -- "$${files[@]}"
 
 replay-ingest-failures: ## Hand the S3 events parked in the ingest failure queue to ingest again (STACK=)
 	$(CARGO) run -q -p cfinv -- replay-ingest-failures $(STACK_ARG)
@@ -99,10 +108,10 @@ e2e: venv ## The whole pipeline against the emulated AWS: real binaries, real st
 	$(VENV)/bin/python -m pytest -q tests/e2e
 
 fuzz: ## Every fuzz target (fuzz/run.sh: the parsers and the planner, libFuzzer on stable) for FUZZ_SECONDS (60) each
-	fuzz/run.sh --seconds $(FUZZ_SECONDS)
+	fuzz/run.sh --seconds "$$FUZZ_SECONDS"
 
 fuzz-smoke: ## The fuzz targets for FUZZ_SMOKE_SECONDS (5) each with a fixed seed, as make test runs them
-	fuzz/run.sh --no-save --seed $(FUZZ_SMOKE_SEED) --seconds $(FUZZ_SMOKE_SECONDS)
+	fuzz/run.sh --no-save --seed "$$FUZZ_SMOKE_SEED" --seconds "$$FUZZ_SMOKE_SECONDS"
 
 lint: ## rustfmt --check and clippy with warnings as errors
 	$(CARGO) fmt --all -- --check
