@@ -15,6 +15,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use cfinv_aws::S3Client;
+use cfinv_core::batch::{check_batch, BatchError};
 use cfinv_core::report::{parse_error_file, ReportError};
 use cfinv_pipeline::ports::{Objects, PortError};
 use cfinv_pipeline::resubmit::{resubmit, Outcome, Pacing, Progress, ResubmitSet};
@@ -68,6 +69,13 @@ pub enum ResubmitError {
         #[source]
         source: ReportError,
     },
+    #[error("{file}: set {set} cannot be sent as it is, nothing was submitted: {source}")]
+    BadSet {
+        file: String,
+        set: usize,
+        #[source]
+        source: BatchError,
+    },
     #[error("{0}: expected s3://BUCKET/KEY")]
     BadUrl(String),
     #[error(transparent)]
@@ -99,7 +107,13 @@ fn stem(name: &str) -> &str {
 
 fn parse(from: String, name: &str, text: &str) -> Result<Source, ResubmitError> {
     let parsed = parse_error_file(text).map_err(|source| ResubmitError::Parse { file: from.clone(), source })?;
-    Ok(Source { sets: ResubmitSet::of_file(stem(name), &parsed), from })
+    let sets = ResubmitSet::of_file(stem(name), &parsed);
+    // A set CloudFront can never take (an edited file) is an input error before anything is sent,
+    // not a wait for room that never comes.
+    for set in &sets {
+        check_batch(&set.paths).map_err(|source| ResubmitError::BadSet { file: from.clone(), set: set.set, source })?;
+    }
+    Ok(Source { sets, from })
 }
 
 /// An S3 key, or every `.txt` under it when no object has that key.
@@ -296,5 +310,31 @@ mod tests {
             "201809030429388315187glzee2k6l_E29EXP7S5VQKAW"
         );
         assert_eq!(stem("dir/file"), "file");
+    }
+
+    #[test]
+    fn a_set_cloudfront_can_never_take_is_refused_before_anything_is_sent() {
+        let file = |paths: &[String]| {
+            format!(
+                "CloudFront Id [E1]\n(Set 1 Start)\n/ok\n(Set 1 End)\n(Set 2 Start)\n{}\n(Set 2 End)\n",
+                paths.join("\n")
+            )
+        };
+        let big: Vec<String> = (0..3001).map(|i| format!("/p/{i}")).collect();
+        let e = parse("big.txt".into(), "big.txt", &file(&big)).err().expect("3001 paths refused");
+        assert!(matches!(e, ResubmitError::BadSet { set: 2, source: BatchError::TooManyItems(3001), .. }), "{e}");
+        let wild: Vec<String> = (0..16).map(|i| format!("/w{i}/*")).collect();
+        assert!(matches!(
+            parse("w.txt".into(), "w.txt", &file(&wild)),
+            Err(ResubmitError::BadSet { source: BatchError::TooManyWildcards(16), .. })
+        ));
+        for bad in ["/~a.html", "/a*b", "/a b.html"] {
+            assert!(
+                matches!(parse("x.txt".into(), "x.txt", &file(&[bad.to_owned()])), Err(ResubmitError::BadSet { .. })),
+                "{bad}"
+            );
+        }
+        let ok = parse("x.txt".into(), "x.txt", &file(&["/a%20b.html".to_owned(), "/img/*".to_owned()])).unwrap();
+        assert_eq!(ok.sets.len(), 2);
     }
 }

@@ -16,9 +16,12 @@
 //! - [`path`]: the encoded invalidation path, or the narrowest wildcard when none is exact;
 //! - [`plan`]: all of the above for a batch: unique paths per distribution, split into sets, with a
 //!   reason for everything skipped;
-//! - [`report`]: the seed's error file and alert, for what could not be invalidated.
+//! - [`report`]: the seed's error file and alert, for what could not be invalidated;
+//! - [`batch`]: what CloudFront accepts in one invalidation batch, for sets from outside the
+//!   planner (an edited error file).
 
 pub mod aws_json;
+pub mod batch;
 pub mod behavior;
 pub mod bytes;
 pub mod cache;

@@ -41,6 +41,8 @@ pub enum ReportError {
     MismatchedEnd { line: usize, open: usize, found: usize },
     #[error("the file ends inside set {0}")]
     Unterminated(usize),
+    #[error("line {line}: set {set} is in the file twice (its CallerReference would name two batches)")]
+    DuplicateSet { line: usize, set: usize },
     #[error("the file is empty")]
     Empty,
 }
@@ -170,6 +172,9 @@ pub fn parse_error_file(text: &str) -> Result<ErrorFile, ReportError> {
                     expected: "`(Set N Start)`",
                     found: line.to_owned(),
                 })?;
+                if sets.iter().any(|s: &ErrorSet| s.number == number) {
+                    return Err(ReportError::DuplicateSet { line: n, set: number });
+                }
                 open = Some(ErrorSet { number, paths: Vec::new() });
             }
             Some(mut set) => {
@@ -306,6 +311,11 @@ mod tests {
         assert!(error_file_key(at(), 1, "E1_").is_err());
         assert!(error_file_key(at(), 1, "E1_dt/x").is_err());
         assert!(parse_error_file("CloudFront Id [E1]\nDistribution Tenant Id []\n").is_err());
+        // A set's number names its CallerReference: a number twice would send one of them never.
+        assert_eq!(
+            parse_error_file("CloudFront Id [E1]\n(Set 1 Start)\n/a\n(Set 1 End)\n(Set 1 Start)\n/b\n(Set 1 End)\n"),
+            Err(ReportError::DuplicateSet { line: 5, set: 1 })
+        );
         // A tenant is named on its own line; a target key on the first line is not a file cfinv
         // writes (it would read back as the tenant's file, a different one). Found by fuzzing.
         assert_eq!(
@@ -342,8 +352,9 @@ mod tests {
 
     proptest! {
         #[test]
-        fn body_round_trips(sets in proptest::collection::vec(
-            (1usize..50, proptest::collection::vec("/[a-z%0-9*/]{0,20}", 0..5)), 0..5)) {
+        fn body_round_trips(sets in proptest::collection::btree_map(
+            1usize..50, proptest::collection::vec("/[a-z%0-9*/]{0,20}", 0..5), 0..5)) {
+            // A plan numbers its sets once each.
             let borrowed: Vec<(usize, &[String])> = sets.iter().map(|(n, p)| (*n, &p[..])).collect();
             let body = error_file_body("EABC123", &borrowed).unwrap();
             let back = parse_error_file(&body).unwrap();

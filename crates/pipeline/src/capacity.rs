@@ -8,7 +8,9 @@
 //! each one in progress) and submits only when the set fits; otherwise the caller waits (the state
 //! machine, in a Wait state) and asks again. An invalidation in progress that carries this set's
 //! own CallerReference is this set, submitted by an earlier attempt: it is the answer, not a
-//! competitor.
+//! competitor; unless its paths differ (an error file edited between two resubmissions, a set
+//! number given twice), which CloudFront would refuse as `InvalidationBatchAlreadyExists` once it
+//! completes: it is that refusal now (`BatchMismatch`), never taken for the set.
 //!
 //! A distribution tenant (a target key `E1_dt_...`) is asked about its own invalidations
 //! (ListInvalidationsForDistributionTenant, GetInvalidationForDistributionTenant). Whether CloudFront
@@ -18,7 +20,7 @@
 //! step waits out as it does another caller's, so no set fails for it: the guess costs waiting,
 //! never a lost set. Cache tag items count as paths, never as wildcards.
 
-use crate::ports::{CloudFront, InvalidationDetails, PortError};
+use crate::ports::{CloudFront, ErrorKind, InvalidationDetails, PortError};
 
 /// CloudFront's limit on paths in progress per distribution.
 pub const MAX_PATHS_IN_PROGRESS: usize = 3000;
@@ -64,6 +66,10 @@ pub fn fits(items: &[String], in_progress: &InProgress) -> bool {
 }
 
 /// Asks CloudFront whether `items`, with `caller_reference`, fit distribution `distribution_id` now.
+///
+/// Errors: the port's; and [`ErrorKind::BatchMismatch`] when an invalidation in progress carries
+/// `caller_reference` with other paths than `items` (compared as sets: CloudFront keeps a batch's
+/// paths, not their order).
 pub async fn check<C: CloudFront>(
     cloudfront: &C,
     distribution_id: &str,
@@ -77,6 +83,17 @@ pub async fn check<C: CloudFront>(
             continue;
         }
         if inv.caller_reference == caller_reference {
+            if !same_paths(&inv.paths, items) {
+                return Err(PortError::new(
+                    ErrorKind::BatchMismatch,
+                    format!(
+                        "invalidation {} in progress already has CallerReference {caller_reference} with other paths ({} against {} here)",
+                        inv.id,
+                        inv.paths.len(),
+                        items.len()
+                    ),
+                ));
+            }
             return Ok(Capacity::AlreadySubmitted(inv));
         }
         now.invalidations += 1;
@@ -84,6 +101,14 @@ pub async fn check<C: CloudFront>(
         now.wildcards += wildcards(&inv.paths);
     }
     Ok(if fits(items, &now) { Capacity::Fits(now) } else { Capacity::Full(now) })
+}
+
+fn same_paths(a: &[String], b: &[String]) -> bool {
+    let mut a: Vec<&String> = a.iter().collect();
+    let mut b: Vec<&String> = b.iter().collect();
+    a.sort_unstable();
+    b.sort_unstable();
+    a == b
 }
 
 #[cfg(test)]
@@ -114,6 +139,12 @@ mod tests {
         assert_eq!(full, Capacity::Full(InProgress { paths: 2996, wildcards: 1, invalidations: 2 }));
         let again = check(&cf, "E1", "cfinv/x/E1/1", &items(5, 1)).await.unwrap();
         assert!(matches!(again, Capacity::AlreadySubmitted(inv) if inv.caller_reference == "cfinv/x/E1/1"));
+        // The same paths in another order are the same batch; other paths under the reference are not.
+        let mut reordered = items(5, 1);
+        reordered.reverse();
+        assert!(matches!(check(&cf, "E1", "cfinv/x/E1/1", &reordered).await.unwrap(), Capacity::AlreadySubmitted(_)));
+        let edited = check(&cf, "E1", "cfinv/x/E1/1", &items(6, 1)).await.unwrap_err();
+        assert_eq!(edited.kind, ErrorKind::BatchMismatch, "{edited:?}");
         cf.complete_all("E1");
         assert!(matches!(check(&cf, "E1", "cfinv/x/E1/2", &items(20, 0)).await.unwrap(), Capacity::Fits(_)));
     }
