@@ -56,6 +56,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Plan(args) => plan::run(&args).map_err(|e| e.to_string()),
@@ -79,5 +80,18 @@ fn main() -> ExitCode {
             eprintln!("cfinv: {e}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Output cut short by its reader (`cfinv resubmit --dry-run FILE | head -1`) ends the command
+/// quietly, as it ends any Unix tool. Rust ignores SIGPIPE, so `println!` would panic on the
+/// closed pipe instead. A resubmission ended this way is safe to run again: its CallerReferences
+/// create nothing twice.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: the first thing `main` does, before any thread starts; it only puts back the
+    // default disposition of one signal.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
