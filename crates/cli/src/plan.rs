@@ -63,8 +63,10 @@ pub struct PlanArgs {
     #[arg(long)]
     live: bool,
     /// With --live: `exceptionPaths` for buckets without the tag (default: the stack's
-    /// `DefaultExceptionPaths` with --stack, else none).
-    #[arg(long, value_name = "PREFIXES", requires = "live")]
+    /// `DefaultExceptionPaths` with --stack, else none). Without --live it is an error (`run`
+    /// checks it: clap's `requires = "live"` is waived when --distributions, which conflicts with
+    /// --live, is given).
+    #[arg(long, value_name = "PREFIXES")]
     default_exception_paths: Option<String>,
     /// Output format; text on a terminal, json otherwise.
     #[arg(long, value_enum)]
@@ -223,6 +225,8 @@ pub enum PlanError {
     ExceptionArg(String),
     #[error("--index-document {0:?}: expected BUCKET=NAME, NAME a file name")]
     IndexDocumentArg(String),
+    #[error("--default-exception-paths is read only with --live (without it, give each bucket's prefixes as --exception-paths BUCKET=PREFIXES)")]
+    DefaultExceptionPathsOffline,
     #[error("--max-set-size or --max-items: {0}")]
     Options(#[from] OptionsError),
     #[error(transparent)]
@@ -328,6 +332,9 @@ pub fn default_exception_paths(flag: Option<&str>, stack: Option<&Stack>) -> Exc
 }
 
 pub fn run(args: &PlanArgs) -> Result<(), PlanError> {
+    if args.default_exception_paths.is_some() && !args.live {
+        return Err(PlanError::DefaultExceptionPathsOffline);
+    }
     let mut warnings = Vec::new();
     let mut events = Vec::new();
     for path in &args.events {

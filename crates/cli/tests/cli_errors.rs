@@ -229,6 +229,16 @@ fn a_bad_exception_paths_argument() {
 }
 
 #[test]
+fn default_exception_paths_without_live() {
+    // The README: `--default-exception-paths P` is "with `--live`" (the buckets' tags are read
+    // only then); offline it would be silently ignored.
+    assert_fails(
+        &plan_with("defaultexc", &["--default-exception-paths", "resources/upload/"]),
+        &["--default-exception-paths", "--live", "--exception-paths"],
+    );
+}
+
+#[test]
 fn max_set_size_out_of_range() {
     for bad in ["0", "3001"] {
         assert_fails(&plan_with("setsize", &["--max-set-size", bad]), &["max-set-size", bad]);
