@@ -358,6 +358,14 @@ def test_a_person_hears_of_every_failed_execution_old_changes_and_slow_invalidat
         assert metric in body, metric
 
 
+def test_status_is_told_of_every_alarm_of_the_stack(template):
+    """`cfinv status` lists the alarms in alarm from the AlarmNames output: an alarm left out of it
+    (OldestChangeAlarm and LiveLatencyAlarm once were) is one an operator never sees there."""
+    alarms = set(resources(template, "AWS::CloudWatch::Alarm"))
+    listed = template["Outputs"]["AlarmNames"]["Value"]["Fn::Join"][1]
+    assert {ref["Ref"] for ref in listed} == alarms
+
+
 def test_the_metrics_the_alarms_and_dashboard_read_are_the_ones_the_functions_record(template):
     recorded = set(re.findall(r'^//! \| `([A-Za-z]+)` \|', (ROOT / "crates/pipeline/src/metrics.rs").read_text(), re.M))
     assert "EventToCompletedSeconds" in recorded

@@ -84,7 +84,7 @@ class Stack:
         self.state_machine_arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:cfinv"
         # The CloudFormation stack the operator commands find by name (`cfinv status --stack cfinv`).
         self.stack_name = "cfinv"
-        self.alarm_names = [f"cfinv-{a}" for a in ("FailedExecutionsAlarm", "TimedOutExecutionsAlarm", "DeadLetterAlarm", "IngestFailureAlarm")]
+        self.alarm_names = [f"cfinv-{a}" for a in ("FailedExecutionsAlarm", "TimedOutExecutionsAlarm", "DeadLetterAlarm", "IngestFailureAlarm", "OldestChangeAlarm", "LiveLatencyAlarm")]
 
     def function_arn(self, name):
         return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:cfinv-{name}"
@@ -153,11 +153,12 @@ class Stack:
     def register(self):
         """The stack as CloudFormation describes a deployed one: the outputs and parameters of
         infra/template.yaml, naming the resources deploy() made (the emulator's CloudFormation cannot
-        create them itself), and the four alarms (on the metrics the template's alarm)."""
+        create them itself), and the six alarms (on the metrics the template's alarm)."""
         for name, namespace, metric in zip(
             self.alarm_names,
-            ["AWS/States", "AWS/States", "AWS/SQS", "AWS/SQS"],
-            ["ExecutionsFailed", "ExecutionsTimedOut", "ApproximateNumberOfMessagesVisible", "ApproximateNumberOfMessagesVisible"],
+            ["AWS/States", "AWS/States", "AWS/SQS", "AWS/SQS", "AWS/SQS", "cfinv"],
+            ["ExecutionsFailed", "ExecutionsTimedOut", "ApproximateNumberOfMessagesVisible", "ApproximateNumberOfMessagesVisible",
+             "ApproximateAgeOfOldestMessage", "EventToCompletedSeconds"],
         ):
             self.cloudwatch.put_metric_alarm(
                 AlarmName=name, Namespace=namespace, MetricName=metric, Statistic="Sum", Period=300,
