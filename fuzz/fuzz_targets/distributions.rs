@@ -8,8 +8,8 @@ use libfuzzer_sys::{fuzz_target, Corpus};
 
 fuzz_target!(|data: &[u8]| -> Corpus {
     let Some(text) = cfinv_fuzz::text(data) else { return Corpus::Reject };
+    // A list with Quantity 0 (an account without any) is Ok and empty; only the shape is checked.
     if let Ok(read) = read_distributions(text) {
-        assert!(!read.items.is_empty() || !read.skipped.is_empty(), "Ok with nothing read");
         let planner = Planner::new(&read.items, &CachePolicies::managed(), PlanOptions::default());
         let _ = planner.warnings();
     }

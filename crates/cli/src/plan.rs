@@ -251,6 +251,9 @@ fn offline_planner(args: &PlanArgs, warnings: &mut Vec<String>) -> Result<Planne
     for path in &args.distributions {
         let read = read_distributions(&read_text(path)?)
             .map_err(|source| PlanError::Aws { file: path.display().to_string(), source })?;
+        if read.items.is_empty() && read.skipped.is_empty() {
+            warnings.push(format!("{}: holds no distribution", path.display()));
+        }
         distributions.extend(read.items);
         warnings.extend(read.skipped.into_iter().map(|s| format!("{}: {s}", path.display())));
     }
@@ -340,6 +343,9 @@ pub fn run(args: &PlanArgs) -> Result<(), PlanError> {
     for path in &args.events {
         let parsed = parse_events_json(&read_text(path)?)
             .map_err(|source| PlanError::Events { file: path.display().to_string(), source })?;
+        if parsed.is_empty() {
+            warnings.push(format!("{}: holds no event", path.display()));
+        }
         events.extend(parsed);
     }
     let mut exceptions = Exceptions::new();

@@ -151,19 +151,41 @@ fn bad_json_names_the_file() {
     assert_fails(&out, &["empty-events.json"]);
 }
 
+/// Exit 0 and the plan's JSON.
+fn assert_plans(out: &Output) -> serde_json::Value {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "exit code; stderr:\n{stderr}");
+    serde_json::from_slice(&out.stdout).expect("the plan's JSON")
+}
+
+#[test]
+fn an_account_without_distributions_plans_nothing() {
+    let dir = scratch("zerodist");
+    let ev = write(&dir, "events.json", &events());
+    // What `aws cloudfront list-distributions` prints for an account with none: Quantity 0, and
+    // `Items` absent (or empty).
+    for (name, text) in [
+        (
+            "zero-distributions.json",
+            r#"{"DistributionList": {"Marker": "", "MaxItems": 100, "IsTruncated": false, "Quantity": 0}}"#,
+        ),
+        ("zero-items.json", r#"{"DistributionList": {"Quantity": 0, "Items": []}}"#),
+    ] {
+        let none = write(&dir, name, text);
+        let v = assert_plans(&cfinv(&["plan", "--distributions", s(&none), "--events", s(&ev), "--format", "json"]));
+        assert_eq!(v["invalidations"], serde_json::json!([]), "{name}");
+        // No distribution reaches the bucket: each of the 4 events is `no-origin` (README, the rules).
+        let reasons: Vec<&str> =
+            v["skipped"].as_array().unwrap().iter().map(|s| s["reason"].as_str().unwrap()).collect();
+        assert_eq!(reasons, ["no-origin"; 4], "{name}");
+        assert_eq!(v["warnings"], serde_json::json!([format!("{}: holds no distribution", none.display())]));
+    }
+}
+
 #[test]
 fn a_distributions_file_without_a_distribution() {
     let dir = scratch("nodist");
     let ev = write(&dir, "events.json", &events());
-    // What `aws cloudfront list-distributions` prints for an account with none.
-    let none = write(
-        &dir,
-        "zero-distributions.json",
-        r#"{"DistributionList": {"Marker": "", "MaxItems": 100, "IsTruncated": false, "Quantity": 0}}"#,
-    );
-    let out = cfinv(&["plan", "--distributions", s(&none), "--events", s(&ev), "--format", "json"]);
-    assert_fails(&out, &["zero-distributions.json"]);
-
     // The events file given as --distributions by mistake.
     let out = cfinv(&["plan", "--distributions", s(&ev), "--events", s(&ev), "--format", "json"]);
     assert_fails(&out, &["events.json"]);
@@ -174,16 +196,25 @@ fn a_distributions_file_without_a_distribution() {
 }
 
 #[test]
+fn an_events_file_without_an_event_plans_nothing() {
+    let dir = scratch("zeroevents");
+    let dist = write(&dir, "distributions.json", DISTRIBUTIONS);
+    for (name, text) in [("no-records.json", r#"{"Records": []}"#), ("empty-array.json", "[]")] {
+        let none = write(&dir, name, text);
+        let v = assert_plans(&cfinv(&["plan", "--distributions", s(&dist), "--events", s(&none), "--format", "json"]));
+        assert_eq!(v["invalidations"], serde_json::json!([]), "{name}");
+        assert_eq!(v["skipped"], serde_json::json!([]), "{name}");
+        assert_eq!(v["warnings"], serde_json::json!([format!("{}: holds no event", none.display())]));
+    }
+}
+
+#[test]
 fn an_events_file_without_an_event() {
     let dir = scratch("noevent");
     let dist = write(&dir, "distributions.json", DISTRIBUTIONS);
-    let none = write(&dir, "no-records.json", r#"{"Records": []}"#);
-    let out = cfinv(&["plan", "--distributions", s(&dist), "--events", s(&none), "--format", "json"]);
-    assert_fails(&out, &["no-records.json"]);
-
-    let empty_array = write(&dir, "empty-array.json", "[]");
-    let out = cfinv(&["plan", "--distributions", s(&dist), "--events", s(&empty_array), "--format", "json"]);
-    assert_fails(&out, &["empty-array.json"]);
+    let object = write(&dir, "object.json", "{}");
+    let out = cfinv(&["plan", "--distributions", s(&dist), "--events", s(&object), "--format", "json"]);
+    assert_fails(&out, &["object.json", "not an S3 event"]);
 
     // The distributions file given as --events by mistake.
     let out = cfinv(&["plan", "--distributions", s(&dist), "--events", s(&dist), "--format", "json"]);

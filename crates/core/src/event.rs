@@ -112,14 +112,14 @@ pub enum EventError {
         #[source]
         source: KeyError,
     },
-    #[error("the payload holds no event")]
-    Empty,
     #[error("not valid JSON: {0}")]
     NotJson(String),
 }
 
 /// Reads one payload as AWS delivers it: an S3 notification (with any number of records), an
-/// EventBridge S3 event, a test event, or a JSON array of those.
+/// EventBridge S3 event, a test event, or a JSON array of those. A payload of that shape with no
+/// event in it (`{"Records": []}`, `[]`) is valid and reads as none; a payload of another shape is
+/// an error.
 pub fn parse_events(payload: &Value) -> Result<Vec<ObjectEvent>, EventError> {
     let payloads = Payloads::deserialize(payload).map_err(|_| EventError::UnknownShape)?;
     events_of(payloads)
@@ -136,9 +136,6 @@ fn events_of(payloads: Payloads<'_>) -> Result<Vec<ObjectEvent>, EventError> {
     let mut out = Vec::new();
     for payload in payloads.0 {
         payload.into_events(&mut out)?;
-    }
-    if out.is_empty() {
-        return Err(EventError::Empty);
     }
     Ok(out)
 }
@@ -602,7 +599,9 @@ mod tests {
     #[test]
     fn malformed_payloads_name_the_problem() {
         assert_eq!(parse_events(&json!({"foo": 1})), Err(EventError::UnknownShape));
-        assert_eq!(parse_events(&json!({"Records": []})), Err(EventError::Empty));
+        assert_eq!(parse_events(&json!([{"foo": 1}])), Err(EventError::UnknownShape));
+        assert_eq!(parse_events(&json!({"Records": {}})), Err(EventError::UnknownShape));
+        assert_eq!(parse_events(&json!(null)), Err(EventError::UnknownShape));
         let mut bad = record("ObjectCreated:Put", "x");
         bad["s3"]["object"].as_object_mut().unwrap().remove("key");
         let err = parse_events(&json!({"Records": [record("ObjectCreated:Put", "ok"), bad]})).unwrap_err();
@@ -610,6 +609,17 @@ mod tests {
         assert_eq!(err.to_string(), "record 1: missing or non-string field `s3.object.key`");
         let err = parse_events(&json!({"Records": [record("ObjectCreated:Put", "%C3%28")]})).unwrap_err();
         assert!(matches!(err, EventError::BadKey { index: 0, .. }));
+    }
+
+    #[test]
+    fn valid_payloads_without_events_read_as_none() {
+        // A notification's `Records` is an array (S3 guide, "Event message structure"); an empty
+        // one, and an empty array of payloads, hold no event but are not malformed.
+        for empty in [json!({"Records": []}), json!([]), json!([[], {"Records": []}])] {
+            assert_eq!(parse_events(&empty), Ok(Vec::new()), "{empty}");
+            assert_eq!(parse_events_json(&empty.to_string()), Ok(Vec::new()), "{empty}");
+        }
+        assert!(matches!(parse_events_json(""), Err(EventError::NotJson(_))), "an empty file is not JSON");
     }
 
     #[test]

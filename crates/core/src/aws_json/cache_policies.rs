@@ -17,7 +17,6 @@ pub fn read_cache_policies(text: &str) -> Result<Read<CachePolicy>, AwsJsonError
         find,
         |raw| item::<PolicyJson>(raw).and_then(PolicyJson::into_core),
         |i, _raw, problem| format!("cache policy {}: {problem}; skipped", i + 1),
-        AwsJsonError::NoCachePolicy,
     )
 }
 
@@ -114,6 +113,9 @@ mod tests {
         assert_eq!(r.items[0].max_ttl, 0);
         assert_eq!(r.items[1].max_ttl, 31_536_000);
         assert_eq!(read_cache_policies("{}"), Err(AwsJsonError::NoCachePolicy));
+        // `list-cache-policies --type custom` in an account without custom policies.
+        let none = json!({"CachePolicyList": {"MaxItems": 100, "Quantity": 0}});
+        assert_eq!(read_cache_policies(&none.to_string()), Ok(Read::default()));
         let get = json!({"ETag": "E", "CachePolicy": {"Id": "c3", "CachePolicyConfig": {"Name": "x", "MinTTL": 1, "MaxTTL": 60}}});
         assert_eq!(read_cache_policies(&get.to_string()).unwrap().items[0].default_ttl, 86_400);
         let qs = json!({"CachePolicy": {"Id": "c4", "CachePolicyConfig": {"Name": "v", "MaxTTL": 60,

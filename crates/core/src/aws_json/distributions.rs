@@ -16,16 +16,10 @@ use crate::distribution::{
 
 /// Reads every distribution in a document (the text of a file).
 pub fn read_distributions(text: &str) -> Result<Read<Distribution>, AwsJsonError> {
-    read_all(
-        text,
-        find,
-        convert,
-        |i, raw, problem| {
-            let id = id_of(raw);
-            format!("distribution {} ({id}): {problem}; skipped", i + 1)
-        },
-        AwsJsonError::NoDistribution,
-    )
+    read_all(text, find, convert, |i, raw, problem| {
+        let id = id_of(raw);
+        format!("distribution {} ({id}): {problem}; skipped", i + 1)
+    })
 }
 
 /// The top-level fields that tell the document's shape.
@@ -374,9 +368,20 @@ mod tests {
     }
 
     #[test]
+    fn an_account_without_distributions() {
+        // `aws cloudfront list-distributions` for an account with none: `Quantity` 0 and no `Items`
+        // (CloudFront API reference, DistributionList: Items is present only when Quantity > 0).
+        let none = json!({"DistributionList": {"Marker": "", "MaxItems": 100, "IsTruncated": false, "Quantity": 0}});
+        assert_eq!(read(&none), Ok(Read::default()));
+        assert_eq!(read(&json!({"DistributionList": {"Quantity": 0, "Items": []}})), Ok(Read::default()));
+        assert_eq!(read(&json!([])), Ok(Read::default()));
+    }
+
+    #[test]
     fn documents_without_distributions() {
         assert_eq!(read(&json!({"x": 1})), Err(AwsJsonError::NoDistribution));
-        assert_eq!(read(&json!({"DistributionList": {"Quantity": 0}})), Err(AwsJsonError::NoDistribution));
+        assert_eq!(read(&json!({"Records": []})), Err(AwsJsonError::NoDistribution));
+        assert_eq!(read(&json!([{"DistributionList": {"Quantity": 0}}, {}])), Err(AwsJsonError::NoDistribution));
         assert_eq!(read(&json!({"ETag": "x", "DistributionConfig": {}})), Err(AwsJsonError::ConfigWithoutId));
         assert_eq!(read(&json!("text")), Err(AwsJsonError::NoDistribution));
         assert!(matches!(read_distributions("{\"DistributionList\": "), Err(AwsJsonError::NotJson(_))));

@@ -124,14 +124,15 @@ pub(crate) fn item<'a, T: Deserialize<'a>>(raw: &'a RawValue) -> Result<T, Strin
 }
 
 /// Reads every item `find` locates in the document's objects ([`walk`]): converted ones in
-/// `items`, the others in `skipped` with `describe(index, raw, problem)`; an empty document is
-/// `empty`.
+/// `items`, the others in `skipped` with `describe(index, raw, problem)`. A document of the right
+/// shape may hold none (a list with `Quantity` 0, what the AWS CLI prints for an account with no
+/// distributions; an empty array): that is an empty [`Read`], not an error. A document of another
+/// shape is the error `find` gives.
 pub(crate) fn read_all<'a, T>(
     text: &'a str,
     find: impl Fn(&'a RawValue, &mut Vec<&'a RawValue>) -> Result<(), AwsJsonError>,
     convert: impl Fn(&'a RawValue) -> Result<T, String>,
     describe: impl Fn(usize, &'a RawValue, &str) -> String,
-    empty: AwsJsonError,
 ) -> Result<Read<T>, AwsJsonError> {
     let mut raw = Vec::new();
     walk(document(text)?, &find, &mut raw)?;
@@ -141,9 +142,6 @@ pub(crate) fn read_all<'a, T>(
             Ok(t) => out.items.push(t),
             Err(problem) => out.skipped.push(describe(i, item, &problem)),
         }
-    }
-    if out.items.is_empty() && out.skipped.is_empty() {
-        return Err(empty);
     }
     Ok(out)
 }

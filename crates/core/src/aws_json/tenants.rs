@@ -17,16 +17,10 @@ use crate::distribution::DistributionTenant;
 
 /// Reads every distribution tenant in a document (the text of a file), each id once.
 pub fn read_distribution_tenants(text: &str) -> Result<Read<DistributionTenant>, AwsJsonError> {
-    let read = read_all(
-        text,
-        find,
-        convert,
-        |i, raw, problem| {
-            let id = id_of(raw);
-            format!("distribution tenant {} ({id}): {problem}; skipped", i + 1)
-        },
-        AwsJsonError::NoDistributionTenant,
-    )?;
+    let read = read_all(text, find, convert, |i, raw, problem| {
+        let id = id_of(raw);
+        format!("distribution tenant {} ({id}): {problem}; skipped", i + 1)
+    })?;
     Ok(Read { items: merge(read.items), skipped: read.skipped })
 }
 
@@ -141,10 +135,8 @@ mod tests {
     #[test]
     fn documents_without_tenants() {
         assert_eq!(read_distribution_tenants("{\"x\": 1}"), Err(AwsJsonError::NoDistributionTenant));
-        assert_eq!(
-            read_distribution_tenants("{\"DistributionTenantList\": []}"),
-            Err(AwsJsonError::NoDistributionTenant)
-        );
+        // `list-distribution-tenants` for a distribution without tenants: an empty list, valid.
+        assert_eq!(read_distribution_tenants("{\"DistributionTenantList\": []}"), Ok(Read::default()));
         let r = read_distribution_tenants(&json!({"DistributionTenantList": [{"Id": "dt_x"}]}).to_string()).unwrap();
         assert_eq!(r.skipped.len(), 1);
     }
