@@ -68,6 +68,10 @@ struct ItemHead<'a> {
 fn convert(raw: &RawValue) -> Result<Distribution, String> {
     let head: ItemHead = item(raw)?;
     let id = head.id.ok_or("the distribution has no `Id`")?;
+    if id.trim().is_empty() {
+        // It could be neither invalidated (CreateInvalidation needs it) nor named in a report.
+        return Err("the distribution's `Id` is empty".to_owned());
+    }
     let config: ConfigJson = match head.distribution_config {
         Some(config) => item(config).map_err(|e| format!("DistributionConfig.{e}"))?,
         None => item(raw)?,
@@ -354,6 +358,23 @@ mod tests {
         let r = read(&json!({"DistributionList": {"Items": [summary("E1"), bad]}})).unwrap();
         assert_eq!(r.items.len(), 1);
         assert_eq!(r.skipped, ["distribution 2 (E9): no `DefaultCacheBehavior`; skipped"]);
+    }
+
+    #[test]
+    fn a_distribution_with_an_empty_id_is_skipped() {
+        let r = read(&json!({"DistributionList": {"Items": [summary("E1"), summary(""), summary(" ")]}})).unwrap();
+        assert_eq!(r.items.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["E1"]);
+        assert_eq!(
+            r.skipped,
+            [
+                "distribution 2 (?): the distribution's `Id` is empty; skipped",
+                "distribution 3 (?): the distribution's `Id` is empty; skipped"
+            ]
+        );
+        let mut config = summary("E2");
+        config.as_object_mut().unwrap().remove("Id");
+        let get = json!({"Distribution": {"Id": "", "DistributionConfig": config}});
+        assert_eq!(read(&get).unwrap().skipped, ["distribution 1 (?): the distribution's `Id` is empty; skipped"]);
     }
 
     #[test]

@@ -99,9 +99,9 @@ struct IdOnly {
     id: Option<String>,
 }
 
-/// An item's `Id`, to name it in a message; `?` when it has none.
+/// An item's `Id`, to name it in a message; `?` when it has none (or an empty one).
 pub(crate) fn id_of(raw: &RawValue) -> String {
-    item::<IdOnly>(raw).ok().and_then(|h| h.id).unwrap_or_else(|| "?".to_owned())
+    item::<IdOnly>(raw).ok().and_then(|h| h.id).filter(|id| !id.trim().is_empty()).unwrap_or_else(|| "?".to_owned())
 }
 
 /// Parses a whole document into its top-level value, borrowing the text.
