@@ -48,6 +48,8 @@ pub enum ExplainError {
     Options(#[from] PlanError),
     #[error("cannot read the distributions from the account: {0}")]
     Live(#[source] PortError),
+    #[error("the {0} is empty: give the object's bucket and its key as S3 shows it")]
+    Empty(&'static str),
 }
 
 /// `cfinv explain --format json`.
@@ -65,6 +67,14 @@ struct JsonExplanation<'a> {
 }
 
 pub fn run(args: &ExplainArgs) -> Result<(), ExplainError> {
+    // S3 has no object with an empty key (nor a bucket without a name); the event parser refuses
+    // one too. Without this, the empty key would be explained as the path `/`.
+    if args.bucket.is_empty() {
+        return Err(ExplainError::Empty("bucket"));
+    }
+    if args.key.is_empty() {
+        return Err(ExplainError::Empty("key"));
+    }
     let change = if args.removed { Change::Removed } else { Change::Created };
     let event = ObjectEvent::new(&args.bucket, &args.key, change);
     let (explanation, exceptions, warnings) = runtime().block_on(async {

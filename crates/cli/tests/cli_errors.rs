@@ -397,6 +397,25 @@ fn resubmit_dry_run_prints_each_set_with_its_caller_reference() {
 }
 
 #[test]
+fn explain_refuses_an_empty_key_before_any_aws_call() {
+    // S3 object keys are at least one character long; the event parser refuses an empty one.
+    let unreachable = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_cfinv"))
+            .args(args)
+            .env_remove("CFINV_STACK")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "cfinv")
+            .env("AWS_SECRET_ACCESS_KEY", "cfinv")
+            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+            .env("AWS_MAX_ATTEMPTS", "1")
+            .output()
+            .unwrap()
+    };
+    assert_fails(&unreachable(&["explain", "my-site", ""]), &["the key is empty"]);
+    assert_fails(&unreachable(&["explain", "", "index.html"]), &["the bucket is empty"]);
+}
+
+#[test]
 fn commands_that_need_the_stack_say_so_in_one_line() {
     assert_fails(&cfinv_offline(&["status"]), &["--stack NAME (or CFINV_STACK) is required"]);
     assert_fails(&cfinv_offline(&["start-window"]), &["--state-machine-arn is required", "StateMachineArn output"]);
