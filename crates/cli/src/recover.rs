@@ -11,7 +11,7 @@
 
 use cfinv_pipeline::ingest::Ingest;
 use cfinv_pipeline::replay::{replay, ReplayError};
-use cfinv_pipeline::settings::{ConfigError, IngestSettings, Vars, WindowSettings};
+use cfinv_pipeline::settings::{ConfigError, IngestSettings, Vars, WindowSettings, WINDOW_SECONDS_RANGE};
 use cfinv_pipeline::system_clock;
 use cfinv_pipeline::window::{start_execution, Started};
 use clap::Args;
@@ -32,15 +32,65 @@ pub struct WindowArgs {
 }
 
 impl WindowArgs {
-    fn resolve(&self, stack: Option<&Stack>) -> Result<(String, u32), StackError> {
+    /// The state machine and the window's length, each checked where it came from: the flag (or
+    /// its variable), else the stack.
+    fn resolve(&self, stack: Option<&Stack>) -> Result<(String, u32), RecoverError> {
         let arn =
             required(self.state_machine_arn.as_deref(), stack, "--state-machine-arn", outputs::STATE_MACHINE_ARN)?;
+        let expected =
+            || format!("a whole number from {} to {}", WINDOW_SECONDS_RANGE.start(), WINDOW_SECONDS_RANGE.end());
         let seconds = match (self.window_seconds, stack) {
+            (Some(s), _) if !WINDOW_SECONDS_RANGE.contains(&s) => {
+                return Err(RecoverError::Flag {
+                    flag: "--window-seconds",
+                    variable: "CFINV_WINDOW_SECONDS",
+                    value: s.to_string(),
+                    expected: expected(),
+                })
+            }
             (Some(s), _) => s,
-            (None, Some(stack)) => stack.number(parameters::WINDOW_SECONDS)?.unwrap_or(10),
+            (None, Some(stack)) => match stack.number::<u32>(parameters::WINDOW_SECONDS)? {
+                Some(s) if !WINDOW_SECONDS_RANGE.contains(&s) => {
+                    return Err(RecoverError::Stack(StackError::BadParameter {
+                        stack: stack.name().to_owned(),
+                        parameter: parameters::WINDOW_SECONDS,
+                        value: s.to_string(),
+                        expected: "a whole number from 1 to 3600",
+                    }))
+                }
+                s => s.unwrap_or(10),
+            },
             (None, None) => 10,
         };
         Ok((arn, seconds))
+    }
+}
+
+/// The flag (and its variable) whose value the CLI hands the pipeline's settings under the name of
+/// the variable its functions read; `None` for a variable read from the environment as it is.
+fn flag_of(variable: &str) -> Option<(&'static str, &'static str)> {
+    match variable {
+        "CFINV_QUEUE_URL" => Some(("--queue-url", "CFINV_QUEUE_URL")),
+        "CFINV_STATE_MACHINE_ARN" => Some(("--state-machine-arn", "CFINV_STATE_MACHINE_ARN")),
+        "CFINV_WINDOW_SECONDS" => Some(("--window-seconds", "CFINV_WINDOW_SECONDS")),
+        "CFINV_DEFAULT_EXCEPTION_PATHS" => Some(("--default-exception-paths", "CFINV_DEFAULT_EXCEPTION_PATHS")),
+        _ => None,
+    }
+}
+
+/// A settings error, naming the flag the value came from when it came from one.
+impl From<ConfigError> for RecoverError {
+    fn from(e: ConfigError) -> Self {
+        match e {
+            ConfigError::Invalid { name, value, expected } => match flag_of(name) {
+                Some((flag, variable)) => RecoverError::Flag { flag, variable, value, expected },
+                None => RecoverError::Settings(ConfigError::Invalid { name, value, expected }),
+            },
+            ConfigError::Missing(name) => match flag_of(name) {
+                Some((flag, variable)) => RecoverError::EmptyFlag { flag, variable },
+                None => RecoverError::Settings(ConfigError::Missing(name)),
+            },
+        }
     }
 }
 
@@ -82,7 +132,11 @@ pub enum RecoverError {
     #[error(transparent)]
     Stack(#[from] StackError),
     #[error(transparent)]
-    Settings(#[from] ConfigError),
+    Settings(ConfigError),
+    #[error("{flag} (or {variable}) is {value:?}: {expected}")]
+    Flag { flag: &'static str, variable: &'static str, value: String, expected: String },
+    #[error("{flag} (or {variable}) is empty")]
+    EmptyFlag { flag: &'static str, variable: &'static str },
     #[error(transparent)]
     Replay(#[from] ReplayError),
     #[error("could not start execution {name}: {source}")]

@@ -416,6 +416,21 @@ fn explain_refuses_an_empty_key_before_any_aws_call() {
 }
 
 #[test]
+fn a_bad_flag_of_the_recovery_commands_is_named_as_the_flag() {
+    const ARN: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:cfinv";
+    for window in ["0", "3601"] {
+        let out = cfinv_offline(&["start-window", "--state-machine-arn", ARN, "--window-seconds", window]);
+        assert_fails(&out, &[&format!("--window-seconds (or CFINV_WINDOW_SECONDS) is \"{window}\""), "1 to 3600"]);
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("environment variable"));
+    }
+    let replay = ["replay-ingest-failures", "--from", "q", "--state-machine-arn", ARN];
+    let out = cfinv_offline(&[&replay[..], &["--queue-url", "q", "--window-seconds", "0"]].concat());
+    assert_fails(&out, &["--window-seconds (or CFINV_WINDOW_SECONDS) is \"0\""]);
+    let out = cfinv_offline(&[&replay[..], &["--queue-url", ""]].concat());
+    assert_fails(&out, &["--queue-url (or CFINV_QUEUE_URL) is empty"]);
+}
+
+#[test]
 fn commands_that_need_the_stack_say_so_in_one_line() {
     assert_fails(&cfinv_offline(&["status"]), &["--stack NAME (or CFINV_STACK) is required"]);
     assert_fails(&cfinv_offline(&["start-window"]), &["--state-machine-arn is required", "StateMachineArn output"]);

@@ -84,6 +84,9 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
     }
 }
 
+/// The lengths a batch window may have, in seconds (the template's `WindowSeconds` allows the same).
+pub const WINDOW_SECONDS_RANGE: std::ops::RangeInclusive<u32> = 1..=3600;
+
 /// How events are grouped into executions; read by ingest (which starts them) and collect (which
 /// starts the next one when it leaves a backlog).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,7 +121,7 @@ impl WindowSettings {
         }
         Ok(WindowSettings {
             state_machine_arn: vars.optional("CFINV_STATE_MACHINE_ARN"),
-            window_seconds: vars.number("CFINV_WINDOW_SECONDS", 10, 1..=3600)?,
+            window_seconds: vars.number("CFINV_WINDOW_SECONDS", 10, WINDOW_SECONDS_RANGE)?,
             settle_seconds: vars.number("CFINV_SETTLE_SECONDS", 2, 0..=300)?,
             execution_prefix,
         })
