@@ -6,8 +6,9 @@
 //! find the deployed stack by its name (`--stack`), and share the connection flags
 //! (`--profile`, `--region`, `--endpoint-url`).
 //!
-//! Exit codes: 0 success; 1 `resubmit` could not submit every set (each named); 2 bad input, or an
-//! AWS call the command needs failed (one stderr line naming it).
+//! Exit codes: 0 success; 1 `resubmit` could not submit every set (each named), or
+//! `replay-ingest-failures` left messages that are not S3 events in the failure queue (each
+//! named); 2 bad input, or an AWS call the command needs failed (one stderr line naming it).
 
 use std::process::ExitCode;
 
@@ -71,7 +72,12 @@ fn main() -> ExitCode {
         Command::Statemachine(args) => statemachine::run(&args).map_err(|e| e.to_string()),
         Command::ConnectBucket(args) => bucket::connect_bucket(&args).map_err(|e| e.to_string()),
         Command::DisconnectBucket(args) => bucket::disconnect_bucket(&args).map_err(|e| e.to_string()),
-        Command::ReplayIngestFailures(args) => recover::replay_ingest_failures(&args).map_err(|e| e.to_string()),
+        Command::ReplayIngestFailures(args) => match recover::replay_ingest_failures(&args) {
+            // The messages left are named on stdout, their count on stderr.
+            Ok(false) => return ExitCode::from(1),
+            Ok(true) => Ok(()),
+            Err(e) => Err(e.to_string()),
+        },
         Command::StartWindow(args) => recover::start_window(&args).map_err(|e| e.to_string()),
     };
     match result {

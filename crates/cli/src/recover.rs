@@ -143,7 +143,9 @@ pub enum RecoverError {
     Start { name: String, source: cfinv_pipeline::ports::PortError },
 }
 
-pub fn replay_ingest_failures(args: &ReplayArgs) -> Result<(), RecoverError> {
+/// Replays the failure queue; `Ok(false)` when messages were left in it (each named on stdout,
+/// the count on stderr): the command could not do all of it, exit 1.
+pub fn replay_ingest_failures(args: &ReplayArgs) -> Result<bool, RecoverError> {
     runtime().block_on(async {
         let clients = args.connection.clients().await;
         let stack = args.stack.describe(&clients).await?;
@@ -175,7 +177,22 @@ pub fn replay_ingest_failures(args: &ReplayArgs) -> Result<(), RecoverError> {
         for (id, why) in &report.unreadable {
             println!("left in the failure queue: message {id}: {why}");
         }
-        Ok(())
+        if report.still_hidden > 0 {
+            println!(
+                "{} of them could not be made visible again: they are in flight for up to {} s",
+                report.still_hidden,
+                cfinv_pipeline::replay::REPLAY_VISIBILITY_SECONDS
+            );
+        }
+        if !report.unreadable.is_empty() {
+            eprintln!(
+                "cfinv: {} message(s) left in the ingest failure queue: not S3 events (listed above); look at them \
+                 in the SQS console, then delete them",
+                report.unreadable.len()
+            );
+            return Ok(false);
+        }
+        Ok(true)
     })
 }
 
