@@ -130,6 +130,11 @@ fn dollars(usd: f64) -> String {
     }
 }
 
+/// `1 item`, `2 items`: a count and its noun, singular or plural.
+pub fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// The plan as a person reads it: per distribution its cost, sets and items and why the odd ones
 /// are there, then what was skipped and why, then warnings.
 pub fn text(plan: &Plan, events: &[ObjectEvent], warnings: &[String]) -> String {
@@ -160,7 +165,7 @@ pub fn text(plan: &Plan, events: &[ObjectEvent], warnings: &[String]) -> String 
             dollars(cost.estimated_cost_usd)
         );
         for (i, set) in d.sets().enumerate() {
-            let _ = writeln!(out, "  set {} ({} items)", i + 1, set.len());
+            let _ = writeln!(out, "  set {} ({})", i + 1, counted(set.len(), "item", "items"));
             for p in set {
                 let _ = writeln!(out, "    {p}");
             }

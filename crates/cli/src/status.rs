@@ -538,7 +538,11 @@ pub fn text(s: &Status) -> String {
         let _ = writeln!(out, "  none");
     }
     for d in &s.invalidations_in_progress {
-        let list: Vec<String> = d.invalidations.iter().map(|(id, n)| format!("{id} ({n} paths)")).collect();
+        let list: Vec<String> = d
+            .invalidations
+            .iter()
+            .map(|(id, n)| format!("{id} ({})", crate::render::counted(*n, "path", "paths")))
+            .collect();
         let _ = writeln!(out, "  {}: {}", d.distribution_id, list.join(", "));
     }
     let _ = writeln!(out, "\nqueues");
@@ -717,9 +721,14 @@ mod tests {
                 depth: Some(QueueDepth { visible: 3, in_flight: 1 }),
                 oldest_message_age_seconds: None,
             }],
+            invalidations_in_progress: vec![InProgressRow {
+                distribution_id: "E1".into(),
+                invalidations: vec![("I1".into(), 1), ("I2".into(), 2)],
+            }],
             ..Default::default()
         };
         let t = text(&s);
+        assert!(t.contains("E1: I1 (1 path), I2 (2 paths)"), "{t}");
         assert!(t.contains("cfinv-20261126T054010Z  FAILED"), "{t}");
         assert!(t.contains("events           3 waiting, 1 in flight; oldest message: unknown"), "{t}");
         assert!(t.contains("alarms in alarm\n  none"), "{t}");

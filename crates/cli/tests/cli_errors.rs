@@ -318,6 +318,23 @@ fn text_format_is_a_readable_table() {
 }
 
 #[test]
+fn a_set_of_one_item_reads_singular() {
+    let dir = scratch("singular");
+    let dist = write(&dir, "distributions.json", DISTRIBUTIONS);
+    let ev =
+        write(&dir, "one-event.json", &format!(r#"{{"Records": [{}]}}"#, record("ObjectCreated:Put", "index.html")));
+    let out = cfinv(&["plan", "--distributions", s(&dist), "--events", s(&ev), "--format", "text"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("  set 1 (1 item)\n    /index.html\n"), "{stdout}");
+    // Three items: plural.
+    let ev = write(&dir, "events.json", &events());
+    let out = cfinv(&["plan", "--distributions", s(&dist), "--events", s(&ev), "--format", "text"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("  set 1 (3 items)\n"), "{stdout}");
+}
+
+#[test]
 fn json_is_the_default_off_a_terminal() {
     let dir = scratch("default");
     let dist = write(&dir, "distributions.json", DISTRIBUTIONS);
