@@ -137,13 +137,31 @@ impl PlanningArgs {
         };
         let allow_broad = self.allow_broad_wildcards
             || param(parameters::ALLOW_BROAD_WILDCARDS).is_some_and(|v| v.eq_ignore_ascii_case("true"));
-        let max_set_size = match self.max_set_size {
-            Some(n) => n,
-            None => number(parameters::MAX_SET_SIZE)?.unwrap_or(cfinv_core::plan::MAX_SET_SIZE),
+        // Each with where it came from, to name it if it is out of range.
+        let flag_or_stack = |flag: Option<usize>, parameter: &'static str, default: usize, name: &'static str| {
+            Ok::<_, PlanError>(match flag {
+                Some(n) => (n, name.to_owned()),
+                None => match number(parameter)? {
+                    Some(n) => (n, format!("stack parameter {parameter}")),
+                    None => (default, name.to_owned()),
+                },
+            })
         };
-        let max_items = match self.max_items {
-            Some(n) => n,
-            None => number(parameters::MAX_ITEMS)?.unwrap_or(cfinv_core::plan::DEFAULT_MAX_ITEMS),
+        let (max_set_size, set_size_from) = flag_or_stack(
+            self.max_set_size,
+            parameters::MAX_SET_SIZE,
+            cfinv_core::plan::MAX_SET_SIZE,
+            "--max-set-size",
+        )?;
+        let (max_items, max_items_from) =
+            flag_or_stack(self.max_items, parameters::MAX_ITEMS, cfinv_core::plan::DEFAULT_MAX_ITEMS, "--max-items")?;
+        let options_error = |source: OptionsError| {
+            let from = match source {
+                OptionsError::SetSize(_) => set_size_from.clone(),
+                OptionsError::MaxItems(_) => max_items_from.clone(),
+                OptionsError::Wildcards(_) => "wildcards per set".to_owned(),
+            };
+            PlanError::Options { from, source }
         };
         let cache_tags = match (self.cache_tags, param(parameters::CACHE_TAGS)) {
             (Some(c), _) => c,
@@ -154,8 +172,10 @@ impl PlanningArgs {
             })?,
             (None, None) => CacheTagsArg::Off,
         };
-        Ok(PlanOptions::new(max_set_size, cfinv_core::plan::MAX_WILDCARDS_IN_PROGRESS)?
-            .with_policy(policy.into(), max_items)?
+        Ok(PlanOptions::new(max_set_size, cfinv_core::plan::MAX_WILDCARDS_IN_PROGRESS)
+            .map_err(options_error)?
+            .with_policy(policy.into(), max_items)
+            .map_err(options_error)?
             .with_window_seconds(window_seconds)
             .allowing_broad_wildcards(allow_broad)
             .with_cache_tags(cache_tags.into()))
@@ -227,8 +247,9 @@ pub enum PlanError {
     IndexDocumentArg(String),
     #[error("--default-exception-paths is read only with --live (without it, give each bucket's prefixes as --exception-paths BUCKET=PREFIXES)")]
     DefaultExceptionPathsOffline,
-    #[error("--max-set-size or --max-items: {0}")]
-    Options(#[from] OptionsError),
+    /// `from`: the flag or the stack parameter that gave the value.
+    #[error("{from}: {source}")]
+    Options { from: String, source: OptionsError },
     #[error(transparent)]
     Stack(#[from] StackError),
     #[error("stack parameter {parameter} is {value:?}: expected {expected}")]
@@ -380,4 +401,39 @@ pub fn run(args: &PlanArgs) -> Result<(), PlanError> {
     }
     .map_err(PlanError::Write)?;
     stdout.flush().map_err(PlanError::Write)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cfinv_aws::cloudformation::StackInfo;
+
+    fn stack(parameters: &[(&str, &str)]) -> Stack {
+        Stack {
+            info: StackInfo {
+                name: "cfinv".into(),
+                parameters: parameters.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+                ..Default::default()
+            },
+        }
+    }
+
+    #[test]
+    fn an_option_out_of_range_is_named_by_where_it_came_from() {
+        let flags = PlanningArgs { max_items: Some(0), ..Default::default() };
+        assert_eq!(flags.options(None).unwrap_err().to_string(), "--max-items: max items must be at least 1, not 0");
+        let flags = PlanningArgs { max_set_size: Some(3001), ..Default::default() };
+        assert_eq!(
+            flags.options(None).unwrap_err().to_string(),
+            "--max-set-size: set size must be between 1 and 3000, not 3001"
+        );
+        let s = stack(&[("MaxItems", "0"), ("MaxSetSize", "100")]);
+        assert_eq!(
+            PlanningArgs::default().options(Some(&s)).unwrap_err().to_string(),
+            "stack parameter MaxItems: max items must be at least 1, not 0"
+        );
+        // A flag given wins over the stack's parameter.
+        let flags = PlanningArgs { max_items: Some(5), ..Default::default() };
+        assert!(flags.options(Some(&s)).is_ok());
+    }
 }

@@ -274,6 +274,10 @@ fn max_set_size_out_of_range() {
     for bad in ["0", "3001"] {
         assert_fails(&plan_with("setsize", &["--max-set-size", bad]), &["max-set-size", bad]);
     }
+    // Only the flag that is wrong is named.
+    let out = plan_with("maxitems", &["--max-items", "0"]);
+    assert_fails(&out, &["--max-items: "]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("--max-set-size"));
     for ok in ["1", "3000"] {
         let out = plan_with("setsize", &["--max-set-size", ok]);
         assert!(out.status.success(), "--max-set-size {ok}: {}", String::from_utf8_lossy(&out.stderr));
