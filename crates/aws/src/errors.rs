@@ -79,7 +79,7 @@ where
     let message = match (err.code(), err.message()) {
         (Some(c), Some(m)) => format!("{c}: {m}"),
         (Some(c), None) => c.to_owned(),
-        _ => aws_sdk_sqs::error::DisplayErrorContext(&err).to_string(),
+        _ => one_line(&err),
     };
     let kind = match &err {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => ErrorKind::Unavailable,
@@ -95,9 +95,54 @@ where
     PortError::new(kind, message).with_code(code)
 }
 
+/// An error and its causes on one line, `error: cause: cause...`, for a message a person reads.
+/// Like smithy's `DisplayErrorContext` without the `Debug` dump it appends (a screenful of
+/// `DispatchFailure { source: ConnectorError { ... } }`); a cause whose words its error already
+/// says is left out.
+pub fn one_line(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = String::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !text.is_empty() && !out.contains(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+        next = e.source();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_sqs::operation::send_message::SendMessageError;
+
+    #[test]
+    fn an_error_without_an_answer_is_one_line_without_a_debug_dump() {
+        let refused =
+            std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "tcp connect error:\nConnection refused");
+        let err: SdkError<SendMessageError> = SdkError::timeout_error(refused);
+        let e = port_error(err);
+        assert_eq!(e.kind, ErrorKind::Unavailable);
+        assert!(!e.message.contains('\n'), "one line: {}", e.message);
+        assert!(!e.message.contains("TimeoutError") && !e.message.contains('{'), "no Debug dump: {}", e.message);
+        assert!(e.message.ends_with(": tcp connect error: Connection refused"), "the cause: {}", e.message);
+    }
+
+    #[test]
+    fn a_cause_already_said_is_left_out() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("dispatch failure: {0}")]
+        struct Outer(#[source] Inner);
+        #[derive(Debug, thiserror::Error)]
+        #[error("connection refused")]
+        struct Inner;
+        assert_eq!(one_line(&Outer(Inner)), "dispatch failure: connection refused");
+    }
 
     #[test]
     fn codes() {
