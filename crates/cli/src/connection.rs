@@ -66,14 +66,19 @@ pub struct Stack {
 }
 
 impl StackArgs {
+    /// The stack's name; an empty one (`CFINV_STACK=`) names none.
+    pub fn given(&self) -> Option<&str> {
+        self.name.as_deref().map(str::trim).filter(|n| !n.is_empty())
+    }
+
     /// DescribeStacks, when a stack is named.
     pub async fn describe(&self, clients: &Clients) -> Result<Option<Stack>, StackError> {
-        let Some(name) = &self.name else {
+        let Some(name) = self.given() else {
             return Ok(None);
         };
         let info = describe_stack(&clients.cloudformation(), name)
             .await
-            .map_err(|source| StackError::Describe { name: name.clone(), source })?;
+            .map_err(|source| StackError::Describe { name: name.to_owned(), source })?;
         Ok(Some(Stack { info }))
     }
 }
@@ -182,6 +187,13 @@ mod tests {
         );
         let e = required(None, Some(&s), "--queue-url", "EventQueueUrl").unwrap_err();
         assert_eq!(e.to_string(), "stack cfinv has no output EventQueueUrl: give --queue-url");
+    }
+
+    #[test]
+    fn an_empty_stack_name_names_no_stack() {
+        assert_eq!(StackArgs { name: Some(String::new()) }.given(), None);
+        assert_eq!(StackArgs { name: Some(" ".into()) }.given(), None);
+        assert_eq!(StackArgs { name: Some("cfinv".into()) }.given(), Some("cfinv"));
     }
 
     #[test]
