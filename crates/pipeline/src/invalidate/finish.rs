@@ -4,15 +4,15 @@
 //! `Invalidation Completed`, once per distribution and run:
 //!
 //! ```json
-//! {"stack": "cfinv", "distributionId": "E1", "distributionTenantId": null,
-//!  "execution": "cfinv-10s-20261126T054010Z",
+//! {"stack": "cfinv", "distributionId": "E1", "execution": "cfinv-10s-20261126T054010Z",
 //!  "invalidationIds": ["I1", "I2"], "items": 4402, "paths": 4402, "events": 4000, "sets": 2,
 //!  "firstEventTime": "2026-11-26T05:40:11.120Z", "acceptedAt": "2026-11-26T05:40:24Z",
 //!  "completedAt": "2026-11-26T05:40:51Z", "secondsToAccepted": 12.9, "secondsToCompleted": 39.9}
 //! ```
 //!
 //! `distributionTenantId` names the distribution tenant when the invalidations were a tenant's
-//! (CreateInvalidationForDistributionTenant), else is `null`. `items` is what CloudFront received (wildcards included), `paths` the exact paths they stand
+//! (CreateInvalidationForDistributionTenant); a distribution's events have no such field (as
+//! the README shows them). `items` is what CloudFront received (wildcards included), `paths` the exact paths they stand
 //! for, `events` the S3 changes; `acceptedAt` and `completedAt` are the latest set's, and the
 //! latencies run from `firstEventTime`, the earliest change the run covers. A deploy pipeline waits
 //! for it with an EventBridge rule (README, "Waiting for content to be live"). The latencies also go
@@ -33,6 +33,14 @@ use super::{Invalidate, InvalidateError};
 
 /// Markers read at once.
 const PARALLEL_GETS: usize = 16;
+
+/// Adds `distributionTenantId` to an event's detail for a tenant's invalidations; a
+/// distribution's event goes without the field (not with `null`).
+pub(super) fn with_tenant(detail: &mut serde_json::Value, tenant_id: Option<String>) {
+    if let (Some(t), Some(fields)) = (tenant_id, detail.as_object_mut()) {
+        fields.insert("distributionTenantId".to_owned(), serde_json::Value::String(t));
+    }
+}
 
 fn seconds_between(from: Option<&str>, to: &str) -> Option<f64> {
     let from = DateTime::parse_from_rfc3339(from?).ok()?;
@@ -75,10 +83,9 @@ impl<O: Objects, C: CloudFront, E: Executions, V: Events> Invalidate<O, C, E, V>
         let to_accepted = seconds_between(first.as_deref(), &accepted_at);
         let to_completed = seconds_between(first.as_deref(), &completed_at);
         let target = cfinv_core::Target::parse(d);
-        let detail = json!({
+        let mut detail = json!({
             "stack": s.reference_scope,
             "distributionId": target.distribution_id,
-            "distributionTenantId": target.tenant_id,
             "execution": st.run.execution,
             "invalidationIds": completed.iter().flat_map(|c| c.invalidation_ids.iter()).collect::<Vec<_>>(),
             "items": completed.iter().map(|c| c.items).sum::<usize>(),
@@ -91,6 +98,7 @@ impl<O: Objects, C: CloudFront, E: Executions, V: Events> Invalidate<O, C, E, V>
             "secondsToAccepted": to_accepted,
             "secondsToCompleted": to_completed,
         });
+        with_tenant(&mut detail, target.tenant_id);
         self.events
             .put("Invalidation Completed", &detail.to_string())
             .await

@@ -219,10 +219,9 @@ impl<O: Objects, C: CloudFront, E: Executions, V: Events> Invalidate<O, C, E, V>
     ) -> Result<(), InvalidateError> {
         let record = self.distribution_record(run, &unit.distribution_id).await;
         let target = cfinv_core::Target::parse(&unit.distribution_id);
-        let detail = json!({
+        let mut detail = json!({
             "stack": self.settings.reference_scope,
             "distributionId": target.distribution_id,
-            "distributionTenantId": target.tenant_id,
             "execution": run.execution,
             "invalidationIds": accepted_ids,
             "items": items,
@@ -238,6 +237,7 @@ impl<O: Objects, C: CloudFront, E: Executions, V: Events> Invalidate<O, C, E, V>
             "refusedPaths": refused.iter().take(20).collect::<Vec<_>>(),
             "refusedCount": refused.len(),
         });
+        super::finish::with_tenant(&mut detail, target.tenant_id);
         self.events.put("Invalidation Failed", &detail.to_string()).await.map_err(InvalidateError::EventsUnavailable)
     }
 }

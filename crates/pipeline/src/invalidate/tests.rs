@@ -235,6 +235,7 @@ async fn a_distributions_sets_go_in_order_each_when_the_last_has_made_room() {
     assert_eq!(completed.len(), 1, "one event for the distribution");
     let e = &completed[0];
     assert_eq!(e["distributionId"], "E1");
+    assert!(e.get("distributionTenantId").is_none(), "a distribution's event has no tenant field: {e}");
     assert_eq!(e["execution"], EXECUTION);
     assert_eq!(e["invalidationIds"], serde_json::json!(["I0", "I1", "I2"]));
     assert_eq!((e["items"].as_u64(), e["paths"].as_u64(), e["sets"].as_u64()), (Some(7200), Some(7200), Some(3)));
@@ -242,6 +243,18 @@ async fn a_distributions_sets_go_in_order_each_when_the_last_has_made_room() {
     assert!(e["completedAt"].as_str() > e["acceptedAt"].as_str());
     assert!(e["secondsToCompleted"].as_f64() > e["secondsToAccepted"].as_f64());
     assert!(h.events("Invalidation Failed").is_empty());
+}
+
+#[tokio::test]
+async fn a_tenants_event_names_the_tenant() {
+    let h = harness(&[("E1_dt_abc", vec![paths("a", 2)])]);
+    h.drive(|h| h.inv.cloudfront.complete_all("E1_dt_abc")).await;
+    let completed = h.events("Invalidation Completed");
+    assert_eq!(completed.len(), 1);
+    assert_eq!(
+        (completed[0]["distributionId"].as_str(), completed[0]["distributionTenantId"].as_str()),
+        (Some("E1"), Some("dt_abc"))
+    );
 }
 
 #[tokio::test]
@@ -331,6 +344,7 @@ async fn a_refused_path_is_isolated_and_reported_alone_while_the_rest_is_invalid
     let failed = h.events("Invalidation Failed");
     assert_eq!(failed.len(), 1);
     assert_eq!((failed[0]["refusedCount"].as_u64(), failed[0]["error"].as_str()), (Some(1), Some("InvalidArgument")));
+    assert!(failed[0].get("distributionTenantId").is_none(), "{}", failed[0]);
     let completed = h.events("Invalidation Completed");
     assert_eq!(completed.len(), 1, "E2 only: E1 is not wholly live");
     assert_eq!(completed[0]["distributionId"], "E2");
