@@ -23,7 +23,7 @@
 
 use std::collections::BTreeMap;
 
-use cfinv_core::report::{alert_body_with_reasons, error_file_body, error_file_key, ALERT_SUBJECT};
+use cfinv_core::report::{alert_body, alert_body_with_reasons, error_file_body, error_file_key, ALERT_SUBJECT};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tracing::{error, info};
@@ -331,7 +331,10 @@ impl<O: Objects, A: Alerts> Report<O, A> {
 }
 
 /// The alert, within SNS's size: reasons beyond the budget are counted, not listed (the error
-/// files and the execution's log hold them all).
+/// files and the execution's log hold them all). With error files it is the seed's body (the
+/// bucket, a blank line, the keys) and the reasons after it; without any (only keys too broad to
+/// send, say) the seed's part would name the error bucket above an empty list, so a sentence says
+/// there is nothing in it instead, and the reasons follow as always.
 fn bounded_alert(bucket: &str, keys: &[String], reasons: &[String]) -> String {
     let mut listed: Vec<&String> = Vec::new();
     let mut size = 0;
@@ -358,7 +361,12 @@ fn bounded_alert(bucket: &str, keys: &[String], reasons: &[String]) -> String {
         size += r.len() + 1;
         kept.push(r.clone());
     }
-    alert_body_with_reasons(bucket, &listed, &kept)
+    let body = alert_body_with_reasons(bucket, &listed, &kept);
+    if !listed.is_empty() {
+        return body;
+    }
+    let reasons = body.strip_prefix(&alert_body(bucket, &listed)).unwrap_or(&body);
+    format!("No error file was written to the error bucket ({bucket}): nothing there to resubmit.\n{reasons}")
 }
 
 #[cfg(test)]
