@@ -131,6 +131,7 @@ def test_resubmit_names_a_refused_set_and_exits_1(stack, tmp_path):
     done = stack.cfinv("resubmit", "--poll-seconds", "1", str(gone), str(ok), check=False)
     assert done.returncode == 1, (done.stdout, done.stderr)
     assert "refused    ENOSUCHDIST12 set 1" in done.stdout and "NoSuchDistribution" in done.stdout, done.stdout
+    assert "NoSuchDistribution: NoSuchDistribution" not in done.stdout, "the error named once"
     assert done.stderr.strip() == (
         "cfinv: 1 set(s) not submitted: ENOSUCHDIST12 set 1 of 20261126054012123abcdefghi_ENOSUCHDIST12 (NoSuchDistribution)"
     ), done.stderr

@@ -177,13 +177,13 @@ async fn submit<C: CloudFront, F: Fn(Progress<'_>)>(
                 match cloudfront.create_invalidation(&set.distribution_id, &reference, &set.paths).await {
                     Ok(inv) => return Outcome::Submitted { invalidation_id: inv.id, status: inv.status },
                     Err(e) => match refusal(&e) {
-                        Some(error) => return Outcome::Refused { error, message: e.message },
+                        Some(error) => return Outcome::Refused { error, message: e.detail().to_owned() },
                         None => e.message,
                     },
                 }
             }
             Err(e) => match refusal(&e) {
-                Some(error) => return Outcome::Refused { error, message: e.message },
+                Some(error) => return Outcome::Refused { error, message: e.detail().to_owned() },
                 None => e.message,
             },
         };
