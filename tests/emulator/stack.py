@@ -22,12 +22,45 @@ ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 FUNCTIONS = ["ingest", "collect", "invalidate", "report", "sweep"]
+# Instances of each function `cargo lambda watch` runs, and invocations of each function the emulator
+# has in flight at most (the rest wait in the emulator, in order; see cfinv_emulator.lambda_bridge).
+LAMBDA_CONCURRENCY = 4
 
 
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class PortInUse(SystemExit):
+    """A port the stack needs is taken: one line, no traceback, exit status 1."""
+
+
+def check_port_free(port):
+    """Fails with PortInUse when something listens on 127.0.0.1:`port` (a stopped server's connections
+    in TIME_WAIT do not count, as for the server itself)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            raise PortInUse(f"port {port} is in use: is another `make local-up` running? stop it or pass --port") from None
+
+
+def stop(processes):
+    """Terminates each process started (None: not started), then kills any not gone within 10 s."""
+    for p in processes:
+        if p is not None and p.poll() is None:
+            p.terminate()
+    for p in processes:
+        if p is None:
+            continue
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
 
 
 def wait_for(url, seconds=120):
@@ -334,9 +367,14 @@ class Stack:
 
 @contextlib.contextmanager
 def running_stack(moto_port=None, lambda_port=None, invalidation_seconds="2", sweep_seconds=5, logs="target/e2e-logs"):
-    """Starts the emulator and the functions, deploys the stack, yields it, and stops everything."""
+    """Starts the emulator and the functions, deploys the stack, yields it, and stops everything it
+    started, whatever fails. A port given that is in use fails at once (PortInUse): otherwise this
+    stack's deploy would meet another's emulator answering there."""
     python = os.environ.get("CFINV_PYTHON", str(ROOT / ".venv/bin/python"))
     cargo_lambda = str(Path(python).parent / "cargo-lambda")
+    for port in (moto_port, lambda_port):
+        if port:
+            check_port_free(port)
     moto_port, lambda_port = moto_port or free_port(), lambda_port or free_port()
     endpoint = f"http://127.0.0.1:{moto_port}"
     logs = ROOT / logs
@@ -346,30 +384,27 @@ def running_stack(moto_port=None, lambda_port=None, invalidation_seconds="2", sw
     env_args = []
     for k, v in s.function_env().items():
         env_args += ["--env-var", f"{k}={v}"]
-    watch = subprocess.Popen(
-        [cargo_lambda, "lambda", "watch", "--ignore-changes", "--only-lambda-apis", "--invoke-address", "127.0.0.1",
-         "--invoke-port", str(lambda_port), "--concurrency", "4", *env_args],
-        cwd=ROOT, stdout=open(logs / "cargo-lambda.log", "w"), stderr=subprocess.STDOUT,
-        env={**os.environ, "CARGO_TARGET_DIR": str(ROOT / "target")},
-    )
-    emulator = subprocess.Popen(
-        [python, str(ROOT / "tests/emulator/emulator.py"), "--port", str(moto_port), "--parent-pid", str(os.getpid())],
-        stdout=open(logs / "emulator.log", "w"), stderr=subprocess.STDOUT,
-        env={**os.environ, "CFINV_LAMBDA_ENDPOINT": f"http://127.0.0.1:{lambda_port}", "CFINV_EMU_INVALIDATION_SECONDS": invalidation_seconds},
-    )
+    watch = emulator = schedule = None
     try:
+        watch = subprocess.Popen(
+            [cargo_lambda, "lambda", "watch", "--ignore-changes", "--only-lambda-apis", "--invoke-address", "127.0.0.1",
+             "--invoke-port", str(lambda_port), "--concurrency", str(LAMBDA_CONCURRENCY), *env_args],
+            cwd=ROOT, stdout=open(logs / "cargo-lambda.log", "w"), stderr=subprocess.STDOUT,
+            env={**os.environ, "CARGO_TARGET_DIR": str(ROOT / "target")},
+        )
+        emulator = subprocess.Popen(
+            [python, str(ROOT / "tests/emulator/emulator.py"), "--port", str(moto_port), "--parent-pid", str(os.getpid())],
+            stdout=open(logs / "emulator.log", "w"), stderr=subprocess.STDOUT,
+            env={**os.environ, "CFINV_LAMBDA_ENDPOINT": f"http://127.0.0.1:{lambda_port}",
+                 "CFINV_LAMBDA_CONCURRENCY": str(LAMBDA_CONCURRENCY),
+                 "CFINV_EMU_INVALIDATION_SECONDS": invalidation_seconds},
+        )
         wait_for(f"{endpoint}/_cfinv/health")
         wait_for_port(lambda_port)
         s.deploy()
         schedule = s.start_schedule(sweep_seconds) if sweep_seconds else None
         yield s
     finally:
-        if schedule:
+        if schedule is not None:
             schedule.set()
-        emulator.terminate()
-        watch.terminate()
-        for p in (emulator, watch):
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop([emulator, watch])

@@ -7,13 +7,17 @@ Run: .venv/bin/python -m pytest -q tests/emulator
 
 import json
 import re
+import socket
 import subprocess
 import sys
 import threading
 import time
+import types
 import urllib.error
 import urllib.request
 import uuid
+import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -23,7 +27,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 import cfinv_emulator
-from cfinv_emulator import cloudfront_cache_policies, control, stepfunctions
+import stack
+from cfinv_emulator import cloudfront_cache_policies, control, lambda_bridge, s3_notification_config, stepfunctions
 
 HERE = Path(__file__).resolve().parent
 ACCOUNT = "123456789012"
@@ -37,11 +42,17 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*does not match an error shape:
 
 
 class FakeLambda:
-    """`cargo lambda watch`'s Invoke API: records each payload by binary name. Binary "failing" answers
-    HTTP 500 with a Lambda error; invocations of "gated" wait until `gate` is set."""
+    """`cargo lambda watch`'s Invoke API: records each payload by binary name, and the most invocations
+    of each binary it answered at once (`peak`). Binary "failing" answers HTTP 500 with a Lambda
+    error; invocations of "gated" wait until `gate` is set; those of a binary named "slow..." take
+    SLOW_SECONDS."""
+
+    SLOW_SECONDS = 0.2
 
     def __init__(self):
         self.calls = {}  # binary -> [payload]
+        self.in_flight = {}  # binary -> invocations being answered
+        self.peak = {}  # binary -> most invocations answered at once
         self.lock = threading.Lock()
         self.gate = threading.Event()
         fake = self
@@ -50,10 +61,16 @@ class FakeLambda:
             def do_POST(self):
                 binary = re.fullmatch(r"/2015-03-31/functions/([^/]+)/invocations", self.path).group(1)
                 payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with fake.lock:
+                    fake.in_flight[binary] = fake.in_flight.get(binary, 0) + 1
+                    fake.peak[binary] = max(fake.peak.get(binary, 0), fake.in_flight[binary])
                 if binary == "gated":
                     fake.gate.wait(10)
+                if binary.startswith("slow"):
+                    time.sleep(fake.SLOW_SECONDS)
                 with fake.lock:
                     fake.calls.setdefault(binary, []).append(payload)
+                    fake.in_flight[binary] -= 1  # before answering: the caller may send the next at once
                 status, body = (500, {"errorType": "Boom", "errorMessage": "it failed"}) if binary == "failing" else (200, {"echo": payload})
                 data = json.dumps(body).encode()
                 self.send_response(status)
@@ -429,6 +446,59 @@ def test_get_bucket_notification_configuration_keeps_eventbridge(endpoint):
     assert "EventBridgeConfiguration" not in s3.get_bucket_notification_configuration(Bucket=bucket)
 
 
+def test_an_eventbridge_only_configuration_reads_back_and_survives_a_read_merge_write(endpoint):
+    # moto answers an empty root (<NotificationConfiguration xmlns="..."/>) when EventBridge is the
+    # only notification: a second `cfinv connect-bucket` said "turned on" again, and connecting with
+    # --via notification afterwards wrote the configuration back without EventBridge.
+    s3, sqs, events = client(endpoint, "s3"), client(endpoint, "sqs"), client(endpoint, "events")
+    bucket = unique("bridge-only")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}})
+    with urllib.request.urlopen(f"{endpoint}/{bucket}?notification") as r:
+        root = ET.fromstring(r.read())
+    assert root.tag == "{http://s3.amazonaws.com/doc/2006-03-01/}NotificationConfiguration"
+    assert [child.tag for child in root] == ["{http://s3.amazonaws.com/doc/2006-03-01/}EventBridgeConfiguration"]
+    config = s3.get_bucket_notification_configuration(Bucket=bucket)
+    config.pop("ResponseMetadata")
+    assert config == {"EventBridgeConfiguration": {}}
+
+    # Read, add a notification, write everything back (as connect-bucket does): EventBridge stays on,
+    # and the bucket's changes still reach the bus.
+    _, queue_arn = queue_with_arn(endpoint, "indexer")
+    config["QueueConfigurations"] = [{"Id": "indexer", "QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"]}]
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
+    config = s3.get_bucket_notification_configuration(Bucket=bucket)
+    assert "EventBridgeConfiguration" in config and [q["Id"] for q in config["QueueConfigurations"]] == ["indexer"]
+    s3.put_object(Bucket=bucket, Key="still-bridged.html", Body=b"x")
+    _, listed = control_request(endpoint, "GET", "/_cfinv/events")
+    assert [e["detail"]["object"]["key"] for e in listed["events"]
+            if e["source"] == "aws.s3" and e["detail"]["bucket"]["name"] == bucket
+            and e["detail-type"] == "Object Created"] == ["still-bridged.html"]
+
+
+NS = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
+
+
+@pytest.mark.parametrize("root", [
+    "<NotificationConfiguration/>",
+    "<NotificationConfiguration />",
+    f"<NotificationConfiguration {NS}/>",
+    f"<NotificationConfiguration {NS} />",
+    f"<NotificationConfiguration\n  {NS}\n/>",
+    "<NotificationConfiguration></NotificationConfiguration>",
+    f"<NotificationConfiguration {NS}></NotificationConfiguration>",
+    f"<NotificationConfiguration {NS}><QueueConfiguration><Id>q</Id></QueueConfiguration></NotificationConfiguration>",
+])
+def test_eventbridge_is_added_to_every_form_of_the_configuration_root(root):
+    out = s3_notification_config.with_event_bridge(f'<?xml version="1.0" encoding="utf-8"?>\n{root}')
+    parsed = ET.fromstring(out.encode())
+    assert parsed.tag.endswith("NotificationConfiguration")
+    assert parsed.tag.startswith("{") == (NS in root), "the namespace is kept"
+    children = [child.tag.rsplit("}", 1)[-1] for child in parsed]
+    assert children[-1] == "EventBridgeConfiguration" and children.count("EventBridgeConfiguration") == 1
+    assert children[:-1] == (["QueueConfiguration"] if "QueueConfiguration" in root else [])
+
+
 def test_s3_notifications_to_lambda_have_aws_s_shape_and_arrive_asynchronously(endpoint, fake_lambda):
     s3 = client(endpoint, "s3")
     bucket = unique("shaped")
@@ -505,6 +575,50 @@ def test_invocations_run_the_binary_named_by_cfinv_binary(endpoint, fake_lambda)
     out = lam.invoke(FunctionName=function(endpoint, "failing"), Payload=b"{}")
     assert out["FunctionError"]
     assert json.loads(out["Payload"].read())["errorType"] == "Boom"
+
+
+def test_invocations_are_bounded_per_function_and_every_one_arrives(endpoint, fake_lambda):
+    # `cargo lambda watch` queues at most 100 invocations of a function and deadlocks when that queue
+    # is full; the emulator invoked every S3 change at once, from a thread each, so a burst of a few
+    # hundred uploads hung the whole stack for good. Now at most lambda_bridge.CONCURRENCY
+    # invocations of a function are in flight, the rest wait in the emulator, and none is lost.
+    s3, events, lam = client(endpoint, "s3"), client(endpoint, "events"), client(endpoint, "lambda")
+    bucket = unique("burst")
+    s3.create_bucket(Bucket=bucket)
+    notified_arn, bridged_arn = function(endpoint, "slow-notified"), function(endpoint, "slow-bridged")
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
+        "LambdaFunctionConfigurations": [
+            {"Id": "direct", "LambdaFunctionArn": notified_arn, "Events": ["s3:ObjectCreated:*"]}],
+        "EventBridgeConfiguration": {},
+    })
+    rule = unique("rule")
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["aws.s3"], "detail-type": ["Object Created"],
+                                                        "detail": {"bucket": {"name": [bucket]}}}))
+    events.put_targets(Rule=rule, Targets=[{"Id": "ingest", "Arn": bridged_arn}])
+    invoked = function(endpoint, "slow-invoked")
+    keys = [f"burst/{i:03d}.html" for i in range(40)]
+    started = time.time()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda key: s3.put_object(Bucket=bucket, Key=key, Body=b"x"), keys))
+        answers = list(pool.map(lambda i: lam.invoke(FunctionName=invoked, Payload=json.dumps({"i": i})), range(12)))
+    assert time.time() - started < 10, "the uploads wait for no function"
+    quick = time.time()
+    assert "FunctionError" not in lam.invoke(FunctionName=function(endpoint, "echo"), Payload=b"{}")
+    assert time.time() - quick < 2, "another function's backlog holds no one else up"
+
+    bridged = fake_lambda.wait_for("slow-bridged", len(keys), seconds=40)
+    notified = fake_lambda.wait_for("slow-notified", len(keys), seconds=40)
+    assert sorted(e["detail"]["object"]["key"] for e in bridged) == keys
+    assert sorted(r["s3"]["object"]["key"] for e in notified for r in e["Records"]) == keys
+    assert sorted(json.loads(a["Payload"].read())["echo"]["i"] for a in answers) == list(range(12))
+    time.sleep(3 * FakeLambda.SLOW_SECONDS)
+    assert len(fake_lambda.calls["slow-bridged"]) == len(keys), "each change once"
+    limit = lambda_bridge.CONCURRENCY
+    assert limit == lambda_bridge.DEFAULT_CONCURRENCY == stack.LAMBDA_CONCURRENCY
+    peaks = {b: fake_lambda.peak[b] for b in ("slow-bridged", "slow-notified", "slow-invoked")}
+    assert all(1 <= peak <= limit for peak in peaks.values()), peaks
+    left = lambda_bridge.in_flight()
+    assert notified_arn not in left and bridged_arn not in left, "the delivery threads end when their queue is empty"
 
 
 def test_sqs_receive_and_delete_keep_moto_s_semantics(endpoint):
@@ -1199,3 +1313,79 @@ def test_tenant_config_and_parameters_come_back_as_the_cli_prints_them(endpoint)
     assert [t["Id"] for t in listed] == [tenant["Id"]] and "Parameters" not in listed[0]
     full = cf.get_distribution_tenant(Identifier=tenant["Id"])["DistributionTenant"]
     assert full["Parameters"] == [{"Name": "site", "Value": name}]
+
+
+# ---------------------------------------------------------------------------------------------------
+# stack.py: starting and stopping the whole stack (make local, make local-up, the end-to-end tests)
+
+
+def fake_processes(monkeypatch, tmp_path):
+    """stack.py's subprocess with a Popen that starts nothing and records what was started and
+    terminated; the emulator and the functions answer at once. Returns the started processes."""
+    started = []
+
+    class FakeProcess:
+        def __init__(self, args, **_kwargs):
+            self.args, self.returncode = args, None
+            started.append(self)
+
+        def poll(self):
+            return self.returncode
+
+        def terminate(self):
+            self.returncode = -15
+
+        def kill(self):
+            self.returncode = -9
+
+        def wait(self, timeout=None):
+            return self.returncode
+
+    monkeypatch.setattr(stack, "subprocess", types.SimpleNamespace(
+        Popen=FakeProcess, STDOUT=subprocess.STDOUT, TimeoutExpired=subprocess.TimeoutExpired))
+    monkeypatch.setattr(stack, "wait_for", lambda *_args, **_kwargs: None)
+    monkeypatch.setattr(stack, "wait_for_port", lambda *_args, **_kwargs: None)
+    monkeypatch.setattr(stack, "ROOT", tmp_path)
+    return started
+
+
+def role_exists(_stack):
+    raise ClientError({"Error": {"Code": "EntityAlreadyExists", "Message": "Role with name cfinv already exists."}},
+                      "CreateRole")
+
+
+def test_a_failed_deploy_shows_its_own_error_and_stops_what_was_started(monkeypatch, tmp_path):
+    # The finally of running_stack read a schedule never set (UnboundLocalError hid the real error)
+    # and so never terminated cargo lambda watch, which lived on orphaned.
+    started = fake_processes(monkeypatch, tmp_path)
+    monkeypatch.setattr(stack.Stack, "deploy", role_exists)
+    with pytest.raises(ClientError, match="EntityAlreadyExists"):
+        with stack.running_stack(logs="logs"):
+            pytest.fail("a stack that did not deploy is not yielded")
+    watch, emulator = started
+    assert watch.args[1:3] == ["lambda", "watch"] and emulator.args[1].endswith("emulator.py")
+    assert [p.returncode for p in started] == [-15, -15], "every process started is terminated"
+
+
+def test_a_busy_port_fails_at_once_in_one_line(monkeypatch, tmp_path):
+    # A second `make local-up` met the first one's emulator on port 5000 and failed in its deploy
+    # (EntityAlreadyExists: Role cfinv), leaking a cargo lambda watch.
+    started = fake_processes(monkeypatch, tmp_path)
+    monkeypatch.setattr(stack.Stack, "deploy", role_exists)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(SystemExit) as failed:
+            with stack.running_stack(moto_port=port, logs="logs"):
+                pytest.fail("a stack on a busy port is not yielded")
+    assert str(failed.value) == f"port {port} is in use: is another `make local-up` running? stop it or pass --port"
+    assert started == [], "nothing is started"
+    # A SystemExit with a message: Python prints that line alone (no traceback) and exits with status 1.
+    script = f"import sys; sys.path.insert(0, {str(HERE)!r}); import stack; stack.check_port_free({port})"
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", port))
+        busy.listen()
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (1, "", f"{failed.value}\n")
+    stack.check_port_free(port)  # free again

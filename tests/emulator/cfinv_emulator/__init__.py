@@ -35,8 +35,14 @@ On top of stock moto (pinned in tests/emulator/requirements.txt) this adds:
   them), whose change of state publishes AWS's alarm message to the new state's SNS actions;
 - GET /_cfinv/health answers once the server is up;
 - SQS stays fast with ten thousand messages in a queue (moto's clock is swapped for a cheaper one);
-- with CFINV_LAMBDA_ENDPOINT (cargo lambda watch), Lambda invocations run the real function binaries;
+- with CFINV_LAMBDA_ENDPOINT (cargo lambda watch), Lambda invocations run the real function binaries,
+  at most CFINV_LAMBDA_CONCURRENCY (default 4) of one function at a time: the others wait in the
+  emulator, in order, the asynchronous ones (S3 notifications, EventBridge targets) in a queue per
+  function, never dropped (cargo lambda watch hangs for good with 100 invocations of a function
+  waiting, which one burst of uploads reached);
 - S3 notifications to Lambda have the fields and key encoding AWS sends, and arrive asynchronously;
+- GetBucketNotificationConfiguration answers with AWS's root element and with the bucket's
+  EventBridgeConfiguration, also when EventBridge is its only notification;
 - on a versioned bucket, notifications carry versionId (EventBridge: version-id), a delete marker
   sends ObjectRemoved:DeleteMarkerCreated and each version deleted ObjectRemoved:Delete; POST
   /_cfinv/s3/lifecycle-expiration expires an object or a version with its LifecycleExpiration event;
@@ -70,9 +76,9 @@ from . import (
 )
 
 
-def install(lambda_endpoint=None, invalidation_seconds=None):
-    """Every moto patch, in order. The arguments default to CFINV_LAMBDA_ENDPOINT and
-    CFINV_EMU_INVALIDATION_SECONDS."""
+def install(lambda_endpoint=None, invalidation_seconds=None, lambda_concurrency=None):
+    """Every moto patch, in order. The arguments default to CFINV_LAMBDA_ENDPOINT,
+    CFINV_EMU_INVALIDATION_SECONDS and CFINV_LAMBDA_CONCURRENCY."""
     faults.install()
     cloudfront_invalidations.install(seconds=invalidation_seconds)
     cloudfront_cache_policies.install()
@@ -80,7 +86,7 @@ def install(lambda_endpoint=None, invalidation_seconds=None):
     cloudfront_tenants.install()
     cloudwatch_alarms.install()
     sqs_fast.install()
-    lambda_bridge.install(endpoint=lambda_endpoint)
+    lambda_bridge.install(endpoint=lambda_endpoint, concurrency=lambda_concurrency)
     s3_notifications.install()
     s3_versions.install()
     events_delivery.install()

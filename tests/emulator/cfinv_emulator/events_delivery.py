@@ -10,7 +10,8 @@ changes s3_eventbridge sends):
 - each target gets the event in AWS's shape ({version, id, detail-type, source, account, time (ISO
   8601), region, resources, detail}), or what its Input, InputPath or InputTransformer makes of it;
 - Lambda targets are invoked asynchronously (moto's own invocation, so through the Lambda bridge
-  when CFINV_LAMBDA_ENDPOINT is set), SNS targets get the event published to the topic, SQS targets
+  when CFINV_LAMBDA_ENDPOINT is set), queued per function, in order, a few at a time
+  (lambda_bridge.invoke_async); SNS targets get the event published to the topic, SQS targets
   get it as the message body (moto's send, FIFO rules kept); the other kinds moto delivers are
   delivered by moto; a target that cannot be delivered to (a kind moto lacks, a missing queue) is
   logged to stderr and skipped, and never fails the call that put the event;
@@ -27,7 +28,7 @@ import threading
 from moto.events import models as events_models
 from moto.events.utils import EventTemplateParser
 
-from . import s3_notifications
+from . import lambda_bridge, s3_notifications
 
 EVENTS = []  # every event put on a bus, in AWS's shape, with "eventBusName"
 EVENTS_LOCK = threading.Lock()
@@ -122,11 +123,9 @@ def send_to_targets(self, original_event, transform_input=True):
             service = arn.split(":")[2]
             payload = target_input(target, event, moto_event) if transform_input else event
             if service == "lambda":
-                threading.Thread(
-                    target=s3_notifications.moto_invoke_awslambda(),
-                    args=(self.account_id, payload, arn, self.region_name),
-                    daemon=True,
-                ).start()
+                lambda_bridge.invoke_async(
+                    arn, s3_notifications.moto_invoke_awslambda(), self.account_id, payload, arn, self.region_name
+                )
             elif service == "sqs":
                 group_id = target.get("SqsParameters", {}).get("MessageGroupId")
                 if isinstance(payload, dict):

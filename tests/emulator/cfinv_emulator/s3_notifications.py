@@ -2,16 +2,18 @@
 
 moto delivers inside PutObject (which deadlocks a function that writes to a bucket that notifies it),
 omits fields AWS always sends (userIdentity, requestParameters, responseElements, sequencer,
-ownerIdentity), encodes "/" in keys as %2F, and gives removal events a size and an eTag.
+ownerIdentity), encodes "/" in keys as %2F, and gives removal events a size and an eTag. Here the
+function is invoked in the background, in order, a few at a time (lambda_bridge.invoke_async).
 """
 
 import copy
-import threading
 import time
 import uuid
 from urllib.parse import quote_plus, unquote_plus
 
 from moto.s3 import notifications as moto_s3_notifications
+
+from . import lambda_bridge
 
 _original_invoke_awslambda = None
 
@@ -47,9 +49,7 @@ def aws_shaped(event_body):
 
 def _invoke_awslambda_async(account_id, event_body, fn_arn, region_name):
     body = aws_shaped(copy.deepcopy(event_body))
-    threading.Thread(
-        target=moto_invoke_awslambda(), args=(account_id, body, fn_arn, region_name), daemon=True
-    ).start()
+    lambda_bridge.invoke_async(fn_arn, moto_invoke_awslambda(), account_id, body, fn_arn, region_name)
 
 
 def install():
