@@ -66,6 +66,7 @@ def up(port):
             say(f"  function         {stack.function_arn(name)}")
         say("use it:")
         say(f"  export AWS_ENDPOINT_URL={stack.endpoint} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=cfinv AWS_SECRET_ACCESS_KEY=cfinv")
+        say("  export AWS_DEFAULT_REGION=us-east-1   # the region AWS CLI v1 reads (it ignores AWS_REGION)")
         say(f"  export CFINV_STACK={stack.stack_name}   # make status, make explain, make resubmit find the stack by it")
         say("  aws s3 mb s3://my-site && make connect-bucket BUCKET=my-site EXCEPTION_PATHS=uploads/")
         say("  (here the EventBridge rule forwards every bucket's changes to ingest)")
