@@ -7,7 +7,7 @@
 //!   encode them: non-ASCII characters as UTF-8 bytes and a short list of unsafe characters.
 //!   Encoding anything else (`/`, `+`, `!`...) makes the invalidation miss. [`push_encoded`]
 //!   does exactly that, and [`to_invalidation_path`] never produces a path CloudFront would reject:
-//!   not even a `~`, which CloudFront refuses literally or encoded (below).
+//!   not even a `~`, which CloudFront refuses literally and, as `%7E`, accepts without evicting (below).
 
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTROLS};
 use serde::{Deserialize, Serialize};

@@ -132,10 +132,12 @@ fn set_marker(line: &str, word: &str) -> Option<usize> {
     line.strip_prefix("(Set ")?.strip_suffix(&format!(" {word})"))?.parse().ok()
 }
 
-/// Reads an error file back into its sets (for resubmitting them). Tolerates CRLF line ends,
-/// trailing blank lines and surrounding whitespace; anything else out of place is an error naming
+/// Reads an error file back into its sets (for resubmitting them). Tolerates a byte order mark,
+/// CRLF line ends, trailing blank lines and surrounding whitespace; anything else out of place is an error naming
 /// the line.
 pub fn parse_error_file(text: &str) -> Result<ErrorFile, ReportError> {
+    // An editor may save the file with a UTF-8 byte order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text.lines().map(str::trim).enumerate().map(|(i, l)| (i + 1, l));
     let (n, header) = lines.by_ref().find(|(_, l)| !l.is_empty()).ok_or(ReportError::Empty)?;
     let distribution_id = header
@@ -311,6 +313,8 @@ mod tests {
         assert!(error_file_key(at(), 1, "E1_").is_err());
         assert!(error_file_key(at(), 1, "E1_dt/x").is_err());
         assert!(parse_error_file("CloudFront Id [E1]\nDistribution Tenant Id []\n").is_err());
+        let bom = parse_error_file("\u{feff}CloudFront Id [E1]\r\n(Set 1 Start)\r\n/a\r\n(Set 1 End)\r\n").unwrap();
+        assert_eq!((bom.distribution_id.as_str(), bom.sets[0].paths.as_slice()), ("E1", &["/a".to_owned()][..]));
         // A set's number names its CallerReference: a number twice would send one of them never.
         assert_eq!(
             parse_error_file("CloudFront Id [E1]\n(Set 1 Start)\n/a\n(Set 1 End)\n(Set 1 Start)\n/b\n(Set 1 End)\n"),
