@@ -5,7 +5,11 @@ failed run resubmitted (and resubmitted again, creating nothing), explain and pl
 live account, and the recovery commands without a pasted ARN or URL."""
 
 import json
+import os
+import subprocess
 import time
+
+import stack as stack_module
 
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 
@@ -142,6 +146,25 @@ def test_resubmit_names_a_refused_set_and_exits_1(stack, tmp_path):
     done = stack.cfinv("resubmit", str(bad), check=False)
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert "bad.txt: not an error file: line 1" in done.stderr, done.stderr
+
+
+def test_resubmit_cut_short_by_its_reader_still_submits_every_set(stack, tmp_path):
+    """`cfinv resubmit FILE | head -1`: the reader goes after the first line, but every set must
+    still reach CloudFront (a command that changes things does not stop half way)."""
+    site = stack.site("piped")
+    dist = stack.distribution(site)
+    sets = "".join(f"(Set {n} Start)\n/piped/{n}.html\n(Set {n} End)\n" for n in (1, 2, 3))
+    file = tmp_path / f"20261126054012123pipedpipe_{dist}.txt"
+    file.write_text(f"CloudFront Id [{dist}]\n{sets}")
+    env = {**os.environ, "AWS_ENDPOINT_URL": stack.endpoint, "AWS_REGION": "us-east-1",
+           "AWS_ACCESS_KEY_ID": "cfinv", "AWS_SECRET_ACCESS_KEY": "cfinv"}
+    cfinv = subprocess.Popen([str(stack_module.ROOT / "target/debug/cfinv"), "resubmit", "--poll-seconds", "1", str(file)],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    cfinv.stdout.readline()
+    cfinv.stdout.close()
+    cfinv.wait(timeout=120)
+    assert cfinv.returncode == 0, (cfinv.returncode, cfinv.stderr.read())
+    assert stack.invalidated_paths(dist) == ["/piped/1.html", "/piped/2.html", "/piped/3.html"]
 
 
 def explain(stack, bucket, key, *flags):

@@ -75,27 +75,27 @@ pub fn connect_bucket(args: &ConnectArgs) -> Result<(), BucketError> {
         let tag = args.exception_paths.as_deref().map(|p| format!("; exceptionPaths = {p}")).unwrap_or_default();
         match route {
             Route::EventBridge => {
-                println!(
+                say!(
                     "{}: object changes now go to EventBridge ({}; {} notification(s) kept{}){tag}",
                     args.bucket,
                     if out.eventbridge_was_on { "it was already on" } else { "turned on" },
                     out.kept,
                     if out.replaced { "; cfinv's direct notification removed" } else { "" },
                 );
-                println!(
+                say!(
                     "{}: the stack ingests them if its Buckets parameter names this bucket (make deploy)",
                     args.bucket
                 );
             }
             Route::Notification { function_arn } => {
-                println!(
+                say!(
                     "{}: object creations and removals now go to {function_arn} ({}; {} other notification(s) kept){tag}",
                     args.bucket,
                     if out.replaced { "replaced cfinv's earlier entry" } else { "added" },
                     out.kept,
                 );
                 if out.eventbridge_was_on {
-                    println!(
+                    say!(
                         "{}: EventBridge delivery is on too; as the stack's Buckets parameter names this bucket \
                          (so that ingest may read its tags), its changes are ingested twice (harmless, but twice \
                          the work): turn EventBridge delivery off if nothing else uses it",
@@ -115,16 +115,16 @@ pub fn disconnect_bucket(args: &DisconnectArgs) -> Result<(), BucketError> {
             .await
             .map_err(|source| BucketError { bucket: args.bucket.clone(), source })?;
         if out.replaced {
-            println!("{}: cfinv's notification removed ({} other notification(s) kept)", args.bucket, out.kept);
+            say!("{}: cfinv's notification removed ({} other notification(s) kept)", args.bucket, out.kept);
         }
         if out.eventbridge_was_on {
-            println!(
+            say!(
                 "{}: EventBridge delivery left on (other rules may use it); remove the bucket from the \
                  stack's Buckets parameter and run make deploy to stop ingesting it",
                 args.bucket
             );
         } else if !out.replaced {
-            println!("{}: was not connected; nothing changed", args.bucket);
+            say!("{}: was not connected; nothing changed", args.bucket);
         }
         Ok(())
     })

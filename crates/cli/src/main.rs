@@ -14,6 +14,16 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// `println!` that never panics, for the commands that change things: when their reader has gone
+/// (`cfinv resubmit FILE | head -1`) they finish their work and only the output is lost. The
+/// commands that only read end at once instead (see [`restore_sigpipe`]).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod bucket;
 mod connection;
 mod explain;
@@ -57,8 +67,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    restore_sigpipe();
     let cli = Cli::parse();
+    if cli.command.only_reads() {
+        restore_sigpipe();
+    }
     let result = match cli.command {
         Command::Plan(args) => plan::run(&args).map_err(|e| e.to_string()),
         Command::Explain(args) => explain::run(&args).map_err(|e| e.to_string()),
@@ -89,10 +101,25 @@ fn main() -> ExitCode {
     }
 }
 
-/// Output cut short by its reader (`cfinv resubmit --dry-run FILE | head -1`) ends the command
+impl Command {
+    /// Whether the command only reads and prints: those end as any Unix tool when their output is
+    /// cut short. The others (`resubmit`, the bucket and recovery commands) must not stop half
+    /// way through their changes: they keep SIGPIPE ignored and print with `say!`.
+    fn only_reads(&self) -> bool {
+        match self {
+            Command::Plan(_) | Command::Explain(_) | Command::Status(_) | Command::Statemachine(_) => true,
+            Command::Resubmit(args) => args.is_dry_run(),
+            Command::ConnectBucket(_)
+            | Command::DisconnectBucket(_)
+            | Command::ReplayIngestFailures(_)
+            | Command::StartWindow(_) => false,
+        }
+    }
+}
+
+/// Output cut short by its reader (`cfinv plan ... | head -1`) ends a command that only reads
 /// quietly, as it ends any Unix tool. Rust ignores SIGPIPE, so `println!` would panic on the
-/// closed pipe instead. A resubmission ended this way is safe to run again: its CallerReferences
-/// create nothing twice.
+/// closed pipe instead.
 fn restore_sigpipe() {
     #[cfg(unix)]
     // SAFETY: the first thing `main` does, before any thread starts; it only puts back the

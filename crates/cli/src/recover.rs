@@ -170,15 +170,16 @@ pub fn replay_ingest_failures(args: &ReplayArgs) -> Result<bool, RecoverError> {
         }))?;
         let ingest = Ingest::new(clients.sqs(&queue_url), clients.sfn(), clients.s3(), settings, system_clock());
         let report = replay(&clients.sqs(&from), &ingest, args.max_messages).await?;
-        println!(
+        say!(
             "replayed {} event message(s): {} event(s) queued, the rest skipped by ingest's filters",
-            report.replayed, report.queued
+            report.replayed,
+            report.queued
         );
         for (id, why) in &report.unreadable {
-            println!("left in the failure queue: message {id}: {why}");
+            say!("left in the failure queue: message {id}: {why}");
         }
         if report.still_hidden > 0 {
-            println!(
+            say!(
                 "{} of them could not be made visible again: they are in flight for up to {} s",
                 report.still_hidden,
                 cfinv_pipeline::replay::REPLAY_VISIBILITY_SECONDS
@@ -209,9 +210,9 @@ pub fn start_window(args: &StartWindowArgs) -> Result<(), RecoverError> {
         let now = (system_clock())();
         match start_execution(&clients.sfn(), &state_machine_arn, &settings, now).await {
             Ok((name, Started::Started)) => {
-                println!("started {name}: it drains the event queue when its window closes")
+                say!("started {name}: it drains the event queue when its window closes")
             }
-            Ok((name, Started::Existed)) => println!(
+            Ok((name, Started::Existed)) => say!(
                 "{name} already exists: if it is still waiting it drains the queue; if it has finished, \
                  run start-window again after {window_seconds} s (the next window)"
             ),

@@ -17,7 +17,7 @@ use std::time::Duration;
 use cfinv_aws::S3Client;
 use cfinv_core::batch::{check_batch, BatchError};
 use cfinv_core::report::{parse_error_file, ReportError};
-use cfinv_pipeline::ports::{Objects, PortError};
+use cfinv_pipeline::ports::{CloudFront, ErrorKind, Objects, PortError};
 use cfinv_pipeline::resubmit::{resubmit, Outcome, Pacing, Progress, ResubmitSet};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -47,8 +47,17 @@ pub struct ResubmitArgs {
     connection: Connection,
 }
 
+impl ResubmitArgs {
+    /// `--dry-run`: nothing is sent.
+    pub fn is_dry_run(&self) -> bool {
+        self.dry_run
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ResubmitError {
+    #[error("cannot reach CloudFront (check the credentials, the region and --endpoint-url): {0}")]
+    Unreachable(#[source] PortError),
     #[error("{file}: cannot read: {source}")]
     Read {
         file: String,
@@ -213,23 +222,32 @@ pub fn run(args: &ResubmitArgs) -> Result<bool, ResubmitError> {
         let sets: Vec<ResubmitSet> = sources.iter().flat_map(|s| s.sets.iter().cloned()).collect();
         let paths: usize = sets.iter().map(|s| s.paths.len()).sum();
         if args.dry_run {
-            println!("would submit {} set(s) from {} file(s), {paths} path(s):", sets.len(), sources.len());
+            say!("would submit {} set(s) from {} file(s), {paths} path(s):", sets.len(), sources.len());
             for source in &sources {
                 for set in &source.sets {
-                    println!("  {} from {}", plain(set), source.from);
+                    say!("  {} from {}", plain(set), source.from);
                     for p in &set.paths {
-                        println!("    {p}");
+                        say!("    {p}");
                     }
                 }
             }
             return Ok(true);
         }
         if sets.is_empty() {
-            println!("nothing to submit: the file(s) hold no set");
+            say!("nothing to submit: the file(s) hold no set");
             return Ok(true);
         }
         let clients = args.connection.clients().await;
         let cloudfront = clients.cloudfront();
+        // One question first: missing credentials or an endpoint that does not answer fail every
+        // call alike, and would otherwise be waited out for --max-wait-seconds. No answer at all
+        // (no error code) is exit 2 at once; an answer (AccessDenied for that distribution,
+        // throttling) is left to the run, set by set.
+        if let Err(e) = cloudfront.invalidations_in_progress(&sets[0].distribution_id).await {
+            if e.code.is_none() && matches!(e.kind, ErrorKind::Unavailable | ErrorKind::Other) {
+                return Err(ResubmitError::Unreachable(e));
+            }
+        }
         let pacing = Pacing {
             poll: Duration::from_secs(args.poll_seconds.max(1)),
             max_wait: Duration::from_secs(args.max_wait_seconds),
@@ -250,7 +268,7 @@ pub fn run(args: &ResubmitArgs) -> Result<bool, ResubmitError> {
                 "{} set {} waits: {} path(s) in progress",
                 set.distribution_id, set.set, in_progress.paths
             )),
-            (Progress::Waiting { set, in_progress }, None) => println!(
+            (Progress::Waiting { set, in_progress }, None) => say!(
                 "waiting    {}: {} invalidation(s), {} path(s), {} wildcard(s) in progress; asking again in {} s",
                 plain(set),
                 in_progress.invalidations,
@@ -258,11 +276,17 @@ pub fn run(args: &ResubmitArgs) -> Result<bool, ResubmitError> {
                 in_progress.wildcards,
                 pacing.poll.as_secs()
             ),
+            (Progress::Retrying { set, why }, Some(bar)) => {
+                bar.set_message(format!("{} set {}: {why}; asking again", set.distribution_id, set.set))
+            }
+            (Progress::Retrying { set, why }, None) => {
+                say!("retrying   {}: {why}; asking again in {} s", plain(set), pacing.poll.as_secs())
+            }
             (Progress::Done { set, outcome }, Some(bar)) => {
                 bar.println(outcome_line(set, outcome));
                 bar.inc(1);
             }
-            (Progress::Done { set, outcome }, None) => println!("{}", outcome_line(set, outcome)),
+            (Progress::Done { set, outcome }, None) => say!("{}", outcome_line(set, outcome)),
         })
         .await;
         if let Some(bar) = &bar {
@@ -270,9 +294,9 @@ pub fn run(args: &ResubmitArgs) -> Result<bool, ResubmitError> {
         }
 
         let submitted = results.iter().filter(|(_, o)| o.is_submitted()).count();
-        println!("\n{submitted} of {} set(s) with CloudFront:", results.len());
+        say!("\n{submitted} of {} set(s) with CloudFront:", results.len());
         for (set, outcome) in &results {
-            println!("  {}", outcome_line(set, outcome));
+            say!("  {}", outcome_line(set, outcome));
         }
         let failed: Vec<String> = results
             .iter()

@@ -460,3 +460,22 @@ fn commands_that_need_the_stack_say_so_in_one_line() {
         &["--from is required", "IngestFailureQueueUrl output"],
     );
 }
+
+#[test]
+fn resubmit_says_at_once_when_cloudfront_cannot_be_reached() {
+    // Nothing listens on port 9 here: every call fails alike, without an answer. Before, this was
+    // waited out for --max-wait-seconds (1800 s by default) in silence, then exit 1.
+    let dir = scratch("unreachable");
+    let file = write(&dir, "20261126054012123abcdefghi_E1.txt", "CloudFront Id [E1]\n(Set 1 Start)\n/a\n(Set 1 End)\n");
+    let started = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_cfinv"))
+        .args(["resubmit", "--endpoint-url", "http://127.0.0.1:9", "--max-wait-seconds", "600", s(&file)])
+        .env_remove("CFINV_STACK")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "x")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .output()
+        .unwrap();
+    assert_fails(&out, &["cannot reach CloudFront"]);
+    assert!(started.elapsed().as_secs() < 300, "it did not wait for --max-wait-seconds");
+}

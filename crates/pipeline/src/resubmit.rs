@@ -99,6 +99,9 @@ impl Outcome {
 pub enum Progress<'a> {
     /// The distribution has too much in progress for this set; asked again after `poll`.
     Waiting { set: &'a ResubmitSet, in_progress: &'a InProgress },
+    /// CloudFront answered with an error that may pass (throttling, unavailable); asked again
+    /// after `poll`. `why` is its message.
+    Retrying { set: &'a ResubmitSet, why: &'a str },
     /// A set is done with.
     Done { set: &'a ResubmitSet, outcome: &'a Outcome },
 }
@@ -140,8 +143,20 @@ where
     let progress = &progress;
     let runs = distributions.into_iter().map(|d| async move {
         let mut done = Vec::new();
+        // Once a set gave up, the distribution's later sets are not sent before it: they wait
+        // with it, for the next run, so a distribution's sets stay in order.
+        let mut behind: Option<usize> = None;
         for set in sets.iter().filter(|s| s.distribution_id == d) {
-            let outcome = submit(cloudfront, set, pacing, deadline, progress).await;
+            let outcome = match behind {
+                Some(first) => Outcome::GaveUp {
+                    waited: Duration::ZERO,
+                    why: format!("behind set {first} of this distribution, which is still waiting"),
+                },
+                None => submit(cloudfront, set, pacing, deadline, progress).await,
+            };
+            if behind.is_none() && matches!(outcome, Outcome::GaveUp { .. }) {
+                behind = Some(set.set);
+            }
             progress(Progress::Done { set, outcome: &outcome });
             done.push((set, outcome));
         }
@@ -178,13 +193,19 @@ async fn submit<C: CloudFront, F: Fn(Progress<'_>)>(
                     Ok(inv) => return Outcome::Submitted { invalidation_id: inv.id, status: inv.status },
                     Err(e) => match refusal(&e) {
                         Some(error) => return Outcome::Refused { error, message: e.detail().to_owned() },
-                        None => e.message,
+                        None => {
+                            progress(Progress::Retrying { set, why: &e.message });
+                            e.message
+                        }
                     },
                 }
             }
             Err(e) => match refusal(&e) {
                 Some(error) => return Outcome::Refused { error, message: e.detail().to_owned() },
-                None => e.message,
+                None => {
+                    progress(Progress::Retrying { set, why: &e.message });
+                    e.message
+                }
             },
         };
         if Instant::now() + pacing.poll > deadline {
@@ -247,6 +268,7 @@ mod tests {
         let run = resubmit(cf, &sets, PACING, |p| match p {
             Progress::Waiting { set, in_progress } => waited.lock().unwrap().push((set.set, in_progress.paths)),
             Progress::Done { set, .. } => order.lock().unwrap().push(format!("{}/{}", set.distribution_id, set.set)),
+            Progress::Retrying { why, .. } => panic!("no error here: {why}"),
         });
         // Set 2 of E1 waits for set 1 (3000 paths in progress) to complete.
         let complete = async {
@@ -287,5 +309,40 @@ mod tests {
         let out = resubmit(&busy, &sets, PACING, |_| {}).await;
         assert!(matches!(&out[0].1, Outcome::GaveUp { why, .. } if why.contains("3000 path(s)")), "{out:?}");
         assert!(started.elapsed() <= PACING.max_wait, "bounded: {:?}", started.elapsed());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_set_gives_up_the_distributions_later_sets_wait_with_it() {
+        // README: "its remaining sets are then named as still waiting". A smaller set 2 would fit
+        // beside what is in progress, but must not go before set 1.
+        let busy = FakeCloudFront::default();
+        let held: Vec<String> = (0..2000).map(|i| format!("/p{i}")).collect();
+        busy.create_invalidation("E1", "someone-else", &held).await.unwrap();
+        let big: Vec<String> = (0..1500).map(|i| format!("/big/{i}")).collect();
+        let text = format!(
+            "CloudFront Id [E1]\n(Set 1 Start)\n{}\n(Set 1 End)\n(Set 2 Start)\n/small\n(Set 2 End)\n",
+            big.join("\n")
+        );
+        let sets = file("f_E1", &text);
+        let out = resubmit(&busy, &sets, PACING, |_| {}).await;
+        assert!(matches!(&out[0].1, Outcome::GaveUp { .. }), "{out:?}");
+        assert!(matches!(&out[1].1, Outcome::GaveUp { why, .. } if why.contains("behind set 1")), "{out:?}");
+        assert_eq!(busy.invalidations_in_progress("E1").await.unwrap().len(), 1, "nothing of ours was sent");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_error_that_may_pass_is_shown_each_time_it_is_met() {
+        let cf = FakeCloudFront::default();
+        cf.fail("E1", &[ErrorKind::Unavailable, ErrorKind::Unavailable]);
+        let sets = file("f_E1", "CloudFront Id [E1]\n(Set 1 Start)\n/a\n(Set 1 End)\n");
+        let seen = std::sync::Mutex::new(Vec::new());
+        let out = resubmit(&cf, &sets, PACING, |p| {
+            if let Progress::Retrying { why, .. } = p {
+                seen.lock().unwrap().push(why.to_owned());
+            }
+        })
+        .await;
+        assert!(out[0].1.is_submitted(), "{out:?}");
+        assert_eq!(seen.lock().unwrap().len(), 2, "{seen:?}");
     }
 }
