@@ -88,6 +88,10 @@ def test_a_permanent_failure_is_reported_and_fails_the_execution_while_the_other
                if "stateEnteredEventDetails" in e]
     # Resumed at the gate, which opened the pass over the unfinished set; nothing was collected again.
     assert resumed[0] == "RedriveGate" and "Collect" not in resumed and "Step" in resumed, resumed
+    # The error file stays, but status no longer tells the operator to resubmit it (that would
+    # invalidate, and bill, the same paths again).
+    text = stack.cfinv("status", "--stack", stack.stack_name, "--execution", failed[0]["name"], "--format", "text")
+    assert ours[0] in text and "nothing to resubmit" in text and "resubmit them with" not in text, text
 
 
 def test_exception_paths_ttl_zero_and_origin_path(stack):

@@ -206,6 +206,11 @@ pub type SetRow = SetView;
 
 // ---- the rules that are ours ----------------------------------------------------------------
 
+/// Whether every set of a run is with CloudFront (accepted or completed).
+fn settled(sets: &[SetRow]) -> bool {
+    !sets.is_empty() && sets.iter().all(|s| matches!(s.state, SetState::Accepted | SetState::Completed))
+}
+
 /// The execution's ARN, from its state machine's and its name.
 pub fn execution_arn(state_machine_arn: &str, name: &str) -> String {
     format!("{}:{name}", state_machine_arn.replacen(":stateMachine:", ":execution:", 1))
@@ -651,7 +656,13 @@ pub fn run_text(r: &RunStatus) -> String {
         let _ = writeln!(out, "  {f}");
     }
     if !r.error_files.is_empty() {
-        let _ = writeln!(out, "  (resubmit them with: cfinv resubmit {})", r.error_files.join(" "));
+        if settled(&r.sets) {
+            // Written when a set failed; a redrive has invalidated every set since. Resubmitting
+            // them now would invalidate (and bill) the same paths again.
+            let _ = writeln!(out, "  (every set has been invalidated since, by a redrive: nothing to resubmit)");
+        } else {
+            let _ = writeln!(out, "  (resubmit them with: cfinv resubmit {})", r.error_files.join(" "));
+        }
     }
     warnings(&mut out, &r.warnings);
     out
