@@ -283,6 +283,9 @@ fn offline_planner(args: &PlanArgs, warnings: &mut Vec<String>) -> Result<Planne
     for path in &args.cache_policies {
         let read = read_cache_policies(&read_text(path)?)
             .map_err(|source| PlanError::Aws { file: path.display().to_string(), source })?;
+        if read.items.is_empty() && read.skipped.is_empty() {
+            warnings.push(format!("{}: holds no cache policy", path.display()));
+        }
         for p in read.items {
             policies.insert(p);
         }
@@ -313,6 +316,9 @@ fn offline_planner(args: &PlanArgs, warnings: &mut Vec<String>) -> Result<Planne
     for path in &args.distribution_tenants {
         let read = read_distribution_tenants(&read_text(path)?)
             .map_err(|source| PlanError::Aws { file: path.display().to_string(), source })?;
+        if read.items.is_empty() && read.skipped.is_empty() {
+            warnings.push(format!("{}: holds no distribution tenant", path.display()));
+        }
         tenants.extend(read.items);
         warnings.extend(read.skipped.into_iter().map(|s| format!("{}: {s}", path.display())));
     }

@@ -196,6 +196,34 @@ fn a_distributions_file_without_a_distribution() {
 }
 
 #[test]
+fn empty_cache_policy_and_tenant_lists_are_named_in_a_warning() {
+    // README: a file of the right shape that holds nothing adds nothing to the plan, and a warning
+    // names it (`list-cache-policies --type custom` without custom policies; no tenants).
+    let dir = scratch("zeropolicies");
+    let dist = write(&dir, "distributions.json", DISTRIBUTIONS);
+    let ev = write(&dir, "events.json", &events());
+    let policies = write(&dir, "policies.json", r#"{"CachePolicyList": {"MaxItems": 100, "Quantity": 0}}"#);
+    let tenants = write(&dir, "tenants.json", r#"{"DistributionTenantList": []}"#);
+    let with = |flag: &str, file: &Path| {
+        assert_plans(&cfinv(&[
+            "plan",
+            "--distributions",
+            s(&dist),
+            "--events",
+            s(&ev),
+            flag,
+            s(file),
+            "--format",
+            "json",
+        ]))
+    };
+    let v = with("--cache-policies", &policies);
+    assert_eq!(v["warnings"], serde_json::json!([format!("{}: holds no cache policy", policies.display())]));
+    let v = with("--distribution-tenants", &tenants);
+    assert_eq!(v["warnings"], serde_json::json!([format!("{}: holds no distribution tenant", tenants.display())]));
+}
+
+#[test]
 fn an_events_file_without_an_event_plans_nothing() {
     let dir = scratch("zeroevents");
     let dist = write(&dir, "distributions.json", DISTRIBUTIONS);
