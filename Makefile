@@ -81,18 +81,21 @@ disconnect-bucket: ## Remove cfinv's notification from BUCKET, keeping the other
 
 # The operator commands find the stack by STACK=name (else CFINV_STACK); see README, "Operate it".
 STACK_ARG = $${STACK:+--stack "$$STACK"}
+# A yes/no value (REMOVED=, DRY_RUN=) gives its flag unless it is empty, 0, no, false or off (any
+# case): DRY_RUN=0 is a real run, never a dry one.
+flag_if = $$(case "$${$(1),,}" in ''|0|no|false|off) ;; *) printf %s '$(2)' ;; esac)
 
 status: ## The stack at a glance: runs, invalidations in progress, queues, alarms (STACK=; EXECUTION= for one run)
 	$(CARGO) run -q -p cfinv -- status $(STACK_ARG) $${EXECUTION:+--execution "$$EXECUTION"}
 
 explain: ## Why BUCKET's KEY is (or is not) invalidated, from the live account (REMOVED=1 for a removal)
 	@[ -n "$$BUCKET" ] && [ -n "$$KEY" ] || { echo "usage: make explain BUCKET=name KEY=key [REMOVED=1] [STACK=name]"; exit 2; }
-	$(CARGO) run -q -p cfinv -- explain $(STACK_ARG) $${REMOVED:+--removed} -- "$$BUCKET" "$$KEY"
+	$(CARGO) run -q -p cfinv -- explain $(STACK_ARG) $(call flag_if,REMOVED,--removed) -- "$$BUCKET" "$$KEY"
 
 resubmit: ## Submit error files again, one invalidation per set (FILES="s3://bucket/key ..."; DRY_RUN=1)
 	@test -n "$$FILES" || { echo "usage: make resubmit FILES='s3://bucket/key | invalidation_error/... | file.txt ...' [DRY_RUN=1] [STACK=name]"; exit 2; }
 	read -ra files <<< "$$FILES"; \
-	  $(CARGO) run -q -p cfinv -- resubmit $(STACK_ARG) $${DRY_RUN:+--dry-run} -- "$${files[@]}"
+	  $(CARGO) run -q -p cfinv -- resubmit $(STACK_ARG) $(call flag_if,DRY_RUN,--dry-run) -- "$${files[@]}"
 
 replay-ingest-failures: ## Hand the S3 events parked in the ingest failure queue to ingest again (STACK=)
 	$(CARGO) run -q -p cfinv -- replay-ingest-failures $(STACK_ARG)

@@ -88,6 +88,33 @@ fn the_other_targets_receive_their_values_as_given() {
     assert_eq!(cfinv_args(&out), ["start-window", "--stack", "`id`"]);
 }
 
+/// DRY_RUN= and REMOVED= are yes/no values: empty, 0, no, false and off (any case) leave the flag out,
+/// so `DRY_RUN=0` submits for real and `REMOVED=0` explains a creation.
+#[test]
+fn yes_no_values_give_their_flag_only_when_yes() {
+    let cargo = echo_cargo("yes-no");
+    let cargo = format!("CARGO={}", cargo.display());
+    for (value, dry) in [
+        ("1", true),
+        ("yes", true),
+        ("True", true),
+        ("0", false),
+        ("no", false),
+        ("FALSE", false),
+        ("off", false),
+        ("", false),
+    ] {
+        let out = make(&["resubmit", &cargo, "FILES=f.txt", &format!("DRY_RUN={value}")]);
+        let expected: &[&str] =
+            if dry { &["resubmit", "--dry-run", "--", "f.txt"] } else { &["resubmit", "--", "f.txt"] };
+        assert_eq!(cfinv_args(&out), expected, "DRY_RUN={value}");
+        let out = make(&["explain", &cargo, "BUCKET=b", "KEY=k", &format!("REMOVED={value}")]);
+        let expected: &[&str] =
+            if dry { &["explain", "--removed", "--", "b", "k"] } else { &["explain", "--", "b", "k"] };
+        assert_eq!(cfinv_args(&out), expected, "REMOVED={value}");
+    }
+}
+
 #[test]
 fn explain_without_a_key_prints_its_usage() {
     let cargo = echo_cargo("usage");
