@@ -3,6 +3,7 @@ upload invalidates its `#tags` on an opted-in distribution; a distribution tenan
 invalidated with CreateInvalidationForDistributionTenant; a staging distribution is invalidated as a
 distribution of its own."""
 
+import json
 import time
 import uuid
 
@@ -76,6 +77,14 @@ def test_a_tenants_change_is_invalidated_with_the_tenant_api(stack):
     assert reference.startswith("cfinv-local/") and reference.endswith(f"/{parent}_{tenant}/1"), reference
     # The multi-tenant distribution itself has no viewers: nothing is sent to it.
     assert stack.invalidations(parent) == []
+
+    # explain names the tenant that receives the items, and says why it gets none for globex/.
+    def explain(key):
+        return json.loads(stack.cfinv("explain", "--stack", stack.stack_name, "--format", "json", saas, key))
+
+    named = {"distributionId": parent, "distributionTenantId": tenant, "distributionTenantName": name}
+    assert explain("acme/index.html")["distributions"] == [{**named, "items": ["/index.html"]}]
+    assert explain("globex/index.html")["distributions"] == [{**named, "items": [], "reason": "no-origin"}]
 
 
 def test_a_staging_distribution_is_invalidated_as_its_own(stack):

@@ -197,8 +197,16 @@ pub fn text(event: &ObjectEvent, exceptions: &ExceptionPaths, x: &Explanation, w
         let _ = writeln!(out, "\nno distribution reaches bucket {}: nothing is invalidated (no-origin)", event.bucket);
     }
     for d in &x.distributions {
-        let _ = writeln!(out, "\n{}: {}", d.distribution_id, distribution_words(d, exceptions));
-        for r in x.routes.iter().filter(|r| r.distribution_id == d.distribution_id) {
+        let target = match (&d.distribution_tenant_id, &d.distribution_tenant_name) {
+            (Some(id), Some(name)) => format!("{} tenant {id} ({name})", d.distribution_id),
+            _ => d.distribution_id.to_string(),
+        };
+        let _ = writeln!(out, "\n{target}: {}", distribution_words(d, exceptions));
+        let routes = x
+            .routes
+            .iter()
+            .filter(|r| r.distribution_id == d.distribution_id && r.distribution_tenant_id == d.distribution_tenant_id);
+        for r in routes {
             let origin_path = if r.key_prefix.is_empty() {
                 String::new()
             } else {
@@ -281,6 +289,43 @@ mod tests {
             "{up}"
         );
         assert!(explain("up/p.jpg", Change::Removed).contains("E1: invalidates /up/p.jpg"));
+    }
+
+    #[test]
+    fn each_tenant_is_named_with_its_own_answer() {
+        let d = Distribution {
+            id: "EMT".into(),
+            origins: vec![Origin {
+                id: "s3".into(),
+                domain_name: "shared.s3.amazonaws.com".into(),
+                origin_path: "/{{site}}".into(),
+            }],
+            default_behavior: CacheBehavior::legacy("*", "s3", None),
+            multi_tenant: true,
+            ..Default::default()
+        };
+        let tenant = |id: &str, name: &str| cfinv_core::DistributionTenant {
+            id: id.into(),
+            distribution_id: "EMT".into(),
+            name: name.into(),
+            domains: vec![],
+            parameters: [("site".to_owned(), name.to_owned())].into(),
+        };
+        let planner = Planner::with_tenants(
+            &[d],
+            &CachePolicies::managed(),
+            PlanOptions::default(),
+            &Default::default(),
+            &[tenant("dt_acme", "acme"), tenant("dt_globex", "globex")],
+        );
+        let event = ObjectEvent::new("shared", "acme/a.html", Change::Created);
+        let out = text(&event, &ExceptionPaths::default(), &planner.explain(&event, &Exceptions::new()), &[]);
+        assert!(out.contains("\nEMT tenant dt_acme (acme): invalidates /a.html\n  origin s3, OriginPath /acme: viewer path /a.html\n"), "{out}");
+        assert!(out.contains("\nEMT tenant dt_globex (globex): nothing to invalidate: no-origin"), "{out}");
+        assert!(
+            out.contains("  origin s3, OriginPath /globex: the key is outside its OriginPath (no-origin)"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -45,6 +45,13 @@ pub struct Explanation {
 #[serde(rename_all = "camelCase")]
 pub struct RouteExplanation {
     pub distribution_id: Arc<str>,
+    /// The distribution tenant this route is for, when the distribution is multi-tenant: each
+    /// tenant fills the origins' `{{parameter}}` placeholders with its own values, so each has
+    /// routes of its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distribution_tenant_id: Option<Arc<str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distribution_tenant_name: Option<Arc<str>>,
     pub origin_id: Arc<str>,
     /// The key prefix the origin's OriginPath stands for (`production/` for `/production`), empty
     /// without one.
@@ -93,6 +100,12 @@ pub enum PathOutcome {
 #[serde(rename_all = "camelCase")]
 pub struct DistributionExplanation {
     pub distribution_id: Arc<str>,
+    /// The distribution tenant that would receive the items (CreateInvalidationForDistributionTenant),
+    /// when the distribution is multi-tenant; one entry per tenant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distribution_tenant_id: Option<Arc<str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distribution_tenant_name: Option<Arc<str>>,
     /// What CreateInvalidation would receive for this event alone (after the distribution's
     /// policy); empty when `reason` says why.
     pub items: Vec<Arc<str>>,
@@ -129,10 +142,13 @@ impl Planner {
                     Some((own, derived)) => (Some(own), derived),
                     None => (None, Vec::new()),
                 };
+                let tenant = self.dists[route.dist].tenant.as_ref();
                 routes.push((
                     route.dist,
                     RouteExplanation {
                         distribution_id: self.dists[route.dist].id.clone(),
+                        distribution_tenant_id: tenant.map(|t| t.id.clone()),
+                        distribution_tenant_name: tenant.map(|t| t.name.clone()),
                         origin_id: route.origin_id.clone(),
                         key_prefix: group.key_prefix.clone(),
                         served,
@@ -143,35 +159,43 @@ impl Planner {
         }
         // Stable: a distribution's origins stay in OriginPath-group order.
         routes.sort_by_key(|(dist, _)| *dist);
+        // One answer per distribution, or per tenant of a multi-tenant one (each a planner entry).
+        let mut entries: Vec<usize> = routes.iter().map(|(dist, _)| *dist).collect();
+        entries.dedup();
         let routes: Vec<RouteExplanation> = routes.into_iter().map(|(_, r)| r).collect();
 
-        // Each distribution's answer is the plan's own, for this event alone.
+        // Each answer is the plan's own, for this event alone.
         let plan = self.plan(std::slice::from_ref(event), exceptions);
-        let mut ids: Vec<&Arc<str>> = Vec::new();
-        for r in &routes {
-            if !ids.contains(&&r.distribution_id) {
-                ids.push(&r.distribution_id);
-            }
-        }
-        let distributions = ids
+        let distributions = entries
             .into_iter()
-            .map(|id| {
+            .map(|entry| {
+                let id = &self.dists[entry].id;
+                let tenant = self.dists[entry].tenant.as_ref();
+                let tenant_id = tenant.map(|t| &t.id);
                 let items = plan
                     .invalidations
                     .iter()
-                    .find(|d| d.distribution_id == *id)
+                    .find(|d| d.distribution_id == *id && d.tenant.as_ref().map(|t| &t.id) == tenant_id)
                     .map(|d| d.items.clone())
                     .unwrap_or_default();
                 let reason = if items.is_empty() {
                     plan.skipped
                         .iter()
-                        .find(|s| s.distribution_id.as_ref() == Some(id))
+                        .find(|s| {
+                            s.distribution_id.as_ref() == Some(id) && s.distribution_tenant_id.as_ref() == tenant_id
+                        })
                         .or_else(|| plan.skipped.iter().find(|s| s.distribution_id.is_none()))
                         .map(|s| s.reason)
                 } else {
                     None
                 };
-                DistributionExplanation { distribution_id: id.clone(), items, reason }
+                DistributionExplanation {
+                    distribution_id: id.clone(),
+                    distribution_tenant_id: tenant_id.cloned(),
+                    distribution_tenant_name: tenant.map(|t| t.name.clone()),
+                    items,
+                    reason,
+                }
             })
             .collect();
         Explanation { skipped, routes, distributions }
@@ -299,7 +323,13 @@ mod tests {
         assert_eq!(x.distributions[0].items, [Arc::from("/index.html")]);
         assert_eq!(
             x.distributions[1],
-            DistributionExplanation { distribution_id: "E2".into(), items: vec![], reason: Some(Reason::NoOrigin) }
+            DistributionExplanation {
+                distribution_id: "E2".into(),
+                distribution_tenant_id: None,
+                distribution_tenant_name: None,
+                items: vec![],
+                reason: Some(Reason::NoOrigin)
+            }
         );
     }
 
@@ -386,6 +416,65 @@ mod tests {
         );
     }
 
+    /// A multi-tenant distribution on bucket `shared`, its origin's path `/{{site}}`, and two
+    /// tenants: each has routes and an answer of its own, named, and the items of one tenant are
+    /// never shown as the other's.
+    #[test]
+    fn each_tenant_of_a_multi_tenant_distribution_is_explained_on_its_own() {
+        let mut d = Distribution {
+            id: "EMT".into(),
+            origins: vec![origin("s3", "shared.s3.amazonaws.com", "/{{site}}")],
+            default_behavior: CacheBehavior::with_policy("*", "s3", CACHING_OPTIMIZED),
+            ..Default::default()
+        };
+        d.multi_tenant = true;
+        let tenant = |id: &str, name: &str| crate::distribution::DistributionTenant {
+            id: id.into(),
+            distribution_id: "EMT".into(),
+            name: name.into(),
+            domains: vec![],
+            parameters: [("site".to_owned(), name.to_owned())].into(),
+        };
+        let planner = Planner::with_tenants(
+            &[d],
+            &CachePolicies::managed(),
+            PlanOptions::default(),
+            &Default::default(),
+            &[tenant("dt_acme", "acme"), tenant("dt_globex", "globex")],
+        );
+        let x = planner.explain(&ObjectEvent::new("shared", "globex/about.html", Change::Created), &Exceptions::new());
+        type Answer<'a> = (Option<&'a str>, Option<&'a str>, Vec<&'a str>, Option<Reason>);
+        let answers: Vec<Answer> = x
+            .distributions
+            .iter()
+            .map(|d| {
+                assert_eq!(&*d.distribution_id, "EMT");
+                (
+                    d.distribution_tenant_id.as_deref(),
+                    d.distribution_tenant_name.as_deref(),
+                    d.items.iter().map(|i| &**i).collect(),
+                    d.reason,
+                )
+            })
+            .collect();
+        assert_eq!(
+            answers,
+            [
+                (Some("dt_acme"), Some("acme"), vec![], Some(Reason::NoOrigin)),
+                (Some("dt_globex"), Some("globex"), vec!["/about.html"], None),
+            ]
+        );
+        // acme's origin reads acme/: the key is outside it; globex serves it at /about.html.
+        let routes: Vec<(Option<&str>, &str, Option<&str>)> = x
+            .routes
+            .iter()
+            .map(|r| {
+                (r.distribution_tenant_id.as_deref(), r.key_prefix.as_str(), r.served.as_ref().map(|p| p.path.as_str()))
+            })
+            .collect();
+        assert_eq!(routes, [(Some("dt_acme"), "acme/", None), (Some("dt_globex"), "globex/", Some("/about.html"))]);
+    }
+
     fn any_event() -> impl Strategy<Value = ObjectEvent> {
         let key = "(api/|live/|up/|public/)?[a-c ~*]{1,3}(/index.html)?";
         let change = prop_oneof![Just(Change::Created), Just(Change::Removed)];
@@ -402,7 +491,7 @@ mod tests {
                 let from_routes: Vec<&str> = x
                     .routes
                     .iter()
-                    .filter(|r| r.distribution_id == d.distribution_id)
+                    .filter(|r| r.distribution_id == d.distribution_id && r.distribution_tenant_id == d.distribution_tenant_id)
                     .flat_map(|r| r.served.iter().chain(&r.derived))
                     .filter_map(|p| match &p.outcome {
                         PathOutcome::Item { item, .. } => Some(item.as_str()),
