@@ -251,7 +251,11 @@ mod tests {
     use cfinv_core::{CacheBehavior, CachePolicies, Distribution, Exceptions, Origin, PlanOptions, Planner};
 
     fn planner() -> Planner {
-        let d = Distribution {
+        Planner::new(&[planner_distribution()], &CachePolicies::managed(), PlanOptions::default())
+    }
+
+    fn planner_distribution() -> Distribution {
+        Distribution {
             id: "E1".into(),
             origins: vec![
                 Origin { id: "s3".into(), domain_name: "site.s3.amazonaws.com".into(), origin_path: String::new() },
@@ -260,8 +264,7 @@ mod tests {
             behaviors: vec![CacheBehavior::legacy("/api/*", "api", None)],
             default_behavior: CacheBehavior::legacy("*", "s3", None),
             ..Default::default()
-        };
-        Planner::new(&[d], &CachePolicies::managed(), PlanOptions::default())
+        }
     }
 
     fn explain(key: &str, change: Change) -> String {
@@ -293,30 +296,30 @@ mod tests {
 
     #[test]
     fn each_tenant_is_named_with_its_own_answer() {
-        let d = Distribution {
-            id: "EMT".into(),
-            origins: vec![Origin {
-                id: "s3".into(),
-                domain_name: "shared.s3.amazonaws.com".into(),
-                origin_path: "/{{site}}".into(),
-            }],
-            default_behavior: CacheBehavior::legacy("*", "s3", None),
-            multi_tenant: true,
-            ..Default::default()
+        let mut d = planner_distribution();
+        d.id = "EMT".into();
+        d.origins = vec![Origin {
+            id: "s3".into(),
+            domain_name: "shared.s3.amazonaws.com".into(),
+            origin_path: "/{{site}}".into(),
+        }];
+        d.behaviors.clear();
+        d.multi_tenant = true;
+        // As `aws cloudfront get-distribution-tenant` prints them, read as `cfinv plan` reads them.
+        let get = |id: &str, name: &str| {
+            format!(
+                r#"{{"DistributionTenant": {{"Id": "{id}", "DistributionId": "EMT", "Name": "{name}",
+                    "Parameters": [{{"Name": "site", "Value": "{name}"}}]}}}}"#
+            )
         };
-        let tenant = |id: &str, name: &str| cfinv_core::DistributionTenant {
-            id: id.into(),
-            distribution_id: "EMT".into(),
-            name: name.into(),
-            domains: vec![],
-            parameters: [("site".to_owned(), name.to_owned())].into(),
-        };
+        let text_of = format!("[{}, {}]", get("dt_acme", "acme"), get("dt_globex", "globex"));
+        let tenants = cfinv_core::aws_json::read_distribution_tenants(&text_of).unwrap().items;
         let planner = Planner::with_tenants(
             &[d],
             &CachePolicies::managed(),
             PlanOptions::default(),
             &Default::default(),
-            &[tenant("dt_acme", "acme"), tenant("dt_globex", "globex")],
+            &tenants,
         );
         let event = ObjectEvent::new("shared", "acme/a.html", Change::Created);
         let out = text(&event, &ExceptionPaths::default(), &planner.explain(&event, &Exceptions::new()), &[]);
