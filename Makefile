@@ -25,7 +25,18 @@ FUZZ_SMOKE_SEED ?= 1
 USER_VARS := STACK EXECUTION BUCKET KEY REMOVED FILES DRY_RUN VIA EXCEPTION_PATHS FUZZ_SECONDS FUZZ_SMOKE_SECONDS FUZZ_SMOKE_SEED
 $(foreach v,$(USER_VARS),$(if $(filter undefined,$(origin $(v))),,$(eval override $(v) := $$(value $(v)))$(eval export $(v))))
 
-.PHONY: help build deploy destroy deploy-tools test lint fmt bench bench-cli bench-deploy bench-freshness plan-example fuzz fuzz-smoke venv tools infra-tools infra-check asl-check emulator-test e2e local local-up connect-bucket disconnect-bucket status explain resubmit replay-ingest-failures start-window
+TARGETS := help build deploy destroy deploy-tools test lint fmt bench bench-cli bench-deploy bench-freshness plan-example fuzz fuzz-smoke venv tools infra-tools infra-check asl-check emulator-test e2e local local-up connect-bucket disconnect-bucket status explain resubmit replay-ingest-failures start-window
+.PHONY: $(TARGETS)
+
+# The commands that act on an account stop before anything runs when another goal is no target:
+# `make resubmit FILES=f DRY_RUN= 1` (a space after `=`) is the goals resubmit and 1 with DRY_RUN
+# empty, and would submit for real before failing on `1`.
+ACTING := deploy destroy connect-bucket disconnect-bucket resubmit replay-ingest-failures start-window status explain
+ifneq ($(filter $(ACTING),$(MAKECMDGOALS)),)
+ifneq ($(filter-out $(TARGETS),$(MAKECMDGOALS)),)
+$(error no target named $(filter-out $(TARGETS),$(MAKECMDGOALS)); nothing was run. A value needs no space after its = (DRY_RUN=1, not DRY_RUN= 1); make help lists the targets)
+endif
+endif
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -82,8 +93,8 @@ disconnect-bucket: ## Remove cfinv's notification from BUCKET, keeping the other
 # The operator commands find the stack by STACK=name (else CFINV_STACK); see README, "Operate it".
 STACK_ARG = $${STACK:+--stack "$$STACK"}
 # A yes/no value (REMOVED=, DRY_RUN=) gives its flag unless it is empty, 0, no, false or off (any
-# case): DRY_RUN=0 is a real run, never a dry one.
-flag_if = $$(case "$${$(1),,}" in ''|0|no|false|off) ;; *) printf %s '$(2)' ;; esac)
+# case, spaces ignored): DRY_RUN=0 is a real run, never a dry one.
+flag_if = $$(v="$${$(1),,}"; case "$${v//[[:space:]]/}" in ''|0|no|false|off) ;; *) printf %s '$(2)' ;; esac)
 
 status: ## The stack at a glance: runs, invalidations in progress, queues, alarms (STACK=; EXECUTION= for one run)
 	$(CARGO) run -q -p cfinv -- status $(STACK_ARG) $${EXECUTION:+--execution "$$EXECUTION"}

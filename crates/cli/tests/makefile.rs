@@ -103,6 +103,8 @@ fn yes_no_values_give_their_flag_only_when_yes() {
         ("FALSE", false),
         ("off", false),
         ("", false),
+        ("0 ", false),
+        (" no ", false),
     ] {
         let out = make(&["resubmit", &cargo, "FILES=f.txt", &format!("DRY_RUN={value}")]);
         let expected: &[&str] =
@@ -113,6 +115,19 @@ fn yes_no_values_give_their_flag_only_when_yes() {
             if dry { &["explain", "--removed", "--", "b", "k"] } else { &["explain", "--", "b", "k"] };
         assert_eq!(cfinv_args(&out), expected, "REMOVED={value}");
     }
+}
+
+/// `make resubmit FILES=f DRY_RUN= 1` is the goals `resubmit` and `1` with DRY_RUN empty: make
+/// stops before anything runs, instead of submitting for real and then failing on `1`.
+#[test]
+fn a_goal_that_is_no_target_stops_an_acting_command_before_it_runs() {
+    let cargo = echo_cargo("unknown-goal");
+    let cargo = format!("CARGO={}", cargo.display());
+    let out = make(&["resubmit", &cargo, "FILES=f.txt", "DRY_RUN=", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "cargo ran: {}", String::from_utf8_lossy(&out.stdout));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no target named 1; nothing was run"), "{stderr}");
 }
 
 #[test]
