@@ -86,6 +86,17 @@ def test_a_tenants_change_is_invalidated_with_the_tenant_api(stack):
     assert explain("acme/index.html")["distributions"] == [{**named, "items": ["/index.html"]}]
     assert explain("globex/index.html")["distributions"] == [{**named, "items": [], "reason": "no-origin"}]
 
+    # status lists the tenant's own invalidations in progress (ListInvalidationsForDistributionTenant).
+    stack.completion_seconds(tenant, 300)
+    pending = stack.cf.create_invalidation_for_distribution_tenant(
+        Id=tenant, InvalidationBatch={"CallerReference": uuid.uuid4().hex,
+                                      "Paths": {"Quantity": 2, "Items": ["/a.html", "/b.html"]}},
+    )["Invalidation"]["Id"]
+    status = json.loads(stack.cfinv("status", "--stack", stack.stack_name, "--format", "json"))
+    [row] = [r for r in status["invalidationsInProgress"] if r["distributionId"] == parent]
+    assert {k: row[k] for k in named} == named, row
+    assert [pending, 2] in row["invalidations"], row  # (the run's own may still be in progress too)
+
 
 def test_a_staging_distribution_is_invalidated_as_its_own(stack):
     www = stack.site("www")

@@ -23,12 +23,14 @@ use cfinv_aws::sfn::Execution;
 use cfinv_aws::{Clients, S3Client};
 use cfinv_core::origin::bucket_of_domain;
 use cfinv_core::report::{parse_error_file, ERROR_KEY_PREFIX};
+use cfinv_core::Target;
 use cfinv_pipeline::ports::{CloudFront, Objects, PortError};
 use cfinv_pipeline::ports::{Queue, QueueDepth};
 use cfinv_pipeline::run::{Run, RunKeys};
 use cfinv_pipeline::sets::{run_sets, SetState, SetView};
 use chrono::{DateTime, Duration, Utc};
 use clap::Args;
+use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
 use crate::bucket::runtime;
@@ -111,6 +113,12 @@ pub struct ExecutionRow {
 #[serde(rename_all = "camelCase")]
 pub struct InProgressRow {
     pub distribution_id: String,
+    /// The distribution tenant, for a tenant of a multi-tenant distribution (its invalidations are
+    /// its own: ListInvalidationsForDistributionTenant).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distribution_tenant_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distribution_tenant_name: Option<String>,
     /// (invalidation id, paths)
     pub invalidations: Vec<(String, usize)>,
 }
@@ -329,7 +337,9 @@ async fn execution_row(s3: &S3Client, names: &Names, e: &Execution, warnings: &m
 }
 
 /// Invalidations in progress of the distributions that reach the stack's buckets (its
-/// `ConnectedBuckets` output; every distribution with an S3 origin when it has none).
+/// `ConnectedBuckets` output; every distribution with an S3 origin when it has none), and of every
+/// distribution tenant of the multi-tenant distributions (a tenant's origins are its parent's with
+/// its parameters filled in, so any tenant may reach a bucket). Up to 8 targets are asked at once.
 async fn in_progress(clients: &Clients, stack: &Stack) -> Result<Vec<InProgressRow>, PortError> {
     let cloudfront = clients.cloudfront();
     let connected: Vec<&str> = stack
@@ -337,25 +347,49 @@ async fn in_progress(clients: &Clients, stack: &Stack) -> Result<Vec<InProgressR
         .map(|b| b.split(',').map(str::trim).filter(|b| !b.is_empty()).collect())
         .unwrap_or_default();
     let listed = cloudfront.list_distributions().await?;
-    let mut rows = Vec::new();
+    let mut targets: Vec<(Target, Option<String>)> = Vec::new();
     for d in &listed.distributions {
+        if d.multi_tenant {
+            for t in cloudfront.distribution_tenants(&d.id).await? {
+                targets.push((Target { distribution_id: d.id.clone(), tenant_id: Some(t.id) }, Some(t.name)));
+            }
+            continue;
+        }
         let reaches = d
             .origins
             .iter()
             .filter_map(|o| bucket_of_domain(&o.domain_name))
             .any(|(bucket, _)| connected.is_empty() || connected.contains(&bucket.as_str()));
-        if !reaches {
-            continue;
+        if reaches {
+            targets.push((Target { distribution_id: d.id.clone(), tenant_id: None }, None));
         }
-        let mut invalidations = Vec::new();
-        for id in cloudfront.invalidations_in_progress(&d.id).await? {
-            let inv = cloudfront.get_invalidation(&d.id, &id).await?;
-            if !inv.completed() {
-                invalidations.push((inv.id, inv.paths.len()));
+    }
+    let cloudfront = &cloudfront;
+    let asked: Vec<Result<InProgressRow, PortError>> = stream::iter(targets)
+        .map(|(target, tenant_name)| async move {
+            let key = target.key();
+            let mut invalidations = Vec::new();
+            for id in cloudfront.invalidations_in_progress(&key).await? {
+                let inv = cloudfront.get_invalidation(&key, &id).await?;
+                if !inv.completed() {
+                    invalidations.push((inv.id, inv.paths.len()));
+                }
             }
-        }
-        if !invalidations.is_empty() {
-            rows.push(InProgressRow { distribution_id: d.id.clone(), invalidations });
+            Ok(InProgressRow {
+                distribution_id: target.distribution_id,
+                distribution_tenant_id: target.tenant_id,
+                distribution_tenant_name: tenant_name,
+                invalidations,
+            })
+        })
+        .buffered(8)
+        .collect()
+        .await;
+    let mut rows = Vec::new();
+    for row in asked {
+        let row = row?;
+        if !row.invalidations.is_empty() {
+            rows.push(row);
         }
     }
     Ok(rows)
@@ -548,7 +582,12 @@ pub fn text(s: &Status) -> String {
             .iter()
             .map(|(id, n)| format!("{id} ({})", crate::render::counted(*n, "path", "paths")))
             .collect();
-        let _ = writeln!(out, "  {}: {}", d.distribution_id, list.join(", "));
+        let target = match (&d.distribution_tenant_id, &d.distribution_tenant_name) {
+            (Some(id), Some(name)) => format!("{} tenant {id} ({name})", d.distribution_id),
+            (Some(id), None) => format!("{} tenant {id}", d.distribution_id),
+            _ => d.distribution_id.clone(),
+        };
+        let _ = writeln!(out, "  {target}: {}", list.join(", "));
     }
     let _ = writeln!(out, "\nqueues");
     for q in &s.queues {
@@ -732,14 +771,24 @@ mod tests {
                 depth: Some(QueueDepth { visible: 3, in_flight: 1 }),
                 oldest_message_age_seconds: None,
             }],
-            invalidations_in_progress: vec![InProgressRow {
-                distribution_id: "E1".into(),
-                invalidations: vec![("I1".into(), 1), ("I2".into(), 2)],
-            }],
+            invalidations_in_progress: vec![
+                InProgressRow {
+                    distribution_id: "E1".into(),
+                    distribution_tenant_id: None,
+                    distribution_tenant_name: None,
+                    invalidations: vec![("I1".into(), 1), ("I2".into(), 2)],
+                },
+                InProgressRow {
+                    distribution_id: "EMT".into(),
+                    distribution_tenant_id: Some("dt_acme".into()),
+                    distribution_tenant_name: Some("acme".into()),
+                    invalidations: vec![("I3".into(), 3)],
+                },
+            ],
             ..Default::default()
         };
         let t = text(&s);
-        assert!(t.contains("E1: I1 (1 path), I2 (2 paths)"), "{t}");
+        assert!(t.contains("  E1: I1 (1 path), I2 (2 paths)\n  EMT tenant dt_acme (acme): I3 (3 paths)\n"), "{t}");
         assert!(t.contains("cfinv-20261126T054010Z  FAILED"), "{t}");
         assert!(t.contains("events           3 waiting, 1 in flight; oldest message: unknown"), "{t}");
         assert!(t.contains("alarms in alarm\n  none"), "{t}");
