@@ -197,10 +197,11 @@ pub fn text(event: &ObjectEvent, exceptions: &ExceptionPaths, x: &Explanation, w
         let _ = writeln!(out, "\nno distribution reaches bucket {}: nothing is invalidated (no-origin)", event.bucket);
     }
     for d in &x.distributions {
-        let target = match (&d.distribution_tenant_id, &d.distribution_tenant_name) {
-            (Some(id), Some(name)) => format!("{} tenant {id} ({name})", d.distribution_id),
-            _ => d.distribution_id.to_string(),
-        };
+        let target = crate::render::target_name(
+            &d.distribution_id,
+            d.distribution_tenant_id.as_deref(),
+            d.distribution_tenant_name.as_deref(),
+        );
         let _ = writeln!(out, "\n{target}: {}", distribution_words(d, exceptions));
         let routes = x
             .routes
@@ -323,8 +324,8 @@ mod tests {
         );
         let event = ObjectEvent::new("shared", "acme/a.html", Change::Created);
         let out = text(&event, &ExceptionPaths::default(), &planner.explain(&event, &Exceptions::new()), &[]);
-        assert!(out.contains("\nEMT tenant dt_acme (acme): invalidates /a.html\n  origin s3, OriginPath /acme: viewer path /a.html\n"), "{out}");
-        assert!(out.contains("\nEMT tenant dt_globex (globex): nothing to invalidate: no-origin"), "{out}");
+        assert!(out.contains("\nEMT tenant acme (dt_acme): invalidates /a.html\n  origin s3, OriginPath /acme: viewer path /a.html\n"), "{out}");
+        assert!(out.contains("\nEMT tenant globex (dt_globex): nothing to invalidate: no-origin"), "{out}");
         assert!(
             out.contains("  origin s3, OriginPath /globex: the key is outside its OriginPath (no-origin)"),
             "{out}"

@@ -63,12 +63,20 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
+/// `E1`, `E1 tenant acme (dt_...)`, or `E1 tenant dt_...` when the tenant's name is not known: a
+/// distribution or distribution tenant as every command names it to a person.
+pub fn target_name(distribution_id: &str, tenant_id: Option<&str>, tenant_name: Option<&str>) -> String {
+    match (tenant_id, tenant_name) {
+        (Some(id), Some(name)) => format!("{distribution_id} tenant {name} ({id})"),
+        (Some(id), None) => format!("{distribution_id} tenant {id}"),
+        (None, _) => distribution_id.to_owned(),
+    }
+}
+
 /// `E1`, `E1 tenant acme (dt_...)`, `E1 (staging)`: a plan's target as a person reads it.
 fn target_words(d: &cfinv_core::plan::DistributionPlan) -> String {
-    let mut out = d.distribution_id.to_string();
-    if let Some(t) = &d.tenant {
-        let _ = write!(out, " tenant {} ({})", t.name, t.id);
-    }
+    let mut out =
+        target_name(&d.distribution_id, d.tenant.as_ref().map(|t| &*t.id), d.tenant.as_ref().map(|t| &*t.name));
     if d.staging {
         out.push_str(" (staging)");
     }
@@ -182,16 +190,20 @@ pub fn text(plan: &Plan, events: &[ObjectEvent], warnings: &[String]) -> String 
     let rows: Vec<SkipRow> = plan.skip_rows(events).collect();
     if !rows.is_empty() {
         let w_reason = rows.iter().map(|r| r.reason.as_str().len()).max().unwrap_or(0).max(6);
-        let w_dist = rows.iter().map(|r| r.distribution_id.map_or(1, str::len)).max().unwrap_or(0).max(12);
+        let targets: Vec<String> = rows
+            .iter()
+            .map(|r| r.distribution_id.map_or("-".to_owned(), |d| target_name(d, r.distribution_tenant_id, None)))
+            .collect();
+        let w_dist = targets.iter().map(String::len).max().unwrap_or(0).max(12);
         let w_event = rows.iter().map(|r| r.event.len()).max().unwrap_or(0).max(5);
         let _ = writeln!(out, "\nskipped ({})", rows.len());
         let _ = writeln!(out, "  {:w_reason$}  {:w_dist$}  {:w_event$}  OBJECT", "REASON", "DISTRIBUTION", "EVENT");
-        for r in &rows {
+        for (r, target) in rows.iter().zip(&targets) {
             let _ = writeln!(
                 out,
                 "  {:w_reason$}  {:w_dist$}  {:w_event$}  {}/{}",
                 r.reason.as_str(),
-                r.distribution_id.unwrap_or("-"),
+                target,
                 r.event,
                 r.bucket,
                 r.key

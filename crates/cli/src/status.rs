@@ -202,6 +202,8 @@ pub struct Collected {
 #[serde(rename_all = "camelCase", default)]
 pub struct DistributionSummary {
     pub distribution_id: String,
+    pub distribution_tenant_id: Option<String>,
+    pub distribution_tenant_name: Option<String>,
     pub policy: Option<String>,
     pub billed_items: Option<usize>,
     pub exact_items: Option<usize>,
@@ -582,11 +584,11 @@ pub fn text(s: &Status) -> String {
             .iter()
             .map(|(id, n)| format!("{id} ({})", crate::render::counted(*n, "path", "paths")))
             .collect();
-        let target = match (&d.distribution_tenant_id, &d.distribution_tenant_name) {
-            (Some(id), Some(name)) => format!("{} tenant {id} ({name})", d.distribution_id),
-            (Some(id), None) => format!("{} tenant {id}", d.distribution_id),
-            _ => d.distribution_id.clone(),
-        };
+        let target = crate::render::target_name(
+            &d.distribution_id,
+            d.distribution_tenant_id.as_deref(),
+            d.distribution_tenant_name.as_deref(),
+        );
         let _ = writeln!(out, "  {target}: {}", list.join(", "));
     }
     let _ = writeln!(out, "\nqueues");
@@ -650,7 +652,11 @@ pub fn run_text(r: &RunStatus) -> String {
                 let _ = writeln!(
                     out,
                     "  {}: {} policy, {} item(s) in {} set(s)",
-                    d.distribution_id,
+                    crate::render::target_name(
+                        &d.distribution_id,
+                        d.distribution_tenant_id.as_deref(),
+                        d.distribution_tenant_name.as_deref()
+                    ),
                     d.policy.as_deref().unwrap_or("?"),
                     count(d.billed_items),
                     count(d.set_count)
@@ -738,7 +744,9 @@ mod tests {
         let doc = r#"{"output": {"run": {"execution": "x", "attempt": "a1", "pass": "p", "pages": 1,
             "firstPage": 0, "round": 0, "mapConcurrency": 4}, "page": {"next": 0},
             "collected": {"messages": 3, "items": 2, "sets": 1, "more": false}},
-            "cost": {}, "distributions": [{"distributionId": "E1", "policy": "compact", "setCount": 1, "extra": 1}],
+            "cost": {}, "distributions": [{"distributionId": "E1", "policy": "compact", "setCount": 1, "extra": 1},
+                {"distributionId": "EMT", "distributionTenantId": "dt_acme", "distributionTenantName": "acme",
+                 "policy": "exact", "billedItems": 1, "setCount": 1}],
             "skippedByReason": {"exception-path": 1}}"#;
         let p: PlanSummary = serde_json::from_str(doc).unwrap();
         let c = &p.output.collected;
@@ -749,6 +757,7 @@ mod tests {
             run_text(&RunStatus { name: "x".into(), status: "RUNNING".into(), plan: Some(p), ..Default::default() });
         assert!(text.contains("plan: 3 event(s), 2 item(s)"), "{text}");
         assert!(text.contains("skipped: exception-path 1"), "{text}");
+        assert!(text.contains("\n  EMT tenant acme (dt_acme): exact policy, 1 item(s) in 1 set(s)\n"), "{text}");
     }
 
     #[test]
@@ -788,7 +797,7 @@ mod tests {
             ..Default::default()
         };
         let t = text(&s);
-        assert!(t.contains("  E1: I1 (1 path), I2 (2 paths)\n  EMT tenant dt_acme (acme): I3 (3 paths)\n"), "{t}");
+        assert!(t.contains("  E1: I1 (1 path), I2 (2 paths)\n  EMT tenant acme (dt_acme): I3 (3 paths)\n"), "{t}");
         assert!(t.contains("cfinv-20261126T054010Z  FAILED"), "{t}");
         assert!(t.contains("events           3 waiting, 1 in flight; oldest message: unknown"), "{t}");
         assert!(t.contains("alarms in alarm\n  none"), "{t}");

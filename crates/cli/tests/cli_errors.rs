@@ -507,3 +507,47 @@ fn resubmit_says_at_once_when_cloudfront_cannot_be_reached() {
     assert_fails(&out, &["cannot reach CloudFront"]);
     assert!(started.elapsed().as_secs() < 300, "it did not wait for --max-wait-seconds");
 }
+
+/// A skipped row of a distribution tenant names the tenant, as the plan's headings do: two tenants
+/// of one distribution would otherwise read as the same row twice.
+#[test]
+fn text_format_names_the_tenant_of_a_skipped_row() {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/golden/distribution-tenants");
+    let file = |name: &str| golden.join(name).to_str().unwrap().to_owned();
+    let (dists, list, get, events) = (
+        file("distributions.json"),
+        file("distribution-tenants-1-list.json"),
+        file("distribution-tenants-2-get.json"),
+        file("events.json"),
+    );
+    let out = cfinv(&[
+        "plan",
+        "--distributions",
+        &dists,
+        "--distribution-tenants",
+        &list,
+        "--distribution-tenants",
+        &get,
+        "--events",
+        &events,
+        "--format",
+        "text",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // globex's origin reads globex/: acme's page is no-origin for it, and the other way round.
+    let row = |reason: &str, target: &str, key: &str| {
+        stdout.lines().any(|l| {
+            let cols: Vec<&str> = l.split("  ").map(str::trim).filter(|c| !c.is_empty()).collect();
+            cols.first() == Some(&reason) && cols.get(1) == Some(&target) && l.ends_with(key)
+        })
+    };
+    assert!(
+        row("no-origin", "EMTSAAS0000001 tenant dt_2wjDZi3hD1ivOXf6rpZJOSNE2CD", "saas-sites/acme/index.html"),
+        "{stdout}"
+    );
+    assert!(
+        row("no-origin", "EMTSAAS0000001 tenant dt_2wjDZi3hD1ivOXf6rpZJOSNE1AB", "saas-sites/globex/img/logo.png"),
+        "{stdout}"
+    );
+}
