@@ -199,7 +199,7 @@ def test_explain_a_served_a_not_served_and_an_exception_path_key(stack):
 
     text = stack.cfinv("explain", "--stack", stack.stack_name, "--format", "text", site, "api/spec.json")
     assert f"{dist}: nothing to invalidate: not-served" in text, text
-    assert "behavior /api/* sends this path to origin api, not to this bucket" in text, text
+    assert "behavior /api/* sends this path to origin api, not through origin s3" in text, text
     text = stack.cfinv("explain", "--format", "text", "no-such-bucket-here", "a.html")
     assert "no distribution reaches bucket no-such-bucket-here" in text, text
 

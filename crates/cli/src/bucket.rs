@@ -83,7 +83,8 @@ pub fn connect_bucket(args: &ConnectArgs) -> Result<(), BucketError> {
                     if out.replaced { "; cfinv's direct notification removed" } else { "" },
                 );
                 say!(
-                    "{}: the stack ingests them if its Buckets parameter names this bucket (make deploy)",
+                    "{}: a deployed stack ingests them if its Buckets parameter names this bucket (make deploy); \
+                     make local-up's stack ingests every bucket",
                     args.bucket
                 );
             }

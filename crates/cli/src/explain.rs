@@ -110,8 +110,8 @@ pub fn run(args: &ExplainArgs) -> Result<(), ExplainError> {
     Ok(())
 }
 
-/// What a reason means, for one viewer path.
-fn reason_words(reason: Reason, path: Option<&ViewerPath>, exceptions: &ExceptionPaths) -> String {
+/// What a reason means, for one viewer path of origin `origin`.
+fn reason_words(reason: Reason, path: Option<(&ViewerPath, &str)>, exceptions: &ExceptionPaths) -> String {
     match reason {
         Reason::ExceptionPath => format!(
             "a creation under the bucket's exceptionPaths ({}) is not invalidated; its removal would be",
@@ -120,12 +120,14 @@ fn reason_words(reason: Reason, path: Option<&ViewerPath>, exceptions: &Exceptio
         Reason::NotCached => format!(
             "behavior {} caches nothing (MaxTTL 0) and caches no error for longer than the batch window: a \
              creation has nothing stale to purge (its removal would be invalidated)",
-            path.map_or("?", |p| p.behavior.as_str())
+            path.map_or("?", |(p, _)| p.behavior.as_str())
         ),
+        // Another origin, which may read this bucket too (under another OriginPath) or not at all.
         Reason::NotServed => format!(
-            "behavior {} sends this path to origin {}, not to this bucket",
-            path.map_or("?", |p| p.behavior.as_str()),
-            path.map_or("?", |p| &*p.target)
+            "behavior {} sends this path to origin {}, not through origin {}",
+            path.map_or("?", |(p, _)| p.behavior.as_str()),
+            path.map_or("?", |(p, _)| &*p.target),
+            path.map_or("?", |(_, origin)| origin)
         ),
         Reason::NoOrigin => "the key lies outside the origin's OriginPath".to_owned(),
         Reason::TooBroad => "its only cover is a wildcard too broad to send unasked (`/*` or `/a*`); \
@@ -162,12 +164,12 @@ fn behavior_words(p: &ViewerPath) -> String {
     }
 }
 
-fn outcome_words(p: &ViewerPath, exceptions: &ExceptionPaths) -> String {
+fn outcome_words(p: &ViewerPath, origin: &str, exceptions: &ExceptionPaths) -> String {
     match &p.outcome {
         PathOutcome::Item { item, note: None } => format!("invalidated as {item}"),
         PathOutcome::Item { item, note: Some(n) } => format!("invalidated as {item} ({})", note_words(*n)),
         PathOutcome::Skipped { reason } => {
-            format!("not invalidated: {} ({})", reason.as_str(), reason_words(*reason, Some(p), exceptions))
+            format!("not invalidated: {} ({})", reason.as_str(), reason_words(*reason, Some((p, origin)), exceptions))
         }
     }
 }
@@ -223,7 +225,12 @@ pub fn text(event: &ObjectEvent, exceptions: &ExceptionPaths, x: &Explanation, w
                 }
                 Some(p) => {
                     let _ = writeln!(out, "  origin {}{origin_path}: viewer path {}", r.origin_id, p.path);
-                    let _ = writeln!(out, "    served by {}: {}", behavior_words(p), outcome_words(p, exceptions));
+                    let _ = writeln!(
+                        out,
+                        "    served by {}: {}",
+                        behavior_words(p),
+                        outcome_words(p, &r.origin_id, exceptions)
+                    );
                 }
             }
             for p in &r.derived {
@@ -232,7 +239,7 @@ pub fn text(event: &ObjectEvent, exceptions: &ExceptionPaths, x: &Explanation, w
                     "  also at {}, served by {}: {}",
                     p.path,
                     behavior_words(p),
-                    outcome_words(p, exceptions)
+                    outcome_words(p, &r.origin_id, exceptions)
                 );
             }
         }
@@ -286,7 +293,7 @@ mod tests {
         );
         let api = explain("api/x", Change::Created);
         assert!(api.contains("E1: nothing to invalidate: not-served"), "{api}");
-        assert!(api.contains("behavior /api/* sends this path to origin api, not to this bucket"), "{api}");
+        assert!(api.contains("behavior /api/* sends this path to origin api, not through origin s3"), "{api}");
         let up = explain("up/p.jpg", Change::Created);
         assert!(
             up.contains("not invalidated: exception-path (a creation under the bucket's exceptionPaths (up/)"),
