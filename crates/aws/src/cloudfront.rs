@@ -22,6 +22,44 @@ impl CloudFrontClient {
     pub fn new(client: aws_sdk_cloudfront::Client) -> Self {
         CloudFrontClient { client }
     }
+
+    /// ListDistributionTenants of one multi-tenant distribution, every page (100 a call), as
+    /// summaries: ids, names and domains, without `Parameters` (each needs a GetDistributionTenant,
+    /// which [`CloudFront::distribution_tenants`] adds). Enough to address each tenant's
+    /// invalidations, as `cfinv status` does.
+    pub async fn distribution_tenant_summaries(
+        &self,
+        distribution_id: &str,
+    ) -> Result<Vec<DistributionTenant>, PortError> {
+        let filter = DistributionTenantAssociationFilter::builder().distribution_id(distribution_id).build();
+        let mut tenants = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .list_distribution_tenants()
+                .association_filter(filter.clone())
+                .set_marker(marker.take())
+                .max_items(100)
+                .send()
+                .await
+                .map_err(port_error)?;
+            for t in out.distribution_tenant_list() {
+                tenants.push(DistributionTenant {
+                    id: t.id().to_owned(),
+                    distribution_id: t.distribution_id().to_owned(),
+                    name: t.name().to_owned(),
+                    domains: t.domains().iter().map(|d| d.domain().to_owned()).collect(),
+                    parameters: BTreeMap::new(),
+                });
+            }
+            match out.next_marker() {
+                Some(next) if !next.is_empty() => marker = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(tenants)
+    }
 }
 
 /// The core's view of a distribution summary; `Err` names what is missing.
@@ -217,41 +255,17 @@ impl CloudFront for CloudFrontClient {
     }
 
     async fn distribution_tenants(&self, distribution_id: &str) -> Result<Vec<DistributionTenant>, PortError> {
-        let filter = DistributionTenantAssociationFilter::builder().distribution_id(distribution_id).build();
-        let mut tenants = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let out = self
-                .client
-                .list_distribution_tenants()
-                .association_filter(filter.clone())
-                .set_marker(marker.take())
-                .max_items(100)
-                .send()
-                .await
-                .map_err(port_error)?;
-            for t in out.distribution_tenant_list() {
-                // The summaries leave out Parameters: GetDistributionTenant has them.
-                let full = self.client.get_distribution_tenant().identifier(t.id()).send().await.map_err(port_error)?;
-                let parameters = full
-                    .distribution_tenant()
-                    .map(|d| d.parameters())
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|p| (p.name().to_owned(), p.value().to_owned()))
-                    .collect();
-                tenants.push(DistributionTenant {
-                    id: t.id().to_owned(),
-                    distribution_id: t.distribution_id().to_owned(),
-                    name: t.name().to_owned(),
-                    domains: t.domains().iter().map(|d| d.domain().to_owned()).collect(),
-                    parameters,
-                });
-            }
-            match out.next_marker() {
-                Some(next) if !next.is_empty() => marker = Some(next.to_owned()),
-                _ => break,
-            }
+        let mut tenants = self.distribution_tenant_summaries(distribution_id).await?;
+        // The summaries leave out Parameters: GetDistributionTenant has them.
+        for t in &mut tenants {
+            let full = self.client.get_distribution_tenant().identifier(&t.id).send().await.map_err(port_error)?;
+            t.parameters = full
+                .distribution_tenant()
+                .map(|d| d.parameters())
+                .unwrap_or_default()
+                .iter()
+                .map(|p| (p.name().to_owned(), p.value().to_owned()))
+                .collect();
         }
         Ok(tenants)
     }

@@ -341,7 +341,8 @@ async fn execution_row(s3: &S3Client, names: &Names, e: &Execution, warnings: &m
 /// Invalidations in progress of the distributions that reach the stack's buckets (its
 /// `ConnectedBuckets` output; every distribution with an S3 origin when it has none), and of every
 /// distribution tenant of the multi-tenant distributions (a tenant's origins are its parent's with
-/// its parameters filled in, so any tenant may reach a bucket). Up to 8 targets are asked at once.
+/// its parameters filled in, so any tenant may reach a bucket): their summaries, 100 a call, without
+/// the parameters that would cost a GetDistributionTenant each. Up to 8 targets are asked at once.
 async fn in_progress(clients: &Clients, stack: &Stack) -> Result<Vec<InProgressRow>, PortError> {
     let cloudfront = clients.cloudfront();
     let connected: Vec<&str> = stack
@@ -352,7 +353,7 @@ async fn in_progress(clients: &Clients, stack: &Stack) -> Result<Vec<InProgressR
     let mut targets: Vec<(Target, Option<String>)> = Vec::new();
     for d in &listed.distributions {
         if d.multi_tenant {
-            for t in cloudfront.distribution_tenants(&d.id).await? {
+            for t in cloudfront.distribution_tenant_summaries(&d.id).await? {
                 targets.push((Target { distribution_id: d.id.clone(), tenant_id: Some(t.id) }, Some(t.name)));
             }
             continue;
