@@ -98,6 +98,33 @@ def test_a_tenants_change_is_invalidated_with_the_tenant_api(stack):
     assert [pending, 2] in row["invalidations"], row  # (the run's own may still be in progress too)
 
 
+def test_resubmit_sends_a_tenants_error_file_to_its_tenant_and_refuses_another_distributions(stack, tmp_path):
+    saas = stack.site("saasfile")
+    parent = create(stack, saas, origin_path="/{{site}}", ConnectionMode="tenant-only",
+                    TenantConfig={"ParameterDefinitions": [
+                        {"Name": "site", "Definition": {"StringSchema": {"Required": True}}}]})
+    other = create(stack, saas)
+    name = f"initech{uuid.uuid4().hex[:6]}"
+    tenant = stack.cf.create_distribution_tenant(
+        DistributionId=parent, Name=name, Domains=[{"Domain": f"{name}.example.com"}],
+        Parameters=[{"Name": "site", "Value": "initech"}],
+    )["DistributionTenant"]["Id"]
+
+    # An edited file naming the tenant under another distribution: refused before anything is sent.
+    wrong = tmp_path / f"20261130110000000abcdefghi_{other}_{tenant}.txt"
+    wrong.write_text(f"CloudFront Id [{other}]\nDistribution Tenant Id [{tenant}]\n(Set 1 Start)\n/x.html\n(Set 1 End)\n")
+    done = stack.cfinv("resubmit", "--poll-seconds", "1", str(wrong), check=False)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert f"belongs to distribution {parent}, not to {other}" in done.stderr, done.stderr
+    assert tenant_items(stack, tenant) == [] and stack.invalidations(other) == []
+
+    right = tmp_path / f"20261130110000000abcdefghi_{parent}_{tenant}.txt"
+    right.write_text(f"CloudFront Id [{parent}]\nDistribution Tenant Id [{tenant}]\n(Set 1 Start)\n/x.html\n(Set 1 End)\n")
+    done = stack.cfinv("resubmit", "--poll-seconds", "1", str(right), check=False)
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    assert [paths for _, paths in tenant_items(stack, tenant)] == [["/x.html"]]
+
+
 def test_a_staging_distribution_is_invalidated_as_its_own(stack):
     www = stack.site("www")
     primary = create(stack, www)

@@ -60,6 +60,22 @@ impl CloudFrontClient {
         }
         Ok(tenants)
     }
+
+    /// GetDistributionTenant: the id of the multi-tenant distribution a tenant belongs to, `None`
+    /// when CloudFront knows no such tenant (`EntityNotFound`).
+    pub async fn tenant_distribution(&self, tenant_id: &str) -> Result<Option<String>, PortError> {
+        match self.client.get_distribution_tenant().identifier(tenant_id).send().await {
+            Ok(out) => Ok(out.distribution_tenant().and_then(|t| t.distribution_id()).map(str::to_owned)),
+            Err(e) => {
+                let e = port_error(e);
+                if e.code.as_deref() == Some("EntityNotFound") {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
 }
 
 /// The core's view of a distribution summary; `Err` names what is missing.

@@ -85,6 +85,11 @@ pub enum ResubmitError {
         #[source]
         source: BatchError,
     },
+    #[error(
+        "{file}: its Distribution Tenant Id [{tenant}] belongs to distribution {parent}, not to {distribution} \
+         (its CloudFront Id line): nothing was submitted"
+    )]
+    TenantOfAnotherDistribution { file: String, tenant: String, distribution: String, parent: String },
     #[error("{0}: expected s3://BUCKET/KEY")]
     BadUrl(String),
     #[error(transparent)]
@@ -246,6 +251,29 @@ pub fn run(args: &ResubmitArgs) -> Result<bool, ResubmitError> {
         if let Err(e) = cloudfront.invalidations_in_progress(&sets[0].distribution_id).await {
             if e.code.is_none() && matches!(e.kind, ErrorKind::Unavailable | ErrorKind::Other) {
                 return Err(ResubmitError::Unreachable(e));
+            }
+        }
+        // A tenant's sets go to CreateInvalidationForDistributionTenant, which takes the tenant alone:
+        // an edited file whose tenant is another distribution's would invalidate that one's cache.
+        // A tenant CloudFront does not know is left to the run (refused, named, with the others).
+        let mut checked: Vec<&str> = Vec::new();
+        for source in &sources {
+            for set in &source.sets {
+                let target = cfinv_core::Target::parse(&set.distribution_id);
+                let Some(tenant) = target.tenant_id.as_deref() else { continue };
+                if checked.contains(&set.distribution_id.as_str()) {
+                    continue;
+                }
+                checked.push(&set.distribution_id);
+                let parent = cloudfront.tenant_distribution(tenant).await.map_err(ResubmitError::Unreachable)?;
+                if let Some(parent) = parent.filter(|p| *p != target.distribution_id) {
+                    return Err(ResubmitError::TenantOfAnotherDistribution {
+                        file: source.from.clone(),
+                        tenant: tenant.to_owned(),
+                        distribution: target.distribution_id,
+                        parent,
+                    });
+                }
             }
         }
         let pacing = Pacing {
