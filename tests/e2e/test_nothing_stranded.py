@@ -169,6 +169,15 @@ def test_a_set_with_one_refused_path_invalidates_the_others_and_reports_that_pat
     assert f"{dist} set 1: refused /bad.html: InvalidArgument: {message}" in alert, alert
     failed = [e for e in stack.bus_events("Invalidation Failed") if e["detail"]["distributionId"] == dist]
     assert len(failed) == 1 and failed[0]["detail"]["refusedCount"] == 1, failed
+    # status names the refused path as what is left, and does not send the operator to resubmit.
+    def sets_of(name):
+        out = stack.cfinv("status", "--stack", stack.stack_name, "--execution", name, "--format", "json")
+        return {s["distributionId"] for s in json.loads(out)["sets"]}
+
+    [run] = [e["name"] for e in executions if dist in sets_of(e["name"])]
+    text = stack.cfinv("status", "--stack", stack.stack_name, "--execution", run, "--format", "text")
+    assert "but for 1 path it refused (InvalidArgument)" in text, text
+    assert "resubmit them with" not in text and "nothing to resubmit" not in text, text
 
 
 def test_the_state_of_400_failed_sets_stays_small_and_a_long_run_continues_in_another_execution(stack):

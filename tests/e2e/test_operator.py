@@ -147,6 +147,12 @@ def test_resubmit_names_a_refused_set_and_exits_1(stack, tmp_path):
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert "bad.txt: not an error file: line 1" in done.stderr, done.stderr
 
+    # With a stack, a name that is no local file is looked for in the error bucket: both are said.
+    missing = str(tmp_path / "nope.txt")
+    done = stack.cfinv("resubmit", "--stack", stack.stack_name, "--dry-run", missing, check=False)
+    assert done.returncode == 2, done
+    assert done.stderr.startswith(f"cfinv: {missing}: no such local file, nor key or prefix s3://{stack.error_bucket}/"), done.stderr
+
 
 def test_resubmit_cut_short_by_its_reader_still_submits_every_set(stack, tmp_path):
     """`cfinv resubmit FILE | head -1`: the reader goes after the first line, but every set must

@@ -72,6 +72,8 @@ pub enum ResubmitError {
     },
     #[error("{file}: no such file{}", if *.s3 { " or prefix" } else { "" })]
     Missing { file: String, s3: bool },
+    #[error("{file}: no such local file, nor key or prefix {url} in the stack's error bucket")]
+    MissingAnywhere { file: String, url: String },
     #[error("{file}: not an error file: {source}")]
     Parse {
         file: String,
@@ -196,7 +198,13 @@ async fn read_sources(args: &ResubmitArgs) -> Result<Vec<Source>, ResubmitError>
         } else {
             bucket
         };
-        read_s3(s3, &bucket, &key, &mut out).await?;
+        match read_s3(s3, &bucket, &key, &mut out).await {
+            // A name that is neither a local file nor in the error bucket: say both were looked at.
+            Err(ResubmitError::Missing { file: url, s3: true }) if in_error_bucket => {
+                return Err(ResubmitError::MissingAnywhere { file: arg.clone(), url });
+            }
+            other => other?,
+        }
     }
     Ok(out)
 }

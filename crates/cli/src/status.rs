@@ -702,7 +702,17 @@ pub fn run_text(r: &RunStatus) -> String {
         let _ = writeln!(out, "  {f}");
     }
     if !r.error_files.is_empty() {
-        if settled(&r.sets) {
+        let refused: usize = r.sets.iter().map(|s| s.refused_paths).sum();
+        if settled(&r.sets) && refused > 0 {
+            // The paths CloudFront refused stay refused whatever is redriven or resubmitted; the
+            // rest of their sets is invalidated.
+            let _ = writeln!(
+                out,
+                "  (every set is with CloudFront but for {} it refused (InvalidArgument), which no redrive \
+                 or resubmission changes: invalidate them by hand once written another way)",
+                crate::render::counted(refused, "path", "paths")
+            );
+        } else if settled(&r.sets) {
             // Written when a set failed; a redrive has invalidated every set since. Resubmitting
             // them now would invalidate (and bill) the same paths again.
             let _ = writeln!(out, "  (every set has been invalidated since, by a redrive: nothing to resubmit)");

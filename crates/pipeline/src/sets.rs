@@ -300,6 +300,14 @@ pub struct SetView {
     /// `AccessDenied: ...` for a failed set; the refused paths' count for a set with refusals.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Paths of the set CloudFront refused (InvalidArgument), which a redrive does not change; 0
+    /// when none were, or without `details`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub refused_paths: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Where every set of one attempt of a run stands, from one listing of the attempt (and, with
@@ -333,6 +341,7 @@ pub async fn run_sets<O: Objects>(
                 items: None,
                 invalidation_ids: vec![],
                 error: None,
+                refused_paths: 0,
             };
             if details {
                 let marker = |m: Mark| keys.marker(d, set, m.as_str());
@@ -352,6 +361,7 @@ pub async fn run_sets<O: Objects>(
                 } else if marks.has(set, Mark::Refused) {
                     if let Ok(r) = read_json::<O, Refused>(objects, bucket, &marker(Mark::Refused)).await {
                         view.error = Some(format!("{} path(s) refused (InvalidArgument)", r.paths.len()));
+                        view.refused_paths = r.paths.len();
                     }
                 }
             }
