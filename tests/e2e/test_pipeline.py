@@ -168,6 +168,7 @@ def test_a_partly_failed_send_message_batch_is_retried(stack):
 def test_a_malformed_message_does_not_block_the_queue(stack):
     site = stack.site("junk")
     dist = stack.distribution(site)
+    since = time.strftime("cfinv-2s-%Y%m%dT%H%M%SZ", time.gmtime(time.time() - 5))
     stack.sqs.send_message(QueueUrl=stack.queue_url, MessageBody="{not an event")
     stack.s3.put_object(Bucket=site, Key="ok.html", Body=b"x")
     stack.wait_for_paths(dist, ["/ok.html"])
@@ -177,6 +178,10 @@ def test_a_malformed_message_does_not_block_the_queue(stack):
         r = stack.sqs.receive_message(QueueUrl=stack.dead_letter_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
         moved = [m["Body"] for m in r.get("Messages", [])]
     assert "{not an event" in moved
+    # The run that drained it says so in status, not only in plan.json.
+    texts = [stack.cfinv("status", "--stack", stack.stack_name, "--execution", e["name"], "--format", "text")
+             for e in wait_for_execution_end(stack, since)]
+    assert any("\n  unreadable: 1 message (set aside in the dead-letter queue" in t for t in texts), texts
 
 
 def test_a_burst_of_7000_events_in_one_window_gives_three_sets(stack):

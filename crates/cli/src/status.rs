@@ -190,6 +190,8 @@ pub struct RunOutput {
 #[serde(rename_all = "camelCase", default)]
 pub struct Collected {
     pub messages: Option<usize>,
+    /// Messages that were no S3 event cfinv reads, set aside in the dead-letter queue.
+    pub unreadable: Option<usize>,
     pub items: Option<usize>,
     pub exact_items: Option<usize>,
     pub estimated_cost_usd: Option<f64>,
@@ -649,6 +651,13 @@ pub fn run_text(r: &RunStatus) -> String {
                 count(o.sets),
                 count(o.skipped)
             );
+            if let Some(n) = o.unreadable.filter(|n| *n > 0) {
+                let _ = writeln!(
+                    out,
+                    "  unreadable: {} (set aside in the dead-letter queue; see the runbook for its events)",
+                    crate::render::counted(n, "message", "messages")
+                );
+            }
             for d in &p.distributions {
                 let _ = writeln!(
                     out,
@@ -754,7 +763,7 @@ mod tests {
     fn plan_json_is_read_leniently() {
         let doc = r#"{"output": {"run": {"execution": "x", "attempt": "a1", "pass": "p", "pages": 1,
             "firstPage": 0, "round": 0, "mapConcurrency": 4}, "page": {"next": 0},
-            "collected": {"messages": 3, "items": 2, "sets": 1, "more": false}},
+            "collected": {"messages": 3, "unreadable": 1, "items": 2, "sets": 1, "more": false}},
             "cost": {}, "distributions": [{"distributionId": "E1", "policy": "compact", "setCount": 1, "extra": 1},
                 {"distributionId": "EMT", "distributionTenantId": "dt_acme", "distributionTenantName": "acme",
                  "policy": "exact", "billedItems": 1, "setCount": 1}],
@@ -767,6 +776,7 @@ mod tests {
         let text =
             run_text(&RunStatus { name: "x".into(), status: "RUNNING".into(), plan: Some(p), ..Default::default() });
         assert!(text.contains("plan: 3 event(s), 2 item(s)"), "{text}");
+        assert!(text.contains("\n  unreadable: 1 message (set aside in the dead-letter queue"), "{text}");
         assert!(text.contains("skipped: exception-path 1"), "{text}");
         assert!(text.contains("\n  EMT tenant acme (dt_acme): exact policy, 1 item(s) in 1 set(s)\n"), "{text}");
     }
