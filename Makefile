@@ -22,7 +22,7 @@ FUZZ_SMOKE_SEED ?= 1
 # shell. Each one given is redefined as its unexpanded text, exported, and read by the recipes from
 # the environment, quoted ("$$KEY" in a recipe); none is written into a recipe's command line.
 # FILES is split at whitespace (never globbed).
-USER_VARS := STACK EXECUTION BUCKET KEY REMOVED FILES DRY_RUN VIA EXCEPTION_PATHS FUZZ_SECONDS FUZZ_SMOKE_SECONDS FUZZ_SMOKE_SEED
+USER_VARS := STACK EXECUTION BUCKET KEY REMOVED FILES DRY_RUN VIA EXCEPTION_PATHS PORT FUZZ_SECONDS FUZZ_SMOKE_SECONDS FUZZ_SMOKE_SEED
 $(foreach v,$(USER_VARS),$(if $(filter undefined,$(origin $(v))),,$(eval override $(v) := $$(value $(v)))$(eval export $(v))))
 
 TARGETS := help build deploy destroy deploy-tools test lint fmt bench bench-cli bench-deploy bench-freshness plan-example fuzz fuzz-smoke venv tools infra-tools infra-check asl-check emulator-test e2e local local-up connect-bucket disconnect-bucket status explain resubmit replay-ingest-failures start-window
@@ -77,9 +77,9 @@ local: venv ## The whole pipeline on this machine against an emulated AWS: deplo
 	$(CARGO) build --workspace
 	$(VENV)/bin/python tests/local/demo.py
 
-local-up: venv ## The same stack left running on http://127.0.0.1:5000 until Ctrl-C
+local-up: venv ## The same stack left running on http://127.0.0.1:5000 (PORT=) until Ctrl-C
 	$(CARGO) build --workspace
-	$(VENV)/bin/python tests/local/demo.py --up
+	$(VENV)/bin/python tests/local/demo.py --up $${PORT:+--port "$$PORT"}
 
 connect-bucket: ## Route BUCKET's changes to the stack, keeping its notifications (EXCEPTION_PATHS= to tag it)
 	@test -n "$$BUCKET" || { echo "usage: make connect-bucket BUCKET=name [EXCEPTION_PATHS=prefixes] [VIA=notification]"; exit 2; }

@@ -45,7 +45,7 @@ def check_port_free(port):
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
-            raise PortInUse(f"port {port} is in use: is another `make local-up` running? stop it or pass --port") from None
+            raise PortInUse(f"port {port} is in use: is another `make local-up` running? stop it or choose another (make local-up PORT=5001)") from None
 
 
 def stop(processes):

@@ -1379,7 +1379,7 @@ def test_a_busy_port_fails_at_once_in_one_line(monkeypatch, tmp_path):
         with pytest.raises(SystemExit) as failed:
             with stack.running_stack(moto_port=port, logs="logs"):
                 pytest.fail("a stack on a busy port is not yielded")
-    assert str(failed.value) == f"port {port} is in use: is another `make local-up` running? stop it or pass --port"
+    assert str(failed.value) == f"port {port} is in use: is another `make local-up` running? stop it or choose another (make local-up PORT=5001)"
     assert started == [], "nothing is started"
     # A SystemExit with a message: Python prints that line alone (no traceback) and exits with status 1.
     script = f"import sys; sys.path.insert(0, {str(HERE)!r}); import stack; stack.check_port_free({port})"

@@ -82,8 +82,11 @@ def up(port):
 
 def main():
     if "--up" in sys.argv:
-        port = int(sys.argv[sys.argv.index("--port") + 1]) if "--port" in sys.argv else 5000
-        return up(port)
+        given = sys.argv[sys.argv.index("--port") + 1] if "--port" in sys.argv[:-1] else "5000"
+        if not given.isdigit() or not 0 < int(given) < 65536:
+            print(f"cfinv local-up: PORT={given!r} is not a TCP port (1 to 65535)", file=sys.stderr)
+            return 2
+        return up(int(given))
     say("cfinv local: starting the emulated AWS (moto) and the function binaries (cargo lambda watch)...")
     say("note: batch windows are 2 s, CloudFront completes in 2 s and cfinv polls every second here;")
     say("      the deployment uses 10 s windows, 5 s polls, and CloudFront's own completion (25 s at p95).")
