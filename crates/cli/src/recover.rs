@@ -170,11 +170,11 @@ pub fn replay_ingest_failures(args: &ReplayArgs) -> Result<bool, RecoverError> {
         }))?;
         let ingest = Ingest::new(clients.sqs(&queue_url), clients.sfn(), clients.s3(), settings, system_clock());
         let report = replay(&clients.sqs(&from), &ingest, args.max_messages).await?;
-        say!(
-            "replayed {} event message(s): {} event(s) queued, the rest skipped by ingest's filters",
-            report.replayed,
-            report.queued
-        );
+        let skipped = match report.skipped {
+            0 => String::new(),
+            n => format!(", {n} skipped by ingest's filters"),
+        };
+        say!("replayed {} event message(s): {} event(s) queued{skipped}", report.replayed, report.queued);
         for (id, why) in &report.unreadable {
             say!("left in the failure queue: message {id}: {why}");
         }

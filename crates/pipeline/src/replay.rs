@@ -31,8 +31,10 @@ pub const REPLAY_VISIBILITY_SECONDS: u32 = 120;
 pub struct ReplayReport {
     /// Parked events handed to ingest and deleted from the failure queue.
     pub replayed: usize,
-    /// Of the events in them, how many ingest queued (the rest were skipped by its filters).
+    /// Of the events in them, how many ingest queued...
     pub queued: usize,
+    /// ...and how many its filters dropped (a test event, a creation under `exceptionPaths`, ...).
+    pub skipped: usize,
     /// Messages left in the failure queue because they are not S3 events: (message id, why).
     pub unreadable: Vec<(String, String)>,
     /// Of the messages left, how many could not be made visible again at once: they are in flight
@@ -166,7 +168,10 @@ where
                 }
             };
             match ingest.handle(&payload).await {
-                Ok(r) => report.queued += r.queued,
+                Ok(r) => {
+                    report.queued += r.queued;
+                    report.skipped += r.skipped.iter().map(|(_, n)| n).sum::<usize>();
+                }
                 Err(IngestError::MalformedEvent(e)) => {
                     listed.insert(m.message_id.clone());
                     report.unreadable.push((m.message_id, e.to_string()));
@@ -226,7 +231,7 @@ mod tests {
         let i = ingest(FakeQueue::default(), FakeExecutions::default());
         let report = replay(&failures, &i, 100).await.unwrap();
         assert_eq!(report.replayed, 2);
-        assert_eq!(report.queued, 1, "the exceptionPaths tag still applies");
+        assert_eq!((report.queued, report.skipped), (1, 1), "the exceptionPaths tag still applies");
         assert_eq!(report.unreadable.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["m2", "m3"]);
         assert_eq!(*failures.deleted.lock().unwrap(), ["r0", "r1"], "unreadable messages stay");
         assert_eq!(report.still_hidden, 0);
