@@ -45,8 +45,9 @@ pub struct StatusArgs {
     /// Show one run: its plan summary, each set's state, its error files.
     #[arg(long, value_name = "NAME")]
     execution: Option<String>,
-    /// How many of the last executions to list.
-    #[arg(long, value_name = "N", default_value_t = 10)]
+    /// How many of the last executions to list (1 or more).
+    #[arg(long, value_name = "N", default_value_t = 10,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     executions: usize,
     /// Output format; text on a terminal, json otherwise.
     #[arg(long, value_enum)]

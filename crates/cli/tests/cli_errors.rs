@@ -551,3 +551,11 @@ fn text_format_names_the_tenant_of_a_skipped_row() {
         "{stdout}"
     );
 }
+
+/// `status --executions 0` would list nothing and say "last 0 execution(s)": refused before any call.
+#[test]
+fn status_lists_at_least_one_execution() {
+    let out = cfinv_offline(&["status", "--executions", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid value '0' for '--executions <N>'"));
+}
