@@ -123,6 +123,14 @@ def test_an_error_file_of_a_failed_run_is_resubmitted_once(stack):
     out = stack.cfinv("resubmit", "--poll-seconds", "1", f"s3://{stack.error_bucket}/{key}")
     assert inv["Id"] in out, out
     assert len(stack.invalidations(denied)) == 1
+    # Once it has completed, a rerun says so rather than "submitted".
+    deadline = time.time() + 30
+    while stack.cf.get_invalidation(DistributionId=denied, Id=inv["Id"])["Invalidation"]["Status"] != "Completed":
+        assert time.time() < deadline, "the invalidation completed"
+        time.sleep(0.5)
+    out = stack.cfinv("resubmit", "--poll-seconds", "1", f"s3://{stack.error_bucket}/{key}")
+    assert f"completed  {denied} set 1" in out and f"invalidation {inv['Id']}, submitted by an earlier run" in out, out
+    assert len(stack.invalidations(denied)) == 1
 
 
 def test_resubmit_names_a_refused_set_and_exits_1(stack, tmp_path):

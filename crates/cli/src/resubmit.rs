@@ -215,6 +215,11 @@ fn plain(set: &ResubmitSet) -> String {
 
 fn outcome_line(set: &ResubmitSet, outcome: &Outcome) -> String {
     match outcome {
+        // A new invalidation is never Completed when created: CloudFront answered this
+        // CallerReference with the one an earlier run created.
+        Outcome::Submitted { invalidation_id, status } if status == "Completed" => {
+            format!("completed  {}: invalidation {invalidation_id}, submitted by an earlier run", plain(set))
+        }
         Outcome::Submitted { invalidation_id, status } => {
             format!("submitted  {}: invalidation {invalidation_id} ({status})", plain(set))
         }
