@@ -23,42 +23,36 @@ impl CloudFrontClient {
         CloudFrontClient { client }
     }
 
-    /// ListDistributionTenants of one multi-tenant distribution, every page (100 a call), as
-    /// summaries: ids, names and domains, without `Parameters` (each needs a GetDistributionTenant,
-    /// which [`CloudFront::distribution_tenants`] adds). Enough to address each tenant's
-    /// invalidations, as `cfinv status` does.
+    /// ListDistributionTenants of one multi-tenant distribution, every page (the SDK's paginator,
+    /// 100 a call), as summaries: ids, names and domains, without `Parameters` (each needs a
+    /// GetDistributionTenant, which [`CloudFront::distribution_tenants`] adds). Enough to address
+    /// each tenant's invalidations, as `cfinv status` does.
     pub async fn distribution_tenant_summaries(
         &self,
         distribution_id: &str,
     ) -> Result<Vec<DistributionTenant>, PortError> {
         let filter = DistributionTenantAssociationFilter::builder().distribution_id(distribution_id).build();
-        let mut tenants = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let out = self
-                .client
-                .list_distribution_tenants()
-                .association_filter(filter.clone())
-                .set_marker(marker.take())
-                .max_items(100)
-                .send()
-                .await
-                .map_err(port_error)?;
-            for t in out.distribution_tenant_list() {
-                tenants.push(DistributionTenant {
-                    id: t.id().to_owned(),
-                    distribution_id: t.distribution_id().to_owned(),
-                    name: t.name().to_owned(),
-                    domains: t.domains().iter().map(|d| d.domain().to_owned()).collect(),
-                    parameters: BTreeMap::new(),
-                });
-            }
-            match out.next_marker() {
-                Some(next) if !next.is_empty() => marker = Some(next.to_owned()),
-                _ => break,
-            }
-        }
-        Ok(tenants)
+        let summaries = self
+            .client
+            .list_distribution_tenants()
+            .association_filter(filter)
+            .into_paginator()
+            .page_size(100)
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(port_error)?;
+        Ok(summaries
+            .iter()
+            .map(|t| DistributionTenant {
+                id: t.id().to_owned(),
+                distribution_id: t.distribution_id().to_owned(),
+                name: t.name().to_owned(),
+                domains: t.domains().iter().map(|d| d.domain().to_owned()).collect(),
+                parameters: BTreeMap::new(),
+            })
+            .collect())
     }
 
     /// GetDistributionTenant: the id of the multi-tenant distribution a tenant belongs to, `None`
