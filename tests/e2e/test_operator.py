@@ -258,3 +258,23 @@ def test_the_recovery_commands_find_the_stack(stack):
     assert done.stderr.strip() == (
         "cfinv: --state-machine-arn is required, or --stack NAME (CFINV_STACK) whose StateMachineArn output gives it"
     ), done.stderr
+
+
+def test_every_page_of_distributions_is_read(stack):
+    # ListDistributions answers at most 100 a page: a bucket behind 101 distributions is planned
+    # for all of them (cfinv reads every page, as collect does), then they are removed again so
+    # the tests after this one list as few as before.
+    site = stack.site("pages")
+    dists = [stack.distribution(site) for _ in range(101)]
+    try:
+        answer = explain(stack, site, "a.html")
+        got = sorted(d["distributionId"] for d in answer["distributions"])
+        assert got == sorted(dists), (len(got), len(dists))
+        assert all(d["items"] == ["/a.html"] for d in answer["distributions"])
+    finally:
+        for d in dists:
+            config = stack.cf.get_distribution_config(Id=d)
+            config["DistributionConfig"]["Enabled"] = False
+            etag = stack.cf.update_distribution(Id=d, IfMatch=config["ETag"],
+                                                DistributionConfig=config["DistributionConfig"])["ETag"]
+            stack.cf.delete_distribution(Id=d, IfMatch=etag)

@@ -200,29 +200,22 @@ fn edge_functions(
 
 impl CloudFront for CloudFrontClient {
     async fn list_distributions(&self) -> Result<Listed, PortError> {
+        // Every page (the SDK's paginator, 100 a call).
+        let summaries = self
+            .client
+            .list_distributions()
+            .into_paginator()
+            .page_size(100)
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(port_error)?;
         let mut listed = Listed::default();
-        let mut marker: Option<String> = None;
-        loop {
-            let out = self
-                .client
-                .list_distributions()
-                .set_marker(marker.take())
-                .max_items(100)
-                .send()
-                .await
-                .map_err(port_error)?;
-            let Some(list) = out.distribution_list() else {
-                break;
-            };
-            for d in list.items() {
-                match to_distribution(d) {
-                    Ok(d) => listed.distributions.push(d),
-                    Err(problem) => listed.skipped.push(format!("distribution {}: {problem}; skipped", d.id())),
-                }
-            }
-            match list.next_marker() {
-                Some(next) if list.is_truncated() && !next.is_empty() => marker = Some(next.to_owned()),
-                _ => break,
+        for d in &summaries {
+            match to_distribution(d) {
+                Ok(d) => listed.distributions.push(d),
+                Err(problem) => listed.skipped.push(format!("distribution {}: {problem}; skipped", d.id())),
             }
         }
         Ok(listed)
